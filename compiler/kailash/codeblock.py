@@ -1,0 +1,116 @@
+"""Code blocks: dedent, syntax-check, indent, and find the names a block reads.
+
+A code block is the body of an ``async def``: top-level ``await``, ``async with`` and
+``return`` are allowed. Lines inside multi-line strings are never re-indented, so the
+string values stay exactly as written.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import symtable
+import textwrap
+import tokenize
+from dataclasses import dataclass
+
+_WRAPPER = "async def __kailash_node__():\n"
+
+
+@dataclass(frozen=True)
+class CodeSyntaxError(Exception):
+    message: str
+    line: int  # 1-based, in the dedented block
+    column: int | None
+    text: str
+
+
+def dedent(code: str) -> str:
+    """``textwrap.dedent`` plus dropping blank lines at both ends and trailing spaces at the end."""
+    lines = textwrap.dedent(code).splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def string_continuation_lines(code: str) -> set[int]:
+    """1-based numbers of lines that start inside a multi-line string literal."""
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass  # the syntax check reports the real problem
+    return inside
+
+
+def indent(code: str, prefix: str = "    ") -> str:
+    """Indent every line except those inside multi-line strings (and blank ones)."""
+    keep = string_continuation_lines(code)
+    return "".join(
+        line if number in keep or not line.strip() else prefix + line
+        for number, line in enumerate(code.splitlines(keepends=True), start=1)
+    )
+
+
+def as_function(code: str) -> str:
+    """The block wrapped as the body of an async function (what the compiler emits)."""
+    return _WRAPPER + (indent(code) if code.strip() else "    pass\n")
+
+
+def parse(code: str) -> ast.Module:
+    """Parse the block as a function body; raise CodeSyntaxError with block-relative lines."""
+    try:
+        wrapped = ast.parse(as_function(code))
+    except SyntaxError as exc:
+        line = max((exc.lineno or 2) - 1, 1)
+        lines = code.splitlines()
+        text = lines[line - 1] if line <= len(lines) else ""
+        keep = string_continuation_lines(code)
+        column = None
+        if exc.offset is not None:
+            column = max(exc.offset - 1 - (0 if line in keep else 4), 0)
+        raise CodeSyntaxError(exc.msg, line, column, text) from None
+    function = wrapped.body[0]
+    assert isinstance(function, ast.AsyncFunctionDef)
+    return ast.Module(body=function.body, type_ignores=[])
+
+
+def free_names(code: str) -> list[str]:
+    """Names the block reads but never binds, in order of first appearance."""
+    table = symtable.symtable(as_function(code), "<code block>", "exec")
+    free: set[str] = set()
+    stack = list(table.get_children())
+    while stack:
+        scope = stack.pop()
+        for symbol in scope.get_symbols():
+            if symbol.is_global() and symbol.is_referenced() and not symbol.is_declared_global():
+                free.add(symbol.get_name())
+        stack.extend(scope.get_children())
+    ordered: list[str] = []
+    for node in _names_in_order(ast.parse(as_function(code))):
+        if node in free and node not in ordered:
+            ordered.append(node)
+    return ordered
+
+
+def binds(code: str, name: str) -> bool:
+    """Whether the block itself (not a nested scope) assigns ``name``."""
+    table = symtable.symtable(as_function(code), "<code block>", "exec")
+    function = table.get_children()[0]
+    try:
+        symbol = function.lookup(name)
+    except KeyError:
+        return False
+    return symbol.is_assigned() or symbol.is_imported()
+
+
+def _names_in_order(tree: ast.AST) -> list[str]:
+    found: list[tuple[int, int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.append((node.lineno, node.col_offset, node.id))
+    return [name for _, _, name in sorted(found)]

@@ -1,0 +1,53 @@
+"""The one error type a user of the builder, compiler or CLI sees for bad input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ir import Location
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    """A line of a code block to show with a caret under the offending column."""
+
+    number: int
+    text: str
+    column: int | None = None
+
+
+class WorkflowError(ValueError):
+    """Bad workflow input: says where (file:line, node id), what, and what to do."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        location: Location | None = None,
+        node_id: str | None = None,
+        code_line: CodeLine | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.location = location
+        self.node_id = node_id
+        self.code_line = code_line
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        node = f"node {self.node_id!r}: " if self.node_id is not None else ""
+        lines = [f"{where}{node}{self.problem}"]
+        if self.code_line is not None:
+            prefix = f"    code line {self.code_line.number} | "
+            lines.append(prefix + self.code_line.text.rstrip())
+            if self.code_line.column is not None:
+                lines.append(" " * (len(prefix) + self.code_line.column) + "^")
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class CompilerBug(RuntimeError):
+    """The compiler produced code that does not parse: a bug in kailash-compile, not in the workflow."""

@@ -1,0 +1,7 @@
+"""The builder API of the guide: ``from kailash.workflow import AsyncWorkflowBuilder, ...``."""
+
+from .builder import AsyncWorkflowBuilder
+from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy
+from .workflow import Workflow
+
+__all__ = ["AsyncRetryPolicy", "AsyncWorkflowBuilder", "ErrorHandler", "RetryPolicy", "Workflow"]

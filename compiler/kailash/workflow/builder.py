@@ -1,0 +1,351 @@
+"""AsyncWorkflowBuilder: records the workflow as IR. It runs no code.
+
+``add_*`` node methods return the node id; ``with_*``, ``require_resource`` and
+``add_connection`` return the builder, so resource declarations chain.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from typing import Any
+
+from .. import codeblock
+from .._location import caller_location
+from ..errors import CodeLine, WorkflowError
+from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
+from ..resources import ResourceRegistry
+from .graph import check_graph
+from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
+from .workflow import Workflow
+
+_CACHE_BACKENDS = ("redis", "memory")
+
+
+class AsyncWorkflowBuilder:
+    """Build an async workflow: code nodes, patterns, resources, connections."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        resource_registry: ResourceRegistry | None = None,
+    ) -> None:
+        self.name = name or "workflow"
+        self.description = description
+        self._location = caller_location()
+        self._nodes: dict[str, NodeIR] = {}
+        self._connections: list[ConnectionIR] = []
+        self._resources: dict[str, ResourceIR] = {}
+        self._registry = resource_registry if resource_registry is not None else ResourceRegistry()
+
+    # -- nodes --------------------------------------------------------------------
+    def add_async_code(
+        self,
+        node_id: str,
+        code: str,
+        *,
+        timeout: float | None = None,
+        max_concurrent_tasks: int | None = None,
+        retry_policy: RetryPolicy | AsyncRetryPolicy | None = None,
+        error_handler: ErrorHandler | None = None,
+        required_resources: Sequence[str] | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Add a node running ``code`` as the body of an async function; its output is ``result``."""
+        location = caller_location()
+        node = self.make_node(
+            node_id,
+            "code",
+            code,
+            location,
+            timeout=timeout,
+            max_concurrent_tasks=max_concurrent_tasks,
+            retry_policy=retry_policy,
+            error_handler=error_handler,
+            required_resources=required_resources,
+            description=description,
+        )
+        return self.add_node_ir(node)
+
+    def add_parallel_map(
+        self,
+        node_id: str,
+        code: str,
+        *,
+        input_field: str = "items",
+        output_field: str = "results",
+        max_workers: int = 10,
+        batch_size: int | None = None,
+        timeout_per_item: float | None = None,
+        continue_on_error: bool = False,
+        description: str | None = None,
+    ) -> str:
+        """Add a node applying ``process_item(item)`` (defined by ``code``) to every item of ``input_field``."""
+        location = caller_location()
+        settings = {
+            "input_field": input_field,
+            "output_field": output_field,
+            "max_workers": max_workers,
+            "batch_size": batch_size,
+            "timeout_per_item": timeout_per_item,
+            "continue_on_error": continue_on_error,
+        }
+        _check_identifier("input_field", input_field, node_id, location)
+        _check_positive("max_workers", max_workers, node_id, location, integer=True)
+        if batch_size is not None:
+            _check_positive("batch_size", batch_size, node_id, location, integer=True)
+        if timeout_per_item is not None:
+            _check_positive("timeout_per_item", timeout_per_item, node_id, location)
+        node = self.make_node(node_id, "parallel_map", code, location, settings=settings, description=description)
+        require_function(node, "process_item")
+        return self.add_node_ir(node)
+
+    def add_connection(self, from_node: str, from_output: str, to_node: str, to_input: str) -> AsyncWorkflowBuilder:
+        """Pass ``from_node``'s output key ``from_output`` to ``to_node`` as the variable ``to_input``."""
+        location = caller_location()
+        if not isinstance(to_input, str) or not to_input.isidentifier():
+            raise WorkflowError(
+                f"connection target input {to_input!r} is not a Python identifier",
+                location=location,
+                node_id=to_node,
+                hint="the target input is the variable name the node's code reads",
+            )
+        self._connections.append(ConnectionIR(from_node, from_output, to_node, to_input, location))
+        return self
+
+    # -- building blocks shared with patterns ---------------------------------------
+    def make_node(
+        self,
+        node_id: str,
+        kind: str,
+        code: str,
+        location: Location,
+        *,
+        settings: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        max_concurrent_tasks: int | None = None,
+        retry_policy: RetryPolicy | AsyncRetryPolicy | None = None,
+        error_handler: ErrorHandler | None = None,
+        required_resources: Sequence[str] | None = None,
+        description: str | None = None,
+    ) -> NodeIR:
+        """A checked NodeIR: valid id, code that parses, policies in range."""
+        if not isinstance(node_id, str) or not node_id:
+            raise WorkflowError(f"node id must be a non-empty string, not {node_id!r}", location=location)
+        if not isinstance(code, str):
+            raise WorkflowError(
+                f"code must be a string, not {type(code).__name__}", location=location, node_id=node_id
+            )
+        if timeout is not None:
+            _check_positive("timeout", timeout, node_id, location)
+        if max_concurrent_tasks is not None:
+            _check_positive("max_concurrent_tasks", max_concurrent_tasks, node_id, location, integer=True)
+        retry = retry_policy.to_ir() if retry_policy is not None else None
+        if retry is not None:
+            for name in retry.retry_on:
+                try:
+                    resolve_exception(name)
+                except ValueError as exc:
+                    raise WorkflowError(
+                        f"retry policy: {exc}",
+                        location=location,
+                        node_id=node_id,
+                        hint="name a built-in exception (ConnectionError) or an importable one (aiohttp.ClientError)",
+                    ) from None
+        return NodeIR(
+            node_id=node_id,
+            kind=kind,
+            code=checked_code(code, node_id, location),
+            location=location,
+            settings=dict(settings or {}),
+            description=description,
+            required_resources=tuple(required_resources or ()),
+            timeout=timeout,
+            max_concurrent_tasks=max_concurrent_tasks,
+            retry=retry,
+            fallback=error_handler.to_ir() if error_handler is not None else None,
+        )
+
+    def add_node_ir(self, node: NodeIR) -> str:
+        """Append a node; a second node with the same id is an error."""
+        first = self._nodes.get(node.node_id)
+        if first is not None:
+            raise WorkflowError(
+                f"duplicate node id; the first node with this id was added at {first.location}",
+                location=node.location,
+                node_id=node.node_id,
+                hint="give every node a unique id",
+            )
+        self._nodes[node.node_id] = node
+        return node.node_id
+
+    def add_resource_ir(self, resource: ResourceIR) -> AsyncWorkflowBuilder:
+        """Declare a resource; a second declaration under the same name is an error."""
+        first = self._resources.get(resource.name)
+        if first is not None:
+            raise WorkflowError(
+                f"resource {resource.name!r} is already declared at {first.location}",
+                location=resource.location,
+                hint="give every resource a unique name",
+            )
+        self._resources[resource.name] = resource
+        self._registry.register_declaration(resource)
+        return self
+
+    # -- resources ------------------------------------------------------------------
+    def with_database(
+        self,
+        name: str = "db",
+        host: str = "localhost",
+        port: int = 5432,
+        database: str = "postgres",
+        user: str = "postgres",
+        password: str | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+        **kwargs: Any,
+    ) -> AsyncWorkflowBuilder:
+        """Declare a PostgreSQL connection pool (asyncpg); created on first use."""
+        settings = {
+            "host": host,
+            "port": port,
+            "database": database,
+            "user": user,
+            "password": password,
+            "min_size": min_size,
+            "max_size": max_size,
+            **kwargs,
+        }
+        return self.add_resource_ir(_resource(name, "postgres", settings))
+
+    def with_http_client(
+        self,
+        name: str = "http",
+        base_url: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+        **kwargs: Any,
+    ) -> AsyncWorkflowBuilder:
+        """Declare an HTTP client session (aiohttp); created on first use."""
+        settings = {"base_url": base_url, "headers": dict(headers or {}), "timeout": timeout, **kwargs}
+        return self.add_resource_ir(_resource(name, "http", settings))
+
+    def with_cache(
+        self,
+        name: str = "cache",
+        backend: str = "redis",
+        host: str = "localhost",
+        port: int = 6379,
+        db: int = 0,
+        **kwargs: Any,
+    ) -> AsyncWorkflowBuilder:
+        """Declare a cache: Redis (redis.asyncio) or the embedded in-process memory cache."""
+        location = caller_location()
+        if backend not in _CACHE_BACKENDS:
+            raise WorkflowError(
+                f"cache {name!r}: unsupported backend {backend!r}",
+                location=location,
+                hint=f"use one of: {', '.join(_CACHE_BACKENDS)}",
+            )
+        settings = {"backend": backend, "host": host, "port": port, "db": db, **kwargs}
+        return self.add_resource_ir(_resource(name, "cache", settings))
+
+    # -- inspection -------------------------------------------------------------------
+    def get_node_metadata(self, node_id: str) -> dict[str, Any]:
+        """Description, required resources and settings of one node."""
+        node = self._nodes.get(node_id)
+        if node is None:
+            raise KeyError(f"no node {node_id!r} (nodes: {', '.join(map(repr, self._nodes))})")
+        return node_metadata(node)
+
+    def list_required_resources(self) -> list[str]:
+        """Every resource the workflow declares or a node requires, sorted."""
+        required = set(self._resources)
+        for node in self._nodes.values():
+            required.update(node.required_resources)
+        return sorted(required)
+
+    def get_resource_registry(self) -> ResourceRegistry:
+        return self._registry
+
+    def to_ir(self) -> WorkflowIR:
+        return WorkflowIR(
+            name=self.name,
+            location=self._location,
+            description=self.description,
+            nodes=tuple(self._nodes.values()),
+            connections=tuple(self._connections),
+            resources=tuple(self._resources.values()),
+        )
+
+    def build(self) -> Workflow:
+        """Check the graph (unknown nodes, inputs connected twice, cycles) and freeze it."""
+        ir = self.to_ir()
+        check_graph(ir)
+        return Workflow(ir, builder=self, required_resources=self.list_required_resources())
+
+
+def node_metadata(node: NodeIR) -> dict[str, Any]:
+    return {
+        "kind": node.kind,
+        "description": node.description,
+        "required_resources": list(node.required_resources),
+        "timeout": node.timeout,
+        "max_concurrent_tasks": node.max_concurrent_tasks,
+        "location": str(node.location),
+        **node.settings,
+    }
+
+
+def checked_code(code: str, node_id: str, location: Location) -> str:
+    """The dedented code block; a syntax error names the line of the block with a caret."""
+    text = codeblock.dedent(code)
+    try:
+        codeblock.parse(text)
+    except codeblock.CodeSyntaxError as exc:
+        raise WorkflowError(
+            f"syntax error in the code block: {exc.message}",
+            location=location,
+            node_id=node_id,
+            code_line=CodeLine(exc.line, exc.text, exc.column),
+            hint="the code block runs as the body of an async function; fix it and compile again",
+        ) from None
+    return text
+
+
+def require_function(node: NodeIR, name: str) -> None:
+    """The code block must define ``name`` at its top level (a map function, say)."""
+    tree = codeblock.parse(node.code)
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+            return
+    raise WorkflowError(
+        f"the code block does not define {name}()",
+        location=node.location,
+        node_id=node.node_id,
+        hint=f"define `async def {name}(item): ...` (or a plain def) at the top level of the code block",
+    )
+
+
+def _resource(name: str, kind: str, settings: dict[str, Any]) -> ResourceIR:
+    location = caller_location()
+    if not isinstance(name, str) or not name.isidentifier():
+        raise WorkflowError(
+            f"resource name {name!r} is not a Python identifier",
+            location=location,
+            hint="node code reads a resource by its name, so the name must be a valid variable name",
+        )
+    return ResourceIR(name=name, kind=kind, settings=settings, location=location)
+
+
+def _check_positive(name: str, value: Any, node_id: str, location: Location, *, integer: bool = False) -> None:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+        what = "a positive integer" if integer else "a positive number"
+        raise WorkflowError(f"{name} must be {what}, not {value!r}", location=location, node_id=node_id)
+
+
+def _check_identifier(name: str, value: Any, node_id: str, location: Location) -> None:
+    if not isinstance(value, str) or not value.isidentifier():
+        raise WorkflowError(f"{name} must be a Python identifier, not {value!r}", location=location, node_id=node_id)

@@ -1,0 +1,164 @@
+"""Typed policy objects of the guide: RetryPolicy, AsyncRetryPolicy, ErrorHandler.
+
+They check their own values and turn into IR (exception classes become importable names).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+from collections.abc import Sequence
+from typing import Any
+
+from ..ir import FallbackIR, RetryIR
+
+ExceptionSpec = type[BaseException] | str
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_HANDLER_TYPES = ("fallback",)
+
+
+class RetryPolicy:
+    """Retry up to ``max_retries`` times after the first try, backing off from ``base_delay``."""
+
+    def __init__(
+        self,
+        max_retries: int = 3,
+        base_delay: float = 1.0,
+        max_delay: float | None = 60.0,
+        retry_on: Sequence[ExceptionSpec] | None = None,
+        backoff_factor: float = 2.0,
+    ) -> None:
+        _check_count("max_retries", max_retries, minimum=0)
+        _check_seconds("base_delay", base_delay)
+        if max_delay is not None:
+            _check_seconds("max_delay", max_delay)
+        _check_seconds("backoff_factor", backoff_factor)
+        self.max_retries = max_retries
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.backoff_factor = backoff_factor
+        self.retry_on = list(retry_on or [])
+
+    def to_ir(self) -> RetryIR:
+        return RetryIR(
+            attempts=self.max_retries + 1,
+            delay=float(self.base_delay),
+            backoff=float(self.backoff_factor),
+            max_delay=None if self.max_delay is None else float(self.max_delay),
+            retry_on=tuple(exception_name(e) for e in self.retry_on),
+        )
+
+
+class AsyncRetryPolicy:
+    """Try up to ``max_attempts`` times in all, backing off from ``initial_delay``."""
+
+    def __init__(
+        self,
+        max_attempts: int = 3,
+        initial_delay: float = 1.0,
+        retry_exceptions: Sequence[ExceptionSpec] | None = None,
+        backoff_multiplier: float = 2.0,
+        max_delay: float | None = 60.0,
+    ) -> None:
+        _check_count("max_attempts", max_attempts, minimum=1)
+        _check_seconds("initial_delay", initial_delay)
+        _check_seconds("backoff_multiplier", backoff_multiplier)
+        if max_delay is not None:
+            _check_seconds("max_delay", max_delay)
+        self.max_attempts = max_attempts
+        self.initial_delay = initial_delay
+        self.backoff_multiplier = backoff_multiplier
+        self.max_delay = max_delay
+        self.retry_exceptions = list(retry_exceptions or [])
+
+    def to_ir(self) -> RetryIR:
+        return RetryIR(
+            attempts=self.max_attempts,
+            delay=float(self.initial_delay),
+            backoff=float(self.backoff_multiplier),
+            max_delay=None if self.max_delay is None else float(self.max_delay),
+            retry_on=tuple(exception_name(e) for e in self.retry_exceptions),
+        )
+
+
+class ErrorHandler:
+    """On failure, log at ``log_level`` and use ``fallback_value`` as the node's output."""
+
+    def __init__(
+        self,
+        handler_type: str = "fallback",
+        fallback_value: Any = None,
+        log_level: str = "warning",
+    ) -> None:
+        if handler_type not in _HANDLER_TYPES:
+            raise ValueError(f"ErrorHandler handler_type must be one of {_HANDLER_TYPES}, not {handler_type!r}")
+        if log_level.lower() not in _LOG_LEVELS:
+            raise ValueError(f"ErrorHandler log_level must be one of {_LOG_LEVELS}, not {log_level!r}")
+        if not is_literal(fallback_value):
+            raise ValueError(
+                "ErrorHandler fallback_value must be a plain literal (None, bool, number, str,"
+                f" list, dict, tuple of those), not {type(fallback_value).__name__}"
+            )
+        self.handler_type = handler_type
+        self.fallback_value = fallback_value
+        self.log_level = log_level.lower()
+
+    def to_ir(self) -> FallbackIR:
+        return FallbackIR(value=self.fallback_value, log_level=self.log_level)
+
+
+def is_literal(value: Any) -> bool:
+    """Whether ``repr(value)`` is Python source that evaluates back to an equal value."""
+    try:
+        return bool(ast.literal_eval(repr(value)) == value)
+    except (ValueError, SyntaxError, TypeError, RecursionError):
+        return False
+
+
+def exception_name(spec: ExceptionSpec) -> str:
+    """An exception class or name as the name a generated module can import."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, type) and issubclass(spec, BaseException):
+        if spec.__module__ == "builtins":
+            return spec.__qualname__
+        return f"{spec.__module__}.{spec.__qualname__}"
+    raise ValueError(f"retry exceptions must be exception classes or their names, not {spec!r}")
+
+
+def resolve_exception(name: str) -> type[BaseException]:
+    """The exception class a name refers to; ValueError saying why when there is none."""
+    if "<locals>" in name or name.startswith("__main__."):
+        raise ValueError(f"exception {name!r} is not importable; define it in a module the workflow imports")
+    if "." not in name:
+        found = getattr(builtins, name, None)
+        if not (isinstance(found, type) and issubclass(found, BaseException)):
+            raise ValueError(f"{name!r} is not a built-in exception")
+        return found
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            value: Any = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        try:
+            for attribute in parts[split:]:
+                value = getattr(value, attribute)
+        except AttributeError:
+            break
+        if isinstance(value, type) and issubclass(value, BaseException):
+            return value
+        break
+    raise ValueError(f"{name!r} does not name an importable exception class")
+
+
+def _check_count(name: str, value: Any, *, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
+
+
+def _check_seconds(name: str, value: Any) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a number >= 0, not {value!r}")

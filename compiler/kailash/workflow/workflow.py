@@ -1,0 +1,32 @@
+"""Workflow: the built, frozen result of a builder."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..ir import ConnectionIR, NodeIR, WorkflowIR
+
+if TYPE_CHECKING:
+    from .builder import AsyncWorkflowBuilder
+
+
+class Workflow:
+    """A built workflow: ``.name``, ``.nodes``, ``.connections``, ``.metadata``, ``.ir``."""
+
+    def __init__(self, ir: WorkflowIR, *, builder: AsyncWorkflowBuilder, required_resources: list[str]) -> None:
+        from .builder import node_metadata
+
+        self.ir = ir
+        self.builder = builder
+        self.name = ir.name
+        self.nodes: dict[str, NodeIR] = {node.node_id: node for node in ir.nodes}
+        self.connections: list[ConnectionIR] = list(ir.connections)
+        self.metadata: dict[str, Any] = {
+            "name": ir.name,
+            "description": ir.description,
+            "required_resources": required_resources,
+            "nodes": {node.node_id: node_metadata(node) for node in ir.nodes},
+        }
+
+    def __repr__(self) -> str:
+        return f"<Workflow {self.name!r}: {len(self.nodes)} nodes>"

@@ -1,0 +1,38 @@
+"""``python module.py --inputs '<json>'``: run a generated module from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._run import InputError
+
+
+def main(run: Callable[..., Awaitable[dict[str, Any]]], argv: Sequence[str] | None = None) -> None:
+    """Parse ``--inputs``, run the workflow, print the result as JSON; exit 1 if a node errored."""
+    parser = argparse.ArgumentParser(description=(run.__module__ or "workflow") + ": run the compiled workflow")
+    parser.add_argument(
+        "--inputs",
+        default="{}",
+        help="workflow inputs as a JSON object, or @path to a JSON file",
+    )
+    args = parser.parse_args(argv)
+    text = Path(args.inputs[1:]).read_text() if args.inputs.startswith("@") else args.inputs
+    try:
+        inputs = json.loads(text)
+    except json.JSONDecodeError as exc:
+        parser.error(f"--inputs is not valid JSON: {exc}")
+    if not isinstance(inputs, dict):
+        parser.error("--inputs must be a JSON object")
+    try:
+        result = asyncio.run(run(inputs))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(json.dumps(result, indent=2, default=repr))
+    sys.exit(1 if result["errors"] else 0)

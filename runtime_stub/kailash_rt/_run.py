@@ -1,0 +1,326 @@
+"""The run orchestrator: starts each node as soon as its inputs are ready.
+
+A generated module registers its nodes inside ``async with Run(...) as r`` and the
+nodes run when the block ends. A chain of nodes runs inline in one task; a node only
+gets a task of its own when it can run beside another one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from ._resources import Resources, RunResources
+
+NodeFunction = Callable[..., Awaitable[Any]]
+
+_PENDING, _OK, _FAILED = 0, 1, 2
+
+
+class InputError(ValueError):
+    """The inputs given to a run do not fit the workflow."""
+
+
+class RunResult(dict[str, Any]):
+    """``{"results": {node_id: output}, "errors": {node_id: "ExcType: message"}}``.
+
+    The exceptions behind ``errors`` are kept in ``.exceptions`` for debugging.
+    """
+
+    exceptions: dict[str, BaseException]
+
+
+class UpstreamFailed(Exception):
+    """A node did not run because a node it depends on failed."""
+
+
+class Output:
+    """A node's output inside ``run()``; index it to pass one key downstream.
+
+    ``out["users"]`` is ``output["users"]``; ``out["data.items"]`` walks nested keys;
+    ``out["result"]`` is the whole output unless the output has a ``result`` key.
+    """
+
+    __slots__ = ("_node", "_keys")
+
+    def __init__(self, node: _Node, keys: tuple[str, ...] = ()) -> None:
+        self._node = node
+        self._keys = keys
+
+    def __getitem__(self, key: str) -> Output:
+        return Output(self._node, (*self._keys, key))
+
+    def _select(self) -> Any:
+        value = self._node.output
+        for key in self._keys:
+            value = _select_key(value, key, self._node.node_id)
+        return value
+
+
+class _InputRef:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _ResourceRef:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _select_key(value: Any, key: str, node_id: str) -> Any:
+    if isinstance(value, Mapping):
+        if key in value:
+            return value[key]
+        if key == "result":
+            return value
+        if "." in key:
+            for part in key.split("."):
+                value = _select_key(value, part, node_id)
+            return value
+        raise KeyError(
+            f"output of node {node_id!r} has no key {key!r} (it has: {', '.join(map(repr, value)) or 'none'})"
+        )
+    if key == "result":
+        return value
+    raise KeyError(f"output of node {node_id!r} is a {type(value).__name__}, not a dict with key {key!r}")
+
+
+class _Node:
+    __slots__ = (
+        "node_id",
+        "fn",
+        "static",
+        "refs",
+        "inputs",
+        "downstream",
+        "waiting",
+        "state",
+        "output",
+    )
+
+    def __init__(self, node_id: str, fn: NodeFunction, kwargs: dict[str, Any]) -> None:
+        self.node_id = node_id
+        self.fn = fn
+        self.static: dict[str, Any] = {}
+        self.refs: list[tuple[str, Any]] = []
+        self.inputs: list[str] = []
+        upstream: list[_Node] = []
+        for name, value in kwargs.items():
+            if isinstance(value, Output):
+                self.refs.append((name, value))
+                if value._node not in upstream:
+                    upstream.append(value._node)
+            elif isinstance(value, (_InputRef, _ResourceRef)):
+                self.refs.append((name, value))
+                if isinstance(value, _InputRef):
+                    self.inputs.append(value.name)
+            else:
+                self.static[name] = value
+        self.downstream: list[_Node] = []
+        for up in upstream:
+            up.downstream.append(self)
+        self.waiting = len(upstream)
+        self.state = _PENDING
+        self.output: Any = None
+
+
+class Run:
+    """One run of a workflow: ``async with Run(...) as r: r.node(...)``; then ``r.result``."""
+
+    def __init__(
+        self,
+        workflow: str,
+        inputs: Mapping[str, Any] | None = None,
+        resources: Mapping[str, Any] | Resources | None = None,
+        *,
+        declared: Resources | None = None,
+    ) -> None:
+        self.workflow = workflow
+        self._given = dict(inputs or {})
+        self._nodes: list[_Node] = []
+        self._by_id: dict[str, _Node] = {}
+        self._errors: dict[str, BaseException] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._remaining = 0
+        self._done: asyncio.Future[None] | None = None
+        self.resources = RunResources(declared, resources)
+        self.result = RunResult(results={}, errors={})
+        self.result.exceptions = {}
+
+    # -- registration -------------------------------------------------------------
+    def node(self, node_id: str, fn: NodeFunction, /, **kwargs: Any) -> Output:
+        """Register a node; keyword values may be outputs, inputs or resources."""
+        entry = _Node(node_id, fn, kwargs)
+        self._nodes.append(entry)
+        self._by_id[node_id] = entry
+        return Output(entry)
+
+    def input(self, name: str) -> Any:
+        """A workflow input, given per node or for the whole workflow."""
+        return _InputRef(name)
+
+    def resource(self, name: str) -> Any:
+        """A declared resource, created on first use in this run."""
+        return _ResourceRef(name)
+
+    async def get_resource(self, name: str) -> Any:
+        """``await get_resource("name")`` inside node code."""
+        return await self.resources.get(name)
+
+    # -- execution ----------------------------------------------------------------
+    async def __aenter__(self) -> Run:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                inputs = self._bind_inputs()
+                await self._execute(inputs)
+                self._collect()
+        finally:
+            await self.resources.aclose()
+
+    def _bind_inputs(self) -> dict[tuple[str, str], Any]:
+        """Check the given inputs against what the nodes need; one error lists all problems."""
+        wanted = {n.node_id: n.inputs for n in self._nodes if n.inputs}
+        all_names = sorted({name for names in wanted.values() for name in names})
+        per_node: dict[str, Mapping[str, Any]] = {}
+        shared: dict[str, Any] = {}
+        problems: list[str] = []
+        for key, value in self._given.items():
+            if key in self._by_id and isinstance(value, Mapping):
+                valid = wanted.get(key, [])
+                unknown = [name for name in value if name not in valid]
+                if unknown:
+                    problems.append(
+                        f"node {key!r} takes no input {', '.join(map(repr, unknown))}"
+                        f" (its inputs: {', '.join(map(repr, valid)) or 'none'})"
+                    )
+                per_node[key] = value
+            elif key in all_names:
+                shared[key] = value
+            else:
+                problems.append(
+                    f"unknown input {key!r} (workflow inputs: {', '.join(map(repr, all_names)) or 'none'};"
+                    " or a node id with a dict of that node's inputs)"
+                )
+        bound: dict[tuple[str, str], Any] = {}
+        for node_id, names in wanted.items():
+            own = per_node.get(node_id, {})
+            for name in names:
+                if name in own:
+                    bound[node_id, name] = own[name]
+                elif name in shared:
+                    bound[node_id, name] = shared[name]
+                else:
+                    problems.append(
+                        f"node {node_id!r} needs input {name!r}: pass {{{name!r}: ...}}"
+                        f" or {{{node_id!r}: {{{name!r}: ...}}}}"
+                    )
+        if problems:
+            raise InputError(f"workflow {self.workflow!r}: " + "; ".join(problems))
+        return bound
+
+    async def _execute(self, inputs: dict[tuple[str, str], Any]) -> None:
+        self._inputs = inputs
+        self._remaining = len(self._nodes)
+        ready = [n for n in self._nodes if n.waiting == 0]
+        if not ready:
+            return
+        self._done = asyncio.get_running_loop().create_future()
+        try:
+            for entry in ready[1:]:
+                self._spawn(entry)
+            await self._drive(ready[0])
+            if self._remaining:
+                await self._done
+        finally:
+            if self._tasks:
+                for task in self._tasks:
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, entry: _Node) -> None:
+        task = asyncio.get_running_loop().create_task(self._drive(entry))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drive(self, entry: _Node | None) -> None:
+        while entry is not None:
+            await self._run_node(entry)
+            following = None
+            if entry.state == _OK:
+                for down in entry.downstream:
+                    if down.state != _PENDING:
+                        continue
+                    down.waiting -= 1
+                    if down.waiting == 0:
+                        if following is None:
+                            following = down
+                        else:
+                            self._spawn(down)
+            entry = following
+
+    async def _run_node(self, entry: _Node) -> None:
+        try:
+            kwargs = await self._arguments(entry) if entry.refs else entry.static
+            entry.output = await entry.fn(**kwargs)
+        except Exception as exc:  # a failing node is a result, not a crash of the run
+            self._fail(entry, exc)
+        else:
+            entry.state = _OK
+            self._finish_one()
+
+    async def _arguments(self, entry: _Node) -> dict[str, Any]:
+        kwargs = dict(entry.static)
+        for name, ref in entry.refs:
+            if isinstance(ref, Output):
+                kwargs[name] = ref._select()
+            elif isinstance(ref, _InputRef):
+                kwargs[name] = self._inputs[entry.node_id, ref.name]
+            else:
+                kwargs[name] = await self.resources.get(ref.name)
+        return kwargs
+
+    def _fail(self, entry: _Node, exc: BaseException) -> None:
+        entry.state = _FAILED
+        self._errors[entry.node_id] = exc
+        self._finish_one()
+        stack = list(entry.downstream)
+        while stack:
+            down = stack.pop()
+            if down.state != _PENDING:
+                continue
+            down.state = _FAILED
+            self._errors[down.node_id] = UpstreamFailed(
+                f"skipped because upstream node {entry.node_id!r} failed"
+            )
+            self._finish_one()
+            stack.extend(down.downstream)
+
+    def _finish_one(self) -> None:
+        self._remaining -= 1
+        if self._remaining == 0 and self._done is not None and not self._done.done():
+            self._done.set_result(None)
+
+    def _collect(self) -> None:
+        results = self.result["results"]
+        errors = self.result["errors"]
+        for entry in self._nodes:
+            if entry.state == _OK:
+                results[entry.node_id] = entry.output
+            else:
+                exc = self._errors[entry.node_id]
+                errors[entry.node_id] = f"{type(exc).__name__}: {exc}"
+                self.result.exceptions[entry.node_id] = exc
