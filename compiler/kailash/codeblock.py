@@ -26,13 +26,27 @@ class CodeSyntaxError(Exception):
 
 
 def dedent(code: str) -> str:
-    """``textwrap.dedent`` plus dropping blank lines at both ends and trailing spaces at the end."""
+    """``textwrap.dedent``, then the same for lines outside multi-line strings; blank ends dropped.
+
+    The second step handles a block whose multi-line string has lines indented less than
+    the code around it: those string lines stay as written, the code lines lose their
+    common indentation.
+    """
     lines = textwrap.dedent(code).splitlines()
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
-    return "\n".join(lines) + "\n" if lines else ""
+    if not lines:
+        return ""
+    text = "\n".join(lines) + "\n"
+    keep = string_continuation_lines(text)
+    code_lines = [line for number, line in enumerate(lines, 1) if number not in keep and line.strip()]
+    margin = min(len(line) - len(line.lstrip()) for line in code_lines) if code_lines else 0
+    if margin:
+        lines = [line if number in keep else line[margin:] for number, line in enumerate(lines, 1)]
+        text = "\n".join(lines) + "\n"
+    return text
 
 
 def string_continuation_lines(code: str) -> set[int]:

@@ -1,0 +1,130 @@
+"""The ``kailash-compile`` command line."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+
+from .codegen import GeneratedModule, compile_ir
+from .errors import CompilerBug, WorkflowError
+from .sources import SourceError, load_workflows
+
+EXIT_STALE = 1
+EXIT_ERROR = 2
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), help="Directory for the generated modules.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing modules that are missing or stale.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the generated modules instead of writing them.")
+@click.option("--strict", is_flag=True, help="Make names that no connection, resource or import binds an error.")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
+@click.version_option(package_name="kailash-compile")
+def main(
+    sources: tuple[str, ...],
+    output_dir: Path | None,
+    check: bool,
+    show_diff: bool,
+    to_stdout: bool,
+    strict: bool,
+    verbose: bool,
+) -> None:
+    """Compile workflows into standalone asyncio modules.
+
+    SOURCE is path/to/file.py, path/to/file.py:attr or package.module:attr. Without
+    :attr every module-level AsyncWorkflowBuilder or Workflow is compiled; attr may
+    also name a zero-argument function returning one or several. Each workflow is
+    written to DIR/<workflow name>.py.
+    """
+    if output_dir is None and not to_stdout:
+        raise click.UsageError("give -o DIR (or --stdout)")
+    sys.path.insert(0, os.getcwd())
+    modules = _compile_all(sources, strict, verbose)
+    if to_stdout:
+        for module in modules:
+            click.echo(module.source, nl=False)
+        return
+    assert output_dir is not None
+    changed = [m for m in modules if _read(output_dir / m.filename) != m.source]
+    if check or show_diff:
+        for module in changed:
+            path = output_dir / module.filename
+            if show_diff:
+                old = _read(path) or ""
+                click.echo(
+                    "".join(
+                        difflib.unified_diff(
+                            old.splitlines(True), module.source.splitlines(True), str(path), str(path)
+                        )
+                    ),
+                    nl=False,
+                )
+            else:
+                state = "stale" if path.exists() else "missing"
+                click.echo(f"{state}: {path}", err=True)
+        if changed and check:
+            sys.exit(EXIT_STALE)
+        return
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for module in changed:
+        _write_atomically(output_dir / module.filename, module.source)
+    click.echo(
+        f"compiled {len(modules)} workflow(s) to {output_dir}: {len(changed)} written,"
+        f" {len(modules) - len(changed)} unchanged",
+        err=True,
+    )
+
+
+def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[GeneratedModule]:
+    """Every workflow of every source, compiled before anything is written."""
+    modules: list[GeneratedModule] = []
+    names: dict[str, str] = {}
+    for source in sources:
+        try:
+            found = load_workflows(source)
+            for item in found:
+                module = compile_ir(item.workflow.ir, strict=strict)
+                if module.filename in names:
+                    raise SourceError(
+                        f"{source}: workflow {item.workflow.name!r} would be written to {module.filename},"
+                        f" which {names[module.filename]} already writes; give the workflows distinct names"
+                    )
+                names[module.filename] = f"{item.source}:{item.attribute}"
+                modules.append(module)
+        except WorkflowError as exc:
+            _fail(str(exc), exc if verbose else None)
+        except SourceError as exc:
+            if exc.cause is not None:
+                traceback.print_exception(exc.cause, file=sys.stderr)
+            _fail(f"{exc}\nhint: fix the error above in the workflow file; it must import cleanly", None)
+        except CompilerBug as exc:
+            _fail(f"internal error: {exc}", exc)
+    return modules
+
+
+def _fail(message: str, exc: BaseException | None) -> None:
+    if exc is not None:
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as handle:
+        handle.write(text)
+    os.replace(handle.name, path)

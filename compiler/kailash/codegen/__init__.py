@@ -1,0 +1,37 @@
+"""The compiler back end: IR -> analysis -> Jinja -> libcst validation -> black."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import CompilerBug
+from ..ir import WorkflowIR
+from . import kinds as _kinds  # noqa: F401  (registers the core node kinds)
+from .analysis import ModulePlan, analyse
+from .formatting import format_chunks
+from .render import render_chunks
+
+
+@dataclass(frozen=True)
+class GeneratedModule:
+    name: str  # module name: the workflow name as a Python identifier
+    source: str
+    plan: ModulePlan
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.py"
+
+
+def compile_ir(ir: WorkflowIR, *, strict: bool = False) -> GeneratedModule:
+    """Compile a workflow IR into the source of a standalone asyncio module."""
+    plan = analyse(ir, strict=strict)
+    source = format_chunks(render_chunks(plan, ir.location.file))
+    try:
+        compile(source, plan.module_name, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise CompilerBug(f"the generated module does not compile ({exc}); this is a kailash-compile bug") from exc
+    return GeneratedModule(plan.module_name, source, plan)
+
+
+__all__ = ["GeneratedModule", "compile_ir"]

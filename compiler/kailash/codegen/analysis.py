@@ -1,0 +1,226 @@
+"""Analysis: the IR becomes a render plan. Every error about the workflow is found here or earlier.
+
+Nothing here assumes the compile target: the plan says which node runs after which, what
+each node reads and from where, and which identifiers and imports the module needs.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import codeblock
+from ..errors import CodeLine, WorkflowError
+from ..ir import NodeIR, WorkflowIR
+from ..workflow.graph import check_graph, topological_order
+from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, RESERVED, node_identifier, to_identifier
+
+
+@dataclass(frozen=True)
+class Param:
+    """A value a node receives: from a connection, a workflow input, a resource."""
+
+    name: str
+    source: str  # "connection" | "input" | "resource" | "get_resource"
+    from_node: str | None = None
+    from_output: str | None = None
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    node: NodeIR
+    ident: str
+    params: tuple[Param, ...]  # what run() passes, in call order
+    template: str  # the node's template, per kind
+    context: dict[str, Any] = field(default_factory=dict)  # kind-specific template values
+    modules: tuple[str, ...] = ()  # standard-library modules used without import
+    imports: tuple[str, ...] = ()  # import lines the node needs at module top
+    module_names: tuple[str, ...] = ()  # module-level names the node defines besides its function
+    upstream: tuple[str, ...] = ()
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params if p.source == "input")
+
+
+@dataclass(frozen=True)
+class ModulePlan:
+    ir: WorkflowIR
+    module_name: str
+    nodes: tuple[NodePlan, ...]  # builder order: the order functions appear in the module
+    order: tuple[str, ...]  # topological order of node ids: the order run() registers them
+    modules: tuple[str, ...]
+    imports: tuple[str, ...]
+    handles: dict[str, str]  # node id -> local name of its output in run(), for nodes with dependents
+
+    def plan(self, node_id: str) -> NodePlan:
+        return next(p for p in self.nodes if p.node.node_id == node_id)
+
+
+@dataclass
+class NodeScope:
+    """What a kind planner knows about the node it plans."""
+
+    node: NodeIR
+    ident: str
+    connected: list[Param]
+    resources: set[str]
+    strict: bool
+
+
+KindPlanner = Callable[[NodeScope], NodePlan]
+PLANNERS: dict[str, KindPlanner] = {}
+
+
+def planner(kind: str) -> Callable[[KindPlanner], KindPlanner]:
+    """Register the planner of a node kind."""
+
+    def register(fn: KindPlanner) -> KindPlanner:
+        PLANNERS[kind] = fn
+        return fn
+
+    return register
+
+
+def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
+    check_graph(ir)
+    order = topological_order(ir)
+    idents = _identifiers(ir)
+    resources = {r.name for r in ir.resources}
+    plans: list[NodePlan] = []
+    for node in ir.nodes:
+        _check_required_resources(node, resources)
+        connected = [
+            Param(c.to_input, "connection", c.from_node, c.from_output)
+            for c in ir.connections
+            if c.to_node == node.node_id
+        ]
+        kind_planner = PLANNERS.get(node.kind)
+        if kind_planner is None:
+            raise WorkflowError(f"node kind {node.kind!r} cannot be compiled", location=node.location)
+        plans.append(kind_planner(NodeScope(node, idents[node.node_id], connected, resources, strict)))
+    _check_module_names(plans)
+    needed = {p.from_node for plan in plans for p in plan.params if p.from_node is not None}
+    handles = _handles({p.node.node_id: p.ident for p in plans}, needed)
+    return ModulePlan(
+        ir=ir,
+        module_name=to_identifier(ir.name),
+        nodes=tuple(plans),
+        order=tuple(order),
+        modules=tuple(sorted({m for plan in plans for m in plan.modules})),
+        imports=tuple(sorted({i for plan in plans for i in plan.imports})),
+        handles=handles,
+    )
+
+
+def bind_names(scope: NodeScope, names: list[str], code: str) -> tuple[list[Param], list[str]]:
+    """Bind a code block's free names: connection, builtin, resource, get_resource, module, input.
+
+    Returns the parameters (connections first, in connection order) and the standard-library
+    modules to import. Under ``strict`` an input that no connection feeds is an error.
+    """
+    params = list(scope.connected)
+    connected = {p.name for p in params}
+    modules: list[str] = []
+    for name in names:
+        if name in connected or name in BUILTIN_NAMES:
+            continue
+        if name in scope.resources:
+            params.append(Param(name, "resource"))
+        elif name == "get_resource":
+            params.append(Param(name, "get_resource"))
+        elif name in AUTO_IMPORT_MODULES:
+            modules.append(name)
+        else:
+            if scope.strict:
+                raise _unbound(scope, name, code, sorted(connected | scope.resources))
+            params.append(Param(name, "input"))
+    return params, modules
+
+
+def _unbound(scope: NodeScope, name: str, code: str, known: list[str]) -> WorkflowError:
+    candidates = known + sorted(AUTO_IMPORT_MODULES) + sorted(BUILTIN_NAMES)
+    close = difflib.get_close_matches(name, candidates, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    hint += "connect an upstream output to it, declare a resource of that name, or drop --strict to make it an input"
+    return WorkflowError(
+        f"name {name!r} is not bound: no connection, resource or import provides it",
+        location=scope.node.location,
+        node_id=scope.node.node_id,
+        code_line=_first_use(code, name),
+        hint=hint,
+    )
+
+
+def _first_use(code: str, name: str) -> CodeLine | None:
+    tree = codeblock.parse(code)
+    uses = sorted((n.lineno, n.col_offset) for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name)
+    if not uses:
+        return None
+    line, column = uses[0]
+    line -= 1  # the parse wraps the block in a function
+    lines = code.splitlines()
+    offset = 0 if line in codeblock.string_continuation_lines(code) else 4
+    return CodeLine(line, lines[line - 1], max(column - offset, 0))
+
+
+def _identifiers(ir: WorkflowIR) -> dict[str, str]:
+    idents: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for node in ir.nodes:
+        ident = node_identifier(node.node_id)
+        if ident in owner:
+            raise WorkflowError(
+                f"node ids {owner[ident]!r} and {node.node_id!r} both become the Python identifier {ident!r}",
+                location=node.location,
+                node_id=node.node_id,
+                hint="rename one of the two nodes so their ids differ after replacing non-identifier characters",
+            )
+        owner[ident] = node.node_id
+        idents[node.node_id] = ident
+    return idents
+
+
+def _check_module_names(plans: list[NodePlan]) -> None:
+    owner = {plan.ident: plan.node.node_id for plan in plans}
+    for plan in plans:
+        for name in plan.module_names:
+            if name in RESERVED or name in owner:
+                other = owner.get(name)
+                taken = f"the function of node {other!r}" if other else "a name the module already uses"
+                raise WorkflowError(
+                    f"the code block defines {name!r} at its top level, which clashes with {taken}",
+                    location=plan.node.location,
+                    node_id=plan.node.node_id,
+                    hint="rename the helper in the code block",
+                )
+            owner[name] = plan.node.node_id
+
+
+def _check_required_resources(node: NodeIR, declared: set[str]) -> None:
+    missing = [name for name in node.required_resources if name not in declared]
+    if missing:
+        raise WorkflowError(
+            f"required resource {', '.join(map(repr, missing))} is not declared",
+            location=node.location,
+            node_id=node.node_id,
+            hint=f"declare it with with_database/with_http_client/with_cache/require_resource"
+            f" (declared: {', '.join(sorted(declared)) or 'none'})",
+        )
+
+
+def _handles(idents: dict[str, str], needed: set[str]) -> dict[str, str]:
+    taken = set(idents.values())
+    handles: dict[str, str] = {}
+    for node_id, ident in idents.items():
+        if node_id not in needed:
+            continue
+        handle = f"{ident}_out"
+        while handle in taken:
+            handle += "_"
+        taken.add(handle)
+        handles[node_id] = handle
+    return handles

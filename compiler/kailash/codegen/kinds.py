@@ -1,0 +1,124 @@
+"""Planners of the core node kinds: ``code`` and ``parallel_map``."""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from .. import codeblock
+from ..errors import WorkflowError
+from .analysis import NodePlan, NodeScope, Param, bind_names, planner
+from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES
+
+
+@planner("code")
+def plan_code(scope: NodeScope) -> NodePlan:
+    code = scope.node.code
+    params, modules = bind_names(scope, codeblock.free_names(code), code)
+    return NodePlan(
+        node=scope.node,
+        ident=scope.ident,
+        params=tuple(params),
+        template="node_code.py.j2",
+        context={
+            "body": codeblock.indent(code),
+            "returns": "result" if codeblock.binds(code, "result") else "None",
+        },
+        modules=tuple(modules),
+    )
+
+
+@planner("parallel_map")
+def plan_parallel_map(scope: NodeScope) -> NodePlan:
+    """``process_item`` becomes the node's function; other top-level statements go to module level."""
+    node = scope.node
+    code = node.code
+    lines = code.splitlines(keepends=True)
+    tree = ast.parse(code)
+    function_source = ""
+    imports: list[str] = []
+    preamble: list[str] = []
+    bound: set[str] = set()
+    defined: set[str] = set()
+    for statement in tree.body:
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))])
+        segment = "".join(lines[first - 1 : statement.end_lineno]).rstrip() + "\n"
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == "process_item":
+            function_source = segment
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            imports.append(segment.strip())
+            bound.update((a.asname or a.name).split(".")[0] for a in statement.names)
+        else:
+            preamble.append(segment)
+            defined.update(_bound_names(statement))
+    bound |= defined
+    helper_source = "\n".join(preamble)
+    modules: set[str] = set()
+    for name in codeblock.free_names(helper_source) if helper_source else []:
+        if name in AUTO_IMPORT_MODULES:
+            modules.add(name)
+        elif name not in BUILTIN_NAMES and name not in bound:
+            raise WorkflowError(
+                f"the top-level statements beside process_item() read {name!r}, which only a node input could give",
+                location=node.location,
+                node_id=node.node_id,
+                hint="move that code into process_item(), which receives inputs as keyword arguments",
+            )
+    names = [n for n in codeblock.free_names(function_source) if n not in bound]
+    item_field = node.settings["input_field"]
+    scope.connected = [p for p in scope.connected if p.name != item_field] + [
+        p for p in scope.connected if p.name == item_field
+    ]
+    params, more_modules = bind_names(scope, names, code)
+    modules.update(more_modules)
+    extras = [p.name for p in params if p.name != item_field]
+    if item_field not in {p.name for p in params}:
+        params.insert(0, Param(item_field, "input"))
+    return NodePlan(
+        node=node,
+        ident=scope.ident,
+        params=tuple(params),
+        template="node_parallel_map.py.j2",
+        context={
+            "preamble": helper_source,
+            "function": _as_node_function(function_source, scope.ident, extras),
+            "settings": _map_settings(node.settings),
+        },
+        modules=tuple(sorted(modules)),
+        imports=tuple(imports),
+        module_names=tuple(sorted(defined)),
+    )
+
+
+# The runtime's defaults, left out of the decorator; max_workers is always shown.
+_MAP_DEFAULTS = {"input_field": "items", "output_field": "results", "batch_size": None, "timeout_per_item": None}
+
+
+def _map_settings(settings: dict[str, object]) -> list[tuple[str, object]]:
+    order = ["input_field", "output_field", "max_workers", "batch_size", "timeout_per_item", "continue_on_error"]
+    return [
+        (key, settings[key])
+        for key in order
+        if key in settings and (key not in _MAP_DEFAULTS or settings[key] != _MAP_DEFAULTS[key])
+    ]
+
+
+def _as_node_function(source: str, ident: str, extras: list[str]) -> str:
+    """Rename ``process_item`` to the node's identifier; node inputs become keyword-only parameters."""
+    module = cst.parse_module(source)
+    function = module.body[0]
+    assert isinstance(function, cst.FunctionDef)
+    params = function.params
+    if extras:
+        added = [cst.Param(cst.Name(name), annotation=cst.Annotation(cst.Name("Any"))) for name in extras]
+        star = params.star_arg if isinstance(params.star_arg, cst.Param | cst.ParamStar) else cst.ParamStar()
+        params = params.with_changes(star_arg=star, kwonly_params=[*params.kwonly_params, *added])
+    renamed = function.with_changes(name=cst.Name(ident), params=params)
+    return module.with_changes(body=[renamed]).code
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -1,0 +1,186 @@
+"""Rendering for the asyncio target: the plan becomes source chunks through Jinja templates.
+
+The module is a list of chunks, each one or more top-level statements: the header
+(docstring, imports, resources), one chunk per node, and ``run()``. Chunks are formatted
+one by one (see formatting.py) and joined with two blank lines, as black would.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..ir import NodeIR, RetryIR
+from .analysis import ModulePlan, NodePlan, Param
+from .literals import comment_text, docstring_text, py_literal, py_string
+from .resources import resource_block
+
+_TEMPLATE_SET = "asyncio"
+
+
+def template_dirs() -> list[Path]:
+    """Templates ship inside the wheel (kailash/codegen/templates); in a checkout they are in templates/."""
+    here = Path(__file__).resolve().parent
+    candidates = [here / "templates" / _TEMPLATE_SET, here.parents[2] / "templates" / _TEMPLATE_SET]
+    return [path for path in candidates if path.is_dir()]
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in template_dirs()]),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["py"] = py_literal
+    env.filters["pystr"] = py_string
+    env.filters["comment"] = comment_text
+    env.filters["docstring"] = docstring_text
+    return env
+
+
+def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
+    env = environment()
+    chunks = [render_header(plan, source_name)]
+    for node_plan in plan.nodes:
+        template = env.get_template(node_plan.template)
+        chunks.append(template.render(node=_node_context(node_plan), **node_plan.context))
+    chunks.append(render_run(plan))
+    return chunks
+
+
+def render_header(plan: ModulePlan, source_name: str) -> str:
+    ir = plan.ir
+    resources = resource_block(ir.resources, ir.name)
+    inputs: dict[str, list[str]] = {}
+    for node_plan in plan.nodes:
+        for name in node_plan.inputs:
+            inputs.setdefault(name, []).append(node_plan.node.node_id)
+    stdlib = {f"import {m}" for m in plan.modules} | {
+        "from collections.abc import Mapping",
+        "from typing import Any",
+    }
+    third_party = {"import kailash_rt as rt"} | set(resources.imports) | set(_retry_imports(plan))
+    for line in plan.imports:
+        (stdlib if _is_stdlib_import(line) else third_party).add(line)
+    return (
+        environment()
+        .get_template("header.py.j2")
+        .render(
+            name=ir.name,
+            description=ir.description,
+            source=source_name,
+            inputs=inputs,
+            resources=resources,
+            stdlib_imports=_sorted_imports(stdlib),
+            third_party_imports=_sorted_imports(third_party),
+        )
+    )
+
+
+def render_run(plan: ModulePlan) -> str:
+    calls = []
+    for node_id in plan.order:
+        node_plan = plan.plan(node_id)
+        calls.append(
+            {
+                "handle": plan.handles.get(node_id),
+                "node_id": py_string(node_id),
+                "ident": node_plan.ident,
+                "args": [(p.name, _argument(p, plan)) for p in node_plan.params],
+            }
+        )
+    return (
+        environment()
+        .get_template("run.py.j2")
+        .render(
+            name=py_string(plan.ir.name),
+            calls=calls,
+            declared=bool(plan.ir.resources),
+        )
+    )
+
+
+def _argument(param: Param, plan: ModulePlan) -> str:
+    if param.source == "connection":
+        assert param.from_node is not None and param.from_output is not None
+        return f"{plan.handles[param.from_node]}[{py_string(param.from_output)}]"
+    if param.source == "input":
+        return f"r.input({py_string(param.name)})"
+    if param.source == "resource":
+        return f"r.resource({py_string(param.name)})"
+    if param.source == "get_resource":
+        return "r.get_resource"
+    raise AssertionError(f"unknown parameter source {param.source!r}")
+
+
+def _node_context(node_plan: NodePlan) -> dict[str, Any]:
+    node = node_plan.node
+    return {
+        "id": node.node_id,
+        "ident": node_plan.ident,
+        "location": str(node.location),
+        "description": node.description,
+        "policy": policy_decorator(node),
+        "params": [p.name for p in node_plan.params],
+    }
+
+
+def policy_decorator(node: NodeIR) -> str | None:
+    """``rt.node(...)`` with the node's timeout, concurrency limit, retry and fallback, or None."""
+    arguments = []
+    if node.timeout is not None:
+        arguments.append(f"timeout={py_literal(node.timeout)}")
+    if node.max_concurrent_tasks is not None:
+        arguments.append(f"max_concurrent_tasks={py_literal(node.max_concurrent_tasks)}")
+    if node.retry is not None:
+        arguments.append(f"retry={_retry(node.retry)}")
+    if node.fallback is not None:
+        fallback = node.fallback
+        level = "" if fallback.log_level == "warning" else f", log_level={py_string(fallback.log_level)}"
+        arguments.append(f"on_error=rt.Fallback({py_literal(fallback.value)}{level})")
+    return f"rt.node({', '.join(arguments)})" if arguments else None
+
+
+def _retry(retry: RetryIR) -> str:
+    parts = [f"attempts={retry.attempts}", f"delay={py_literal(retry.delay)}"]
+    if retry.backoff != 2.0:
+        parts.append(f"backoff={py_literal(retry.backoff)}")
+    if retry.max_delay is not None:
+        parts.append(f"max_delay={py_literal(retry.max_delay)}")
+    if retry.retry_on:
+        names = ", ".join(retry.retry_on)
+        parts.append(f"retry_on=({names},)" if len(retry.retry_on) == 1 else f"retry_on=({names})")
+    return f"rt.Retry({', '.join(parts)})"
+
+
+def _retry_imports(plan: ModulePlan) -> list[str]:
+    lines = []
+    for node_plan in plan.nodes:
+        retry = node_plan.node.retry
+        for name in retry.retry_on if retry else ():
+            if "." in name:
+                lines.append(f"import {name.rsplit('.', 1)[0]}")
+    return lines
+
+
+def _is_stdlib_import(line: str) -> bool:
+    import sys
+
+    module = line.split()[1].split(".")[0]
+    return module in sys.stdlib_module_names
+
+
+def _sorted_imports(lines: set[str]) -> list[str]:
+    """isort's order inside a section: ``import x`` lines first, then ``from x import y``, by module."""
+
+    def key(line: str) -> tuple[int, str]:
+        return (line.startswith("from "), line.split()[1].lower())
+
+    return sorted(lines, key=key)

@@ -1,0 +1,39 @@
+"""AsyncLocalRuntime: compile a workflow (cached by content), load it, run it in process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+from ..codegen import GeneratedModule, compile_ir
+from ..resources import ResourceRegistry
+from ..workflow import Workflow
+from .loader import load_module
+
+_compiled: dict[str, tuple[GeneratedModule, ModuleType]] = {}
+
+
+def compiled_module(workflow: Workflow) -> tuple[GeneratedModule, ModuleType]:
+    """The generated module of ``workflow``, compiled and loaded once per process per content."""
+    key = workflow.ir.content_hash()
+    found = _compiled.get(key)
+    if found is None:
+        generated = compile_ir(workflow.ir)
+        found = _compiled[key] = (generated, load_module(generated, key))
+    return found
+
+
+class AsyncLocalRuntime:
+    """Runs workflows in this process with exactly the code ``kailash-compile`` would write."""
+
+    def __init__(self, resource_registry: ResourceRegistry | None = None) -> None:
+        self.resource_registry = resource_registry
+
+    async def execute_workflow_async(
+        self, workflow: Workflow, inputs: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``{"results": {node_id: output}, "errors": {node_id: "ExcType: message"}}``."""
+        _, module = compiled_module(workflow)
+        result: dict[str, Any] = await module.run(inputs or {})
+        return result

@@ -1,0 +1,114 @@
+"""Finding workflows: ``path/to/file.py``, ``path/to/file.py:attr`` or ``package.module:attr``."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .workflow import AsyncWorkflowBuilder, Workflow
+
+
+class SourceError(Exception):
+    """A SOURCE that cannot be loaded or holds no workflow; ``cause`` is set for import failures."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class FoundWorkflow:
+    source: str  # the SOURCE argument it came from
+    attribute: str
+    workflow: Workflow
+
+
+def load_workflows(source: str) -> list[FoundWorkflow]:
+    target, _, attribute = source.partition(":") if not _is_drive(source) else (source, "", "")
+    module = _import(target)
+    if attribute:
+        if not hasattr(module, attribute):
+            raise SourceError(f"{source}: {target} has no attribute {attribute!r}")
+        value = getattr(module, attribute)
+        if callable(value) and not isinstance(value, (AsyncWorkflowBuilder, Workflow)):
+            value = value()
+        found = _workflows_in({attribute: value}, source, strict_type=True)
+    else:
+        found = _workflows_in(vars(module), source, strict_type=False)
+    if not found:
+        raise SourceError(
+            f"{source}: no workflow found; define a module-level AsyncWorkflowBuilder or Workflow,"
+            " or name one with SOURCE:attribute"
+        )
+    return found
+
+
+def _is_drive(source: str) -> bool:
+    return len(source) > 1 and source[1] == ":"
+
+
+def _import(target: str) -> ModuleType:
+    if target.endswith(".py") or "/" in target or Path(target).is_file():
+        path = Path(target)
+        if not path.is_file():
+            raise SourceError(f"{target}: no such file")
+        name = f"_kailash_source_{abs(hash(str(path.resolve())))}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise SourceError(f"{target}: cannot be imported as a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        directory = str(path.resolve().parent)
+        sys.path.insert(0, directory)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException as exc:
+            del sys.modules[name]
+            raise _import_failure(target, exc) from exc
+        finally:
+            sys.path.remove(directory)
+        return module
+    try:
+        return importlib.import_module(target)
+    except BaseException as exc:
+        raise _import_failure(target, exc) from exc
+
+
+def _import_failure(target: str, exc: BaseException) -> Exception:
+    from .errors import WorkflowError
+
+    if isinstance(exc, WorkflowError):
+        return exc
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        return SourceError(f"{target}: exited while being imported ({type(exc).__name__})", exc)
+    return SourceError(f"{target}: importing it raised {type(exc).__name__}: {exc}", exc)
+
+
+def _workflows_in(namespace: dict[str, Any], source: str, *, strict_type: bool) -> list[FoundWorkflow]:
+    """Module-level builders and workflows; a builder and a workflow built from it count once."""
+    values: list[Any] = []
+    for attribute, value in namespace.items():
+        items = value if isinstance(value, (list, tuple)) and strict_type else [value]
+        for item in items:
+            if isinstance(item, (AsyncWorkflowBuilder, Workflow)):
+                values.append((attribute, item))
+            elif strict_type:
+                raise SourceError(f"{source}: {attribute!r} is a {type(item).__name__}, not a workflow or builder")
+    built_from = {id(v.builder) for _, v in values if isinstance(v, Workflow)}
+    found: list[FoundWorkflow] = []
+    seen: set[int] = set()
+    for attribute, value in values:
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, AsyncWorkflowBuilder):
+            if id(value) in built_from:
+                continue
+            value = value.build()
+        found.append(FoundWorkflow(source, attribute, value))
+    return found
