@@ -6,17 +6,20 @@ generated modules. A generated module uses:
 - ``Run``: registers the nodes of one run and runs each as soon as its inputs are ready;
 - ``node``: the decorator that adds timeout, concurrency limit, retry and fallback;
 - ``Resources``: the resources a module declares, created lazily and always closed;
-- ``main``: the command line of a generated module.
+- ``main``: the command line of a generated module;
+- ``parallel_map`` and the other pattern decorators: one per pattern of the guide.
 """
 
 from ._main import main
 from ._node import Fallback, Retry, node
+from ._parallel import ItemFailed, parallel_map
 from ._resources import Resources
 from ._run import InputError, Output, Run, RunResult, UpstreamFailed
 
 __all__ = [
     "Fallback",
     "InputError",
+    "ItemFailed",
     "Output",
     "Resources",
     "Retry",
@@ -25,4 +28,5 @@ __all__ = [
     "UpstreamFailed",
     "main",
     "node",
+    "parallel_map",
 ]

@@ -1,0 +1,229 @@
+"""Parallel map: ``process_item`` applied to every item by a bounded pool of workers.
+
+``@parallel_map(max_workers=3, timeout_per_item=2)`` turns a per-item function into a
+node: ``await enrich(items=[...], **extras)`` calls ``enrich(item, **extras)`` for every
+item and returns ``{"results": [...], "statistics": {...}, "errors": [...]}``.
+
+At most ``max_workers`` worker tasks exist at a time, however many items there are. An
+async item function that finishes without suspending is run to completion on the spot,
+with no timer armed; the per-item timer is armed only when the item really waits. A
+plain ``def`` runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import types
+from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
+from time import perf_counter
+from typing import Any
+
+NodeFunction = Callable[..., Awaitable[Any]]
+
+_FAILED = object()  # marks the slot of an item that failed
+_YIELD_EVERY = 256  # items finished without suspending before a worker lets others run
+
+
+class ItemFailed(Exception):
+    """One item of a parallel map failed and the map does not continue on error."""
+
+
+def parallel_map(
+    *,
+    input_field: str = "items",
+    output_field: str = "results",
+    max_workers: int = 10,
+    batch_size: int | None = None,
+    timeout_per_item: float | None = None,
+    continue_on_error: bool = False,
+) -> Callable[[Callable[..., Any]], NodeFunction]:
+    """Make a node that applies the decorated function to every item of ``input_field``.
+
+    Results keep input order. ``batch_size`` processes the items in consecutive batches
+    (the next batch starts when the previous one is done). A failing or timed-out item is
+    recorded in ``errors`` with its index when ``continue_on_error``; otherwise it fails
+    the node with ``ItemFailed`` naming the index, and the remaining items are not started.
+    """
+    _check_count("max_workers", max_workers)
+    if batch_size is not None:
+        _check_count("batch_size", batch_size)
+    if timeout_per_item is not None and (
+        isinstance(timeout_per_item, bool) or not isinstance(timeout_per_item, (int, float)) or timeout_per_item <= 0
+    ):
+        raise ValueError(f"timeout_per_item must be a positive number, not {timeout_per_item!r}")
+
+    def decorate(fn: Callable[..., Any]) -> NodeFunction:
+        mapper = _Map(fn, max_workers, batch_size, timeout_per_item, continue_on_error)
+
+        @functools.wraps(fn)
+        async def node(**kwargs: Any) -> dict[str, Any]:
+            try:
+                items = kwargs.pop(input_field)
+            except KeyError:
+                raise TypeError(f"{fn.__name__}() needs the items to map as {input_field}=[...]") from None
+            if not isinstance(items, (list, tuple)):
+                raise TypeError(f"{input_field} must be a list or tuple of items, not {type(items).__name__}")
+            return await mapper.run(items, kwargs, output_field)
+
+        node.process_item = fn  # type: ignore[attr-defined]
+        return node
+
+    return decorate
+
+
+class _Map:
+    """The settings of one parallel map node and the per-run driver."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        max_workers: int,
+        batch_size: int | None,
+        timeout: float | None,
+        continue_on_error: bool,
+    ) -> None:
+        self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.max_workers = max_workers
+        self.batch_size = batch_size
+        self.timeout = timeout
+        self.continue_on_error = continue_on_error
+
+    async def run(self, items: Sequence[Any], extras: dict[str, Any], output_field: str) -> dict[str, Any]:
+        state = _RunState(items, extras)
+        started = perf_counter()
+        step = self.batch_size or len(items) or 1
+        for low in range(0, len(items), step):
+            await self._pool(state, iter(range(low, min(low + step, len(items)))), min(step, len(items) - low))
+        total = len(items)
+        failed = len(state.errors)
+        return {
+            output_field: [value for value in state.results if value is not _FAILED],
+            "statistics": {
+                "total": total,
+                "successful": total - failed,
+                "failed": failed,
+                "total_duration": perf_counter() - started,
+                "average_duration": state.busy / total if total else 0.0,
+            },
+            "errors": sorted(state.errors, key=lambda error: error["index"]),
+        }
+
+    async def _pool(self, state: _RunState, indices: Iterator[int], count: int) -> None:
+        workers = min(self.max_workers, count)
+        if workers <= 1:
+            await self._work(state, indices)
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(workers):
+                    group.create_task(self._work(state, indices))
+        except BaseExceptionGroup as group_error:
+            failures = [exc for exc in group_error.exceptions if isinstance(exc, ItemFailed)]
+            if len(failures) == len(group_error.exceptions):
+                raise failures[0] from failures[0].__cause__
+            raise
+
+    async def _work(self, state: _RunState, indices: Iterator[int]) -> None:
+        """One worker: takes the next index until none is left (the iterator is shared)."""
+        fn, timeout, extras, items, results = self.fn, self.timeout, state.extras, state.items, state.results
+        streak = 0
+        for index in indices:
+            started = perf_counter()
+            try:
+                if self.is_async:
+                    awaitable = fn(items[index], **extras) if extras else fn(items[index])
+                    if type(awaitable) is types.CoroutineType:
+                        try:
+                            waiting_on = awaitable.send(None)
+                        except StopIteration as done:  # finished without suspending: no timer needed
+                            value = done.value
+                            streak += 1
+                            if streak >= _YIELD_EVERY:
+                                streak = 0
+                                await asyncio.sleep(0)
+                        else:
+                            streak = 0
+                            value = await _with_timeout(_Resume(awaitable, waiting_on), timeout)
+                    else:
+                        value = await _with_timeout(awaitable, timeout)
+                else:
+                    call = functools.partial(fn, items[index], **extras)
+                    value = await _with_timeout(asyncio.get_running_loop().run_in_executor(None, call), timeout)
+            except Exception as exc:
+                state.busy += perf_counter() - started
+                results[index] = _FAILED
+                state.errors.append(_error_entry(index, items[index], exc, perf_counter() - started))
+                if not self.continue_on_error:
+                    raise ItemFailed(f"item {index} of {len(items)} failed: {type(exc).__name__}: {exc}") from exc
+            else:
+                state.busy += perf_counter() - started
+                results[index] = value
+
+
+class _RunState:
+    __slots__ = ("busy", "errors", "extras", "items", "results")
+
+    def __init__(self, items: Sequence[Any], extras: dict[str, Any]) -> None:
+        self.items = items
+        self.extras = extras
+        self.results: list[Any] = [_FAILED] * len(items)
+        self.errors: list[dict[str, Any]] = []
+        self.busy = 0.0  # seconds spent on items, summed over workers
+
+
+async def _with_timeout(awaitable: Awaitable[Any], timeout: float | None) -> Any:
+    if timeout is None:
+        return await awaitable
+    try:
+        async with asyncio.timeout(timeout):
+            return await awaitable
+    except TimeoutError as exc:
+        raise TimeoutError(f"timed out after {timeout}s") from exc
+
+
+class _Resume:
+    """Awaits the rest of a coroutine that has already run its first step."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: types.CoroutineType[Any, Any, Any], first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, waiting_on = self.coro, self.first
+        while True:
+            try:
+                sent = yield waiting_on
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # cancellation and the like go to the coroutine
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting_on = coro.send(sent)
+                except StopIteration as done:
+                    return done.value
+
+
+def _error_entry(index: int, item: Any, exc: BaseException, duration: float) -> dict[str, Any]:
+    return {
+        "index": index,
+        "success": False,
+        "error": str(exc) or type(exc).__name__,
+        "error_type": type(exc).__name__,
+        "item": item,
+        "duration": duration,
+    }
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")

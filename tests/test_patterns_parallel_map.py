@@ -1,0 +1,267 @@
+"""Parallel map of the runtime: order, per-item timeout, errors, bounded workers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+import kailash_rt as rt
+import pytest
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+def test_results_keep_input_order_whatever_finishes_first() -> None:
+    @rt.parallel_map(max_workers=4)
+    async def slow_first(item: int) -> int:
+        await asyncio.sleep(0.002 * (10 - item))
+        return item * 10
+
+    out = run(slow_first(items=list(range(10))))
+    assert out["results"] == [i * 10 for i in range(10)]
+    assert out["errors"] == []
+    stats = out["statistics"]
+    assert (stats["total"], stats["successful"], stats["failed"]) == (10, 10, 0)
+    assert stats["average_duration"] > 0
+
+
+def test_items_that_never_suspend_and_items_that_do_mix() -> None:
+    @rt.parallel_map(max_workers=3, timeout_per_item=5)
+    async def mixed(item: int) -> int:
+        if item % 2:
+            await asyncio.sleep(0)
+            await asyncio.sleep(0.001)
+        return -item
+
+    out = run(mixed(items=list(range(1000))))
+    assert out["results"] == [-i for i in range(1000)]
+
+
+def test_extras_are_passed_to_every_call_as_keywords() -> None:
+    @rt.parallel_map(input_field="users", output_field="enriched", max_workers=2)
+    async def enrich(user: dict[str, Any], *, bonus: int) -> dict[str, Any]:
+        return {**user, "score": user["id"] + bonus}
+
+    out = run(enrich(users=[{"id": 1}, {"id": 2}], bonus=100))
+    assert out["enriched"] == [{"id": 1, "score": 101}, {"id": 2, "score": 102}]
+    assert "results" not in out
+
+
+def test_plain_function_runs_in_a_worker_thread() -> None:
+    threads: set[int] = set()
+
+    @rt.parallel_map(max_workers=2)
+    def upper(item: str) -> str:
+        threads.add(threading.get_ident())
+        time.sleep(0.001)
+        return item.upper()
+
+    out = run(upper(items=["a", "b", "c"]))
+    assert out["results"] == ["A", "B", "C"]
+    assert threading.get_ident() not in threads
+
+
+def test_per_item_timeout_records_the_item_and_keeps_the_rest() -> None:
+    @rt.parallel_map(max_workers=5, timeout_per_item=0.05, continue_on_error=True)
+    async def sometimes_stuck(item: int) -> int:
+        if item in (3, 7):
+            await asyncio.sleep(10)
+        await asyncio.sleep(0.001)
+        return item
+
+    started = time.perf_counter()
+    out = run(sometimes_stuck(items=list(range(10))))
+    assert time.perf_counter() - started < 2
+    assert out["results"] == [0, 1, 2, 4, 5, 6, 8, 9]
+    assert [e["index"] for e in out["errors"]] == [3, 7]
+    assert {e["error_type"] for e in out["errors"]} == {"TimeoutError"}
+    assert out["errors"][0]["item"] == 3
+    assert out["statistics"]["failed"] == 2
+
+
+def test_timeout_applies_to_plain_functions_too() -> None:
+    @rt.parallel_map(max_workers=2, timeout_per_item=0.05, continue_on_error=True)
+    def blocking(item: int) -> int:
+        time.sleep(0.5 if item == 1 else 0)
+        return item
+
+    out = run(blocking(items=[0, 1, 2]))
+    assert out["results"] == [0, 2]
+    assert out["errors"][0]["index"] == 1
+
+
+def test_errors_are_collected_with_continue_on_error() -> None:
+    @rt.parallel_map(max_workers=3, continue_on_error=True)
+    async def picky(item: int) -> int:
+        if item % 4 == 0:
+            await asyncio.sleep(0.001)
+            raise ValueError(f"bad {item}")
+        if item % 4 == 1:
+            raise KeyError(item)  # fails before suspending
+        return item
+
+    out = run(picky(items=list(range(8))))
+    assert out["results"] == [2, 3, 6, 7]
+    assert [(e["index"], e["error_type"]) for e in out["errors"]] == [
+        (0, "ValueError"),
+        (1, "KeyError"),
+        (4, "ValueError"),
+        (5, "KeyError"),
+    ]
+    assert out["errors"][0]["error"] == "bad 0"
+
+
+def test_one_failing_item_fails_the_node_naming_its_index_and_stops_the_rest() -> None:
+    started: list[int] = []
+
+    @rt.parallel_map(max_workers=2)
+    async def fails_at_three(item: int) -> int:
+        started.append(item)
+        await asyncio.sleep(0.001)
+        if item == 3:
+            raise ValueError("no threes")
+        return item
+
+    with pytest.raises(rt.ItemFailed, match=r"item 3 of 100 failed: ValueError: no threes") as info:
+        run(fails_at_three(items=list(range(100))))
+    assert isinstance(info.value.__cause__, ValueError)
+    assert len(started) < 10
+
+
+def test_failure_without_suspending_and_a_single_worker() -> None:
+    @rt.parallel_map(max_workers=1)
+    async def fails_at_once(item: int) -> int:
+        if item == 2:
+            raise RuntimeError("two")
+        return item
+
+    with pytest.raises(rt.ItemFailed, match="item 2 of 5"):
+        run(fails_at_once(items=list(range(5))))
+
+
+def test_peak_live_tasks_and_concurrency_are_bounded_by_max_workers() -> None:
+    running = peak_running = peak_tasks = 0
+    baseline = 0
+
+    @rt.parallel_map(max_workers=7, timeout_per_item=5)
+    async def track(item: int) -> int:
+        nonlocal running, peak_running, peak_tasks
+        running += 1
+        peak_running = max(peak_running, running)
+        peak_tasks = max(peak_tasks, len(asyncio.all_tasks()) - baseline)
+        await asyncio.sleep(0.0005)
+        running -= 1
+        return item
+
+    async def main() -> dict[str, Any]:
+        nonlocal baseline
+        baseline = len(asyncio.all_tasks())
+        return await track(items=list(range(300)))
+
+    out = run(main())
+    assert len(out["results"]) == 300
+    assert peak_running == 7
+    assert peak_tasks <= 7
+
+
+def test_no_task_is_created_per_item() -> None:
+    created = 0
+
+    def counting_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        nonlocal created
+        created += 1
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    @rt.parallel_map(max_workers=8, timeout_per_item=5)
+    async def suspend(item: int) -> int:
+        await asyncio.sleep(0)
+        return item
+
+    async def main() -> tuple[dict[str, Any], int]:
+        asyncio.get_running_loop().set_task_factory(counting_factory)
+        out = await suspend(items=list(range(20_000)))
+        return out, created
+
+    out, created_by_map = run(main())
+    assert len(out["results"]) == 20_000
+    assert created_by_map <= 8
+
+
+def test_batches_run_one_after_another() -> None:
+    finished: list[int] = []
+    violations: list[int] = []
+
+    @rt.parallel_map(max_workers=10, batch_size=4)
+    async def batched(item: int) -> int:
+        batch_start = item - item % 4
+        if any(i not in finished for i in range(batch_start)):
+            violations.append(item)
+        await asyncio.sleep(0.001 * (item % 3))
+        finished.append(item)
+        return item
+
+    out = run(batched(items=list(range(14))))
+    assert out["results"] == list(range(14))
+    assert violations == []
+
+
+def test_a_node_timeout_cancels_the_workers() -> None:
+    still_running: list[int] = []
+
+    @rt.node(timeout=0.05)
+    @rt.parallel_map(max_workers=3)
+    async def stuck(item: int) -> int:
+        try:
+            await asyncio.sleep(5)
+        finally:
+            still_running.append(item)
+        return item
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            await stuck(items=[1, 2, 3, 4])
+        await asyncio.sleep(0.01)
+
+    run(main())
+    assert sorted(still_running) == [1, 2, 3]  # the three started items were cancelled; the fourth never started
+
+
+def test_inputs_are_checked() -> None:
+    @rt.parallel_map()
+    async def noop(item: int) -> int:
+        return item
+
+    with pytest.raises(TypeError, match=r"items=\[\.\.\.\]"):
+        run(noop())
+    with pytest.raises(TypeError, match="list or tuple"):
+        run(noop(items="abc"))
+    assert run(noop(items=()))["results"] == []
+    with pytest.raises(ValueError, match="max_workers"):
+        rt.parallel_map(max_workers=0)
+    with pytest.raises(ValueError, match="timeout_per_item"):
+        rt.parallel_map(timeout_per_item=-1)
+
+
+def test_map_inside_a_run() -> None:
+    @rt.parallel_map(max_workers=3, timeout_per_item=2, continue_on_error=True)
+    async def enrich_users(user: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0.01)
+        return {**user, "score": user["id"] * 10}
+
+    async def fetch_users() -> dict[str, Any]:
+        return {"users": [{"id": i} for i in range(1, 6)]}
+
+    async def main() -> rt.RunResult:
+        async with rt.Run("pipeline") as r:
+            users = r.node("fetch_users", fetch_users)
+            r.node("enrich_users", enrich_users, items=users["users"])
+        return r.result
+
+    result = run(main())
+    assert result["errors"] == {}
+    assert [u["score"] for u in result["results"]["enrich_users"]["results"]] == [10, 20, 30, 40, 50]
