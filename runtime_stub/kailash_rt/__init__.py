@@ -6,27 +6,42 @@ generated modules. A generated module uses:
 - ``Run``: registers the nodes of one run and runs each as soon as its inputs are ready;
 - ``node``: the decorator that adds timeout, concurrency limit, retry and fallback;
 - ``Resources``: the resources a module declares, created lazily and always closed;
+  ``postgres``, ``http_client``, ``cache``, ``factory`` declare one, ``env`` reads a secret;
 - ``main``: the command line of a generated module;
 - ``parallel_map`` and the other pattern decorators: one per pattern of the guide.
 """
 
+from ._backends import cache, factory, http_client, postgres, resource_output
+from ._factory import ResourceFactory
 from ._main import main
+from ._memcache import MemoryCache
 from ._node import Fallback, Retry, node
 from ._parallel import ItemFailed, parallel_map
-from ._resources import Resources
+from ._resources import Resources, SharedResources
 from ._run import InputError, Output, Run, RunResult, UpstreamFailed
+from ._settings import ResourceError, env
 
 __all__ = [
     "Fallback",
     "InputError",
     "ItemFailed",
+    "MemoryCache",
     "Output",
+    "ResourceError",
+    "ResourceFactory",
     "Resources",
     "Retry",
     "Run",
     "RunResult",
+    "SharedResources",
     "UpstreamFailed",
+    "cache",
+    "env",
+    "factory",
+    "http_client",
     "main",
     "node",
     "parallel_map",
+    "postgres",
+    "resource_output",
 ]
