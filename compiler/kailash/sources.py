@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ._location import _PACKAGE_DIR
 from .workflow import AsyncWorkflowBuilder, Workflow
+
+_IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__))
 
 
 class SourceError(Exception):
@@ -82,11 +86,26 @@ def _import(target: str) -> ModuleType:
 def _import_failure(target: str, exc: BaseException) -> Exception:
     from .errors import WorkflowError
 
+    _drop_loader_frames(exc)
+
     if isinstance(exc, WorkflowError):
         return exc
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         return SourceError(f"{target}: exited while being imported ({type(exc).__name__})", exc)
     return SourceError(f"{target}: importing it raised {type(exc).__name__}: {exc}", exc)
+
+
+def _drop_loader_frames(exc: BaseException) -> None:
+    """Start the traceback at the user's code: drop the frames of this module and of importlib."""
+    tb = exc.__traceback__
+    while tb is not None and _is_loader_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+
+
+def _is_loader_frame(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return filename.startswith("<frozen ") or path.startswith((_PACKAGE_DIR + os.sep, _IMPORTLIB_DIR + os.sep))
 
 
 def _workflows_in(namespace: dict[str, Any], source: str, *, strict_type: bool) -> list[FoundWorkflow]:
