@@ -10,7 +10,7 @@ What a caller may pass as ``run(resources=...)``:
 - a ``Resources``: specs that replace the declared ones of the same name (real secret
   values from the in-process runtime, a test database), still created and closed per run;
 - a ``SharedResources``: resources created on first use and kept across many runs until
-  the caller's ``await shared.aclose()``.
+  the caller's ``await shared.aclose()`` (``Resources(...).sharing(shared)`` combines both).
 """
 
 from __future__ import annotations
@@ -34,9 +34,17 @@ class Resources:
 
     def __init__(self, **specs: ResourceSpec) -> None:
         self.specs: dict[str, ResourceSpec] = {}
+        self.shared: SharedResources | None = None
         for name, spec in specs.items():
             named = getattr(spec, "named", None)
             self.specs[name] = named(name) if callable(named) else spec
+
+    def sharing(self, shared: SharedResources) -> Resources:
+        """These specs, with ``shared``'s live resources taking precedence by name."""
+        combined = Resources()
+        combined.specs = dict(self.specs)
+        combined.shared = shared
+        return combined
 
     def __repr__(self) -> str:
         return f"Resources({', '.join(self.specs)})"
@@ -150,6 +158,7 @@ class RunResources:
         live: dict[str, Any] = {}
         if isinstance(given, Resources):
             specs.update(given.specs)
+            self._shared = given.shared
         elif isinstance(given, SharedResources):
             self._shared = given
         elif given is not None:

@@ -98,6 +98,8 @@ def _resolve_one(resource: str, path: tuple[str, ...], value: Any) -> Any:
         if text is not None:
             return _coerce(variable, text, value)
         return {k: _resolve_one(resource, (*path, str(k)), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and text is None:
+        return type(value)(_resolve_one(resource, (*path, str(i)), v) for i, v in enumerate(value))
     if text is None:
         return value
     return _coerce(variable, text, value)

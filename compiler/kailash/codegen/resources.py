@@ -1,10 +1,27 @@
-"""The module's resource block: ``RESOURCES = rt.Resources(...)`` and what it needs."""
+"""The module's resource block: ``RESOURCES = rt.Resources(...)`` and what it needs.
+
+Every declared setting is written as a literal, except secrets: a password, a header or
+argument whose name looks secret (authorization, token, API key, secret, password), or
+a URL with a password in it becomes ``rt.env("<RESOURCE>_<SETTING>")``, read when the
+resource is first used. The block lists those variables for the module docstring.
+"""
 
 from __future__ import annotations
 
+import keyword
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from kailash_rt._settings import env_name, is_secret_name, url_has_password
+
+from ..errors import WorkflowError
 from ..ir import ResourceIR
+from . import resource_node as _resource_node  # noqa: F401  (registers the "resource" node kind)
+from .literals import py_literal, py_string
+
+_CALLS = {"postgres": "rt.postgres", "http": "rt.http_client", "cache": "rt.cache"}
+_MEMORY_IGNORED = ("host", "port", "db")
 
 
 @dataclass(frozen=True)
@@ -16,5 +33,124 @@ class ResourceBlock:
 
 
 def resource_block(resources: tuple[ResourceIR, ...], workflow_name: str) -> ResourceBlock:
-    """Declared resources are listed by name only until their connection code lands."""
-    return ResourceBlock(source="", summary=tuple(f"{r.name} ({r.kind})" for r in resources))
+    """The statements declaring ``resources``, their imports, secret variables and one-line summary."""
+    if not resources:
+        return ResourceBlock(source="")
+    env_vars: set[str] = set()
+    imports: set[str] = set()
+    classes: dict[str, str] = {}  # class name -> its source, or "" when imported
+    entries: list[tuple[str, str]] = []
+    for resource in resources:
+        renderer = _Renderer(resource, env_vars)
+        if resource.kind == "factory":
+            call = renderer.factory(classes, imports)
+        elif resource.kind in _CALLS:
+            settings = dict(resource.settings)
+            if resource.kind == "cache" and settings.get("backend") == "memory":
+                for key in _MEMORY_IGNORED:
+                    settings.pop(key, None)
+            call = f"{_CALLS[resource.kind]}({renderer.keywords(settings)})"
+        else:
+            raise WorkflowError(
+                f"resource {resource.name!r}: kind {resource.kind!r} cannot be compiled", location=resource.location
+            )
+        entries.append((resource.name, call))
+    parts = [source for source in classes.values() if source]
+    example = _override_example(resources)
+    declaration = (
+        f"# Created on first use in a run and closed when the run ends. Every setting can be overridden\n"
+        f"# from the environment as <RESOURCE>_<SETTING> (e.g. {example}).\n"
+        f"RESOURCES = rt.Resources({_keywords(entries)})\n"
+    )
+    parts.append(declaration)
+    return ResourceBlock(
+        source="\n\n".join(part.rstrip("\n") + "\n" for part in parts),
+        imports=tuple(sorted(imports)),
+        env_vars=tuple(sorted(env_vars)),
+        summary=tuple(_summary(r) for r in resources),
+    )
+
+
+class _Renderer:
+    """Settings of one resource as source text, secrets replaced by ``rt.env(...)``."""
+
+    def __init__(self, resource: ResourceIR, env_vars: set[str]) -> None:
+        self.resource = resource
+        self.env_vars = env_vars
+
+    def keywords(self, settings: dict[str, Any]) -> str:
+        return _keywords([(key, self.value((key,), value)) for key, value in settings.items()])
+
+    def value(self, path: tuple[str, ...], value: Any) -> str:
+        if isinstance(value, str) and (any(map(is_secret_name, path)) or url_has_password(value)):
+            return self.env(path)
+        if isinstance(value, dict):
+            items = [f"{py_literal(k)}: {self.value((*path, str(k)), v)}" for k, v in value.items()]
+            return "{" + ", ".join(items) + "}"
+        if isinstance(value, (list, tuple)):
+            inner = [self.value((*path, str(i)), v) for i, v in enumerate(value)]
+            if isinstance(value, tuple):
+                return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
+            return "[" + ", ".join(inner) + "]"
+        try:
+            return py_literal(value)
+        except TypeError:
+            raise WorkflowError(
+                f"resource {self.resource.name!r}: setting {'.'.join(path)!r} is a {type(value).__name__},"
+                " which cannot be written into a compiled module",
+                location=self.resource.location,
+                hint="pass plain values: str, int, float, bool, None, and lists and dicts of them",
+            ) from None
+
+    def env(self, path: tuple[str, ...]) -> str:
+        variable = env_name(self.resource.name, *path)
+        self.env_vars.add(variable)
+        return f"rt.env({py_string(variable)})"
+
+    def factory(self, classes: dict[str, str], imports: set[str]) -> str:
+        settings = self.resource.settings
+        class_name: str = settings["class_name"]
+        source: str = settings["source"] or ""
+        known = classes.get(class_name)
+        if known is not None and known != source:
+            raise WorkflowError(
+                f"resource {self.resource.name!r}: another factory class is also named {class_name!r}",
+                location=self.resource.location,
+                hint="give the two factory classes different names",
+            )
+        classes[class_name] = source
+        imports.update(settings["imports"])
+        arguments = [class_name]
+        arguments += [self.value((f"arg{i}",), a) for i, a in enumerate(settings["args"])]
+        kwargs = self.keywords(settings["kwargs"])
+        if kwargs:
+            arguments.append(kwargs)
+        return f"rt.factory({', '.join(arguments)})"
+
+
+def _keywords(entries: list[tuple[str, str]]) -> str:
+    """``a=1, b=2``; keys that cannot be keyword arguments go through ``**{...}``."""
+    plain = [f"{key}={value}" for key, value in entries if key.isidentifier() and not keyword.iskeyword(key)]
+    other = [f"{py_string(key)}: {value}" for key, value in entries if not key.isidentifier() or keyword.iskeyword(key)]
+    if other:
+        plain.append("**{" + ", ".join(other) + "}")
+    return ", ".join(plain)
+
+
+def _override_example(resources: tuple[ResourceIR, ...]) -> str:
+    """A variable that overrides a plain (not secret) setting, to show the naming rule."""
+    for resource in resources:
+        settings = resource.settings["kwargs"] if resource.kind == "factory" else resource.settings
+        for key, value in settings.items():
+            if not is_secret_name(key) and not isinstance(value, (dict, list)) and not url_has_password(value):
+                return env_name(resource.name, key)
+    return env_name(resources[0].name, "setting")
+
+
+def _summary(resource: ResourceIR) -> str:
+    describe: dict[str, Callable[[ResourceIR], str]] = {
+        "cache": lambda r: f"{r.settings.get('backend', 'redis')} cache",
+        "factory": lambda r: str(r.settings["class_name"]),
+    }
+    kind = describe.get(resource.kind, lambda r: r.kind)(resource)
+    return f"{resource.name} ({kind})"

@@ -1,46 +1,19 @@
 """Resource descriptions: ResourceFactory (user-defined resources) and ResourceRegistry.
 
-These describe resources; nothing here connects to anything. The generated module (via
-``kailash_rt``) creates resources lazily when a node first uses them.
+These describe resources; nothing here connects until a run first uses one. A compiled
+module creates its resources through ``kailash_rt``; a registry handed to
+``AsyncLocalRuntime(resource_registry=...)`` shares live resources across runs, and the
+caller closes them with ``await registry.aclose()``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kailash_rt import ResourceFactory, SharedResources
+
 if TYPE_CHECKING:
     from ..ir import ResourceIR
-
-
-class ResourceFactory:
-    """Base class of custom resources: subclass it and implement ``async create()``.
-
-    The arguments a factory was constructed with are recorded (``init_args``,
-    ``init_kwargs``) so that a generated module can construct it again.
-    """
-
-    init_args: tuple[Any, ...]
-    init_kwargs: dict[str, Any]
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> ResourceFactory:
-        instance = super().__new__(cls)
-        instance.init_args = args
-        instance.init_kwargs = kwargs
-        return instance
-
-    async def create(self) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must implement async create()")
-
-    async def cleanup(self, resource: Any) -> None:
-        """Close the resource; by default awaits its ``close()`` when it has one."""
-        close = getattr(resource, "close", None)
-        if close is not None:
-            outcome = close()
-            if hasattr(outcome, "__await__"):
-                await outcome
-
-    async def health_check(self, resource: Any) -> bool:
-        return True
 
 
 class ResourceRegistry:
@@ -49,6 +22,7 @@ class ResourceRegistry:
     def __init__(self) -> None:
         self._factories: dict[str, Any] = {}
         self._declarations: dict[str, ResourceIR] = {}
+        self._shared: SharedResources | None = None
 
     def register_factory(self, name: str, factory: Any) -> None:
         self._factories[name] = factory
@@ -57,13 +31,38 @@ class ResourceRegistry:
         self._declarations[resource.name] = resource
 
     def has_factory(self, name: str) -> bool:
+        """Is a resource of this name declared or registered?"""
         return name in self._factories or name in self._declarations
 
     def get_factory(self, name: str) -> Any:
         return self._factories.get(name)
 
+    def get_declaration(self, name: str) -> ResourceIR | None:
+        return self._declarations.get(name)
+
     def list_resources(self) -> list[str]:
         return sorted({*self._factories, *self._declarations})
+
+    # -- live resources shared across runs --------------------------------------------
+    def shared(self) -> SharedResources:
+        """The live resources of this registry: created on first use by any run, kept until ``aclose()``."""
+        if self._shared is None:
+            from .specs import registry_specs
+
+            self._shared = SharedResources(registry_specs(self))
+        return self._shared
+
+    async def get_resource(self, name: str) -> Any:
+        """The live resource ``name``, created on first use."""
+        return await self.shared().get(name)
+
+    async def aclose(self) -> None:
+        """Close every live resource this registry created."""
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await shared.aclose()
+
+    close_all = aclose
 
 
 __all__ = ["ResourceFactory", "ResourceRegistry"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..codegen import GeneratedModule, compile_ir
 from ..resources import ResourceRegistry
+from ..resources.specs import run_resources
 from ..workflow import Workflow
 from .loader import load_module
 
@@ -35,5 +36,6 @@ class AsyncLocalRuntime:
     ) -> dict[str, Any]:
         """``{"results": {node_id: output}, "errors": {node_id: "ExcType: message"}}``."""
         _, module = compiled_module(workflow)
-        result: dict[str, Any] = await module.run(inputs or {})
+        resources = run_resources(workflow, self.resource_registry)
+        result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
         return result

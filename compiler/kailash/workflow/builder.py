@@ -17,12 +17,13 @@ from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
 from ..resources import ResourceRegistry
 from .graph import check_graph
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
+from .resource_methods import ResourceMethods
 from .workflow import Workflow
 
 _CACHE_BACKENDS = ("redis", "memory")
 
 
-class AsyncWorkflowBuilder:
+class AsyncWorkflowBuilder(ResourceMethods):
     """Build an async workflow: code nodes, patterns, resources, connections."""
 
     def __init__(

@@ -1,0 +1,125 @@
+"""The builder's resource methods beyond ``with_*``: custom factories and resource nodes.
+
+``require_resource(name, factory)`` declares a resource made by a ``ResourceFactory``;
+``add_resource_node(node_id, resource, operation, params)`` adds a node that calls
+``operation(**params)`` on a declared resource.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from .._location import caller_location
+from ..errors import WorkflowError
+from ..ir import Location, NodeIR, ResourceIR
+from ..resources.factories import describe_factory
+
+if TYPE_CHECKING:
+    from ..resources import ResourceRegistry
+    from .builder import AsyncWorkflowBuilder
+    from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy
+
+
+class ResourceMethods:
+    """Mixin of AsyncWorkflowBuilder."""
+
+    _registry: ResourceRegistry
+
+    def require_resource(self, name: str, factory: Any, description: str | None = None) -> AsyncWorkflowBuilder:
+        """Declare resource ``name`` made by ``factory`` (a ResourceFactory object); returns the builder."""
+        builder = cast("AsyncWorkflowBuilder", self)
+        location = caller_location()
+        check_resource_name(name, location)
+        settings = describe_factory(name, factory, location)
+        builder.add_resource_ir(ResourceIR(name, "factory", settings, location, description))
+        self._registry.register_factory(name, factory)
+        return builder
+
+    def add_resource_node(
+        self,
+        node_id: str,
+        resource_name: str,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        max_concurrent_tasks: int | None = None,
+        retry_policy: RetryPolicy | AsyncRetryPolicy | None = None,
+        error_handler: ErrorHandler | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Add a node calling ``resource.operation(**params)``; its output is
+        ``{"result": value, "resource": resource_name, "operation": operation}``."""
+        builder = cast("AsyncWorkflowBuilder", self)
+        location = caller_location()
+        node = resource_node(
+            builder,
+            node_id,
+            resource_name,
+            operation,
+            params,
+            location,
+            timeout=timeout,
+            max_concurrent_tasks=max_concurrent_tasks,
+            retry_policy=retry_policy,
+            error_handler=error_handler,
+            description=description,
+        )
+        return builder.add_node_ir(node)
+
+
+def resource_node(
+    builder: AsyncWorkflowBuilder,
+    node_id: str,
+    resource_name: str,
+    operation: str,
+    params: Mapping[str, Any] | None,
+    location: Location,
+    **policies: Any,
+) -> NodeIR:
+    if not isinstance(resource_name, str) or not resource_name.isidentifier():
+        raise WorkflowError(f"resource name {resource_name!r} is not a Python identifier", location=location)
+    parts = operation.split(".") if isinstance(operation, str) else [""]
+    if not all(part.isidentifier() and not keyword.iskeyword(part) for part in parts):
+        raise WorkflowError(
+            f"operation {operation!r} is not a method name",
+            location=location,
+            node_id=node_id,
+            hint="name a method of the resource, such as 'fetch' for a database or 'get' for a cache",
+        )
+    params = dict(params or {})
+    for key, value in params.items():
+        if not isinstance(key, str):
+            raise WorkflowError(f"parameter name {key!r} is not a string", location=location, node_id=node_id)
+        if not _is_literal(value):
+            raise WorkflowError(
+                f"parameter {key!r} is a {type(value).__name__}, which a compiled module cannot hold",
+                location=location,
+                node_id=node_id,
+                hint="pass plain values: str, int, float, bool, None, and lists and dicts of them",
+            )
+    settings = {"resource": resource_name, "operation": operation, "params": params}
+    return builder.make_node(
+        node_id, "resource", "", location, settings=settings, required_resources=[resource_name], **policies
+    )
+
+
+def check_resource_name(name: Any, location: Location) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise WorkflowError(
+            f"resource name {name!r} is not a Python identifier",
+            location=location,
+            hint="node code reads a resource by its name, so the name must be a valid variable name",
+        )
+
+
+def _is_literal(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_literal(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_literal(v) for k, v in value.items())
+    return False
