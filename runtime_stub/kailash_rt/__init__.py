@@ -12,17 +12,30 @@ generated modules. A generated module uses:
 """
 
 from ._backends import cache, factory, http_client, postgres, resource_output
+from ._batch import batch_processor
+from ._cache_aside import cache_aside
 from ._factory import ResourceFactory
+from ._fanout import FetchFailed, parallel_fetch, scatter_gather
 from ._main import main
 from ._memcache import MemoryCache
 from ._node import Fallback, Retry, node
 from ._parallel import ItemFailed, parallel_map
+from ._resilience import (
+    CircuitOpenError,
+    RetriesExhausted,
+    circuit_breaker,
+    rate_limited,
+    retry_with_backoff,
+    timeout_with_fallback,
+)
 from ._resources import Resources, SharedResources
 from ._run import InputError, Output, Run, RunResult, UpstreamFailed
 from ._settings import ResourceError, env
 
 __all__ = [
+    "CircuitOpenError",
     "Fallback",
+    "FetchFailed",
     "InputError",
     "ItemFailed",
     "MemoryCache",
@@ -30,18 +43,27 @@ __all__ = [
     "ResourceError",
     "ResourceFactory",
     "Resources",
+    "RetriesExhausted",
     "Retry",
     "Run",
     "RunResult",
     "SharedResources",
     "UpstreamFailed",
+    "batch_processor",
     "cache",
+    "cache_aside",
+    "circuit_breaker",
     "env",
     "factory",
     "http_client",
     "main",
     "node",
+    "parallel_fetch",
     "parallel_map",
     "postgres",
+    "rate_limited",
     "resource_output",
+    "retry_with_backoff",
+    "scatter_gather",
+    "timeout_with_fallback",
 ]

@@ -1,0 +1,113 @@
+"""Fan-out patterns: scatter-gather over worker nodes, and parallel fetch of named operations."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from ._calls import describe, keyword_picker
+from ._parallel import parallel_map
+
+NodeFunction = Callable[..., Awaitable[Any]]
+
+
+# -- scatter-gather -----------------------------------------------------------------------
+class ScatterGather:
+    """Three stages, each a node: ``.scatter`` splits ``items`` into ``worker_count`` shards
+    (``shard_0``, ``shard_1``, ...), calling the object itself processes one shard with
+    ``process_item``, one item after another, and ``.gather`` joins the workers' results
+    (``part_0``, ``part_1``, ...) in the original order."""
+
+    def __init__(self, process_item: Callable[..., Any], worker_count: int) -> None:
+        functools.update_wrapper(self, process_item)
+        self.process_item = process_item
+        self.worker_count = worker_count
+        self._work = parallel_map(max_workers=1)(process_item)
+
+    async def scatter(self, *, items: Any) -> dict[str, Any]:
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(f"items must be a list or tuple of items, not {type(items).__name__}")
+        size, extra = divmod(len(items), self.worker_count)
+        shards: dict[str, Any] = {}
+        start = 0
+        for index in range(self.worker_count):
+            end = start + size + (1 if index < extra else 0)
+            shards[f"shard_{index}"] = list(items[start:end])
+            start = end
+        return {**shards, "total": len(items), "worker_count": self.worker_count}
+
+    async def __call__(self, *, items: Any, **extras: Any) -> dict[str, Any]:
+        return await self._work(items=items, **extras)
+
+    async def gather(self, **parts: Any) -> dict[str, Any]:
+        ordered = sorted(parts.items(), key=lambda part: int(part[0].rsplit("_", 1)[1]))
+        results = [result for _, part in ordered for result in part]
+        return {
+            "results": results,
+            "statistics": {"total": len(results), "workers": len(ordered), "per_worker": [len(p) for _, p in ordered]},
+        }
+
+
+def scatter_gather(*, worker_count: int = 4) -> Callable[[Callable[..., Any]], ScatterGather]:
+    """Decorate ``process_item``: the scatter, worker and gather nodes are methods of the result."""
+    if isinstance(worker_count, bool) or not isinstance(worker_count, int) or worker_count < 1:
+        raise ValueError(f"worker_count must be a positive integer, not {worker_count!r}")
+
+    def decorate(fn: Callable[..., Any]) -> ScatterGather:
+        return ScatterGather(fn, worker_count)
+
+    return decorate
+
+
+# -- parallel fetch -----------------------------------------------------------------------
+class FetchFailed(Exception):
+    """Operations of a parallel fetch failed and the fetch does not continue on error."""
+
+
+def parallel_fetch(
+    operations: Mapping[str, NodeFunction], *, timeout_per_operation: float = 10.0, continue_on_error: bool = True
+) -> NodeFunction:
+    """A node running the named operations at once, each with its own timeout.
+
+    Output: ``{"successful": {name: output}, "failed": {name: "ExcType: message"},
+    "statistics": {...}}``. Without ``continue_on_error`` any failure fails the node.
+    The node receives the inputs of all operations; each operation gets those it names.
+    """
+    if isinstance(timeout_per_operation, bool) or not isinstance(timeout_per_operation, (int, float)):
+        raise ValueError(f"timeout_per_operation must be a positive number, not {timeout_per_operation!r}")
+    if timeout_per_operation <= 0:
+        raise ValueError(f"timeout_per_operation must be a positive number, not {timeout_per_operation!r}")
+    calls = [(name, fn, keyword_picker(fn)) for name, fn in operations.items()]
+
+    async def one(fn: NodeFunction, kwargs: dict[str, Any]) -> tuple[bool, Any]:
+        deadline = asyncio.timeout(timeout_per_operation)
+        try:
+            async with deadline:
+                return True, await fn(**kwargs)
+        except Exception as exc:
+            if deadline.expired():
+                return False, f"TimeoutError: timed out after {timeout_per_operation}s"
+            return False, describe(exc)
+
+    async def fetch(**kwargs: Any) -> dict[str, Any]:
+        outcomes = await asyncio.gather(*(one(fn, pick(kwargs)) for _, fn, pick in calls))
+        successful = {name: value for (name, _, _), (ok, value) in zip(calls, outcomes, strict=True) if ok}
+        failed = {name: value for (name, _, _), (ok, value) in zip(calls, outcomes, strict=True) if not ok}
+        if failed and not continue_on_error:
+            details = ", ".join(f"{name} ({error})" for name, error in failed.items())
+            raise FetchFailed(f"{len(failed)} of {len(calls)} operations failed: {details}")
+        return {
+            "successful": successful,
+            "failed": failed,
+            "statistics": {
+                "total_operations": len(calls),
+                "successful_count": len(successful),
+                "failed_count": len(failed),
+                "success_rate": len(successful) / len(calls) if calls else 0.0,
+            },
+        }
+
+    fetch.operations = dict(operations)  # type: ignore[attr-defined]
+    return fetch

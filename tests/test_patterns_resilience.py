@@ -1,0 +1,325 @@
+"""Retry with backoff, rate limit, circuit breaker, timeout with fallback: the runtime decorators."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+import kailash_rt as rt
+import pytest
+from kailash_rt._resilience import TokenBucket, backoff_delay
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+# -- retry ---------------------------------------------------------------------------------
+def flaky(failures: list[BaseException]) -> tuple[list[int], Any]:
+    calls: list[int] = []
+
+    async def operation() -> dict[str, Any]:
+        calls.append(len(calls) + 1)
+        if failures:
+            raise failures.pop(0)
+        return {"data": "ok"}
+
+    return calls, operation
+
+
+def test_retry_succeeds_after_failures_and_reports_the_attempts() -> None:
+    calls, operation = flaky([ConnectionError("down"), TimeoutError("slow")])
+    node = rt.retry_with_backoff(max_retries=3, initial_backoff=0.01, retry_on=(ConnectionError, TimeoutError))(
+        operation
+    )
+    out = run(node())
+    assert calls == [1, 2, 3]
+    assert out["data"] == "ok"
+    assert out["total_attempts"] == 3
+    assert [a["success"] for a in out["attempts"]] == [False, False, True]
+    assert [a.get("error_type") for a in out["attempts"]] == ["ConnectionError", "TimeoutError", None]
+
+
+def test_retry_gives_up_after_max_retries_plus_one_attempts() -> None:
+    calls, operation = flaky([ConnectionError(str(i)) for i in range(10)])
+    node = rt.retry_with_backoff(max_retries=2, initial_backoff=0.001)(operation)
+    with pytest.raises(rt.RetriesExhausted, match="failed after 3 attempts: ConnectionError: 2") as info:
+        run(node())
+    assert calls == [1, 2, 3]
+    assert isinstance(info.value.__cause__, ConnectionError)
+
+
+def test_exceptions_outside_retry_on_fail_at_once() -> None:
+    calls, operation = flaky([ValueError("bad input")])
+    node = rt.retry_with_backoff(max_retries=5, initial_backoff=0.001, retry_on=(ConnectionError,))(operation)
+    with pytest.raises(ValueError, match="bad input"):
+        run(node())
+    assert calls == [1]
+
+
+def test_subclasses_of_retry_on_are_retried() -> None:
+    calls, operation = flaky([ConnectionRefusedError("refused")])
+    node = rt.retry_with_backoff(max_retries=1, initial_backoff=0.001, retry_on=(ConnectionError,))(operation)
+    assert run(node())["total_attempts"] == 2
+    assert calls == [1, 2]
+
+
+def test_backoff_grows_is_jittered_and_capped() -> None:
+    for retry, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 3.0), (9, 3.0)]:
+        delays = [backoff_delay(retry, 0.5, 2.0, 3.0) for _ in range(200)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 100  # jittered, not constant
+
+
+def test_retry_waits_between_attempts() -> None:
+    _, operation = flaky([ConnectionError(), ConnectionError()])
+    node = rt.retry_with_backoff(max_retries=2, initial_backoff=0.1, backoff_factor=2.0)(operation)
+    started = time.monotonic()
+    run(node())
+    assert time.monotonic() - started >= 0.05 + 0.1  # at least half of 0.1 + 0.2
+
+
+def test_retry_output_that_is_not_a_dict() -> None:
+    async def seven() -> int:
+        return 7
+
+    async def nothing() -> None:
+        return None
+
+    assert run(rt.retry_with_backoff()(seven)())["value"] == 7
+    assert run(rt.retry_with_backoff()(nothing)())["total_attempts"] == 1
+
+
+# -- rate limit --------------------------------------------------------------------------
+def test_burst_passes_at_once_then_the_rate_holds() -> None:
+    bucket = TokenBucket(rate=10, burst=5)
+    waits = [bucket.reserve() for _ in range(8)]
+    assert waits[:5] == [0.0] * 5
+    assert waits[5:] == pytest.approx([0.1, 0.2, 0.3], abs=0.02)
+
+
+def test_measured_rate_is_within_ten_percent_and_the_burst_is_honoured() -> None:
+    stamps: list[float] = []
+
+    @rt.rate_limited(requests_per_second=20, burst_size=5)
+    async def call() -> dict[str, Any]:
+        stamps.append(time.monotonic())
+        return {"ok": True}
+
+    async def main() -> list[dict[str, Any]]:
+        start = time.monotonic()
+        outputs = await asyncio.gather(*(call() for _ in range(65)))
+        stamps.insert(0, start)
+        return list(outputs)
+
+    outputs = run(main())
+    start, calls = stamps[0], stamps[1:]
+    assert sum(1 for t in calls if t - start < 0.04) == 5  # the burst, at once; then one each 50 ms
+    steady = calls[5:]
+    rate = (len(steady) - 1) / (steady[-1] - steady[0])
+    assert rate == pytest.approx(20, rel=0.10)
+    assert steady[-1] - start == pytest.approx(60 / 20, rel=0.10)
+    info = outputs[-1]["_rate_limit_info"]
+    assert info["requests_per_second"] == 20 and info["burst_size"] == 5
+    assert info["waited"] > 2.5
+
+
+def test_the_bucket_is_shared_by_concurrent_runs_in_other_threads() -> None:
+    stamps: list[float] = []
+
+    @rt.rate_limited(requests_per_second=40, burst_size=1)
+    async def call() -> None:
+        stamps.append(time.monotonic())
+
+    async def runs() -> None:
+        for _ in range(20):
+            await call()
+
+    threads = [threading.Thread(target=lambda: asyncio.run(runs())) for _ in range(2)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(stamps) == 40
+    assert time.monotonic() - started == pytest.approx(39 / 40, rel=0.15)
+
+
+def test_rate_limit_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="requests_per_second"):
+        rt.rate_limited(requests_per_second=0)
+    with pytest.raises(ValueError, match="burst_size"):
+        rt.rate_limited(requests_per_second=1, burst_size=0)
+
+
+# -- circuit breaker ------------------------------------------------------------------------
+def test_every_breaker_transition() -> None:
+    executed: list[str] = []
+    behaviour = {"fail": True}
+
+    @rt.circuit_breaker(failure_threshold=3, reset_timeout=0.2)
+    async def service() -> dict[str, Any]:
+        executed.append("run")
+        if behaviour["fail"]:
+            raise ConnectionError("service down")
+        return {"data": 1}
+
+    breaker = service.breaker  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        # closed: failures pass through until the threshold
+        for count in (1, 2):
+            with pytest.raises(ConnectionError):
+                await service()
+            assert (breaker.state, breaker.failure_count) == ("closed", count)
+        with pytest.raises(ConnectionError):
+            await service()
+        assert breaker.state == "open"
+        assert len(executed) == 3
+
+        # open: fails fast, the code does not run
+        with pytest.raises(rt.CircuitOpenError, match="open after 3 failures"):
+            await service()
+        assert len(executed) == 3
+
+        # half open after the reset timeout: a failing probe opens it again
+        await asyncio.sleep(0.25)
+        with pytest.raises(ConnectionError):
+            await service()
+        assert breaker.state == "open" and len(executed) == 4
+        with pytest.raises(rt.CircuitOpenError):
+            await service()
+        assert len(executed) == 4
+
+        # a succeeding probe closes it
+        await asyncio.sleep(0.25)
+        behaviour["fail"] = False
+        out = await service()
+        assert out["_circuit_breaker_info"]["state"] == "closed"
+        assert out["_circuit_breaker_info"]["failure_count"] == 0
+        assert breaker.state == "closed" and len(executed) == 5
+
+    run(main())
+
+
+def test_half_open_lets_only_one_probe_through() -> None:
+    executed: list[int] = []
+
+    @rt.circuit_breaker(failure_threshold=1, reset_timeout=0.05)
+    async def service() -> dict[str, Any]:
+        executed.append(1)
+        if len(executed) == 1:
+            raise ConnectionError("first call fails")
+        await asyncio.sleep(0.05)
+        return {}
+
+    async def main() -> list[Any]:
+        with pytest.raises(ConnectionError):
+            await service()
+        await asyncio.sleep(0.1)
+        return await asyncio.gather(service(), service(), service(), return_exceptions=True)
+
+    outcomes = run(main())
+    assert sum(isinstance(o, dict) for o in outcomes) == 1
+    assert sum(isinstance(o, rt.CircuitOpenError) for o in outcomes) == 2
+    assert len(executed) == 2
+
+
+def test_a_success_resets_the_failure_count() -> None:
+    results = iter([ConnectionError(), ConnectionError(), None, ConnectionError(), ConnectionError()])
+
+    @rt.circuit_breaker(failure_threshold=3, reset_timeout=60)
+    async def service() -> dict[str, Any]:
+        outcome = next(results)
+        if outcome:
+            raise outcome
+        return {}
+
+    async def main() -> None:
+        for _ in range(5):
+            with contextlib.suppress(ConnectionError):
+                await service()
+
+    run(main())
+    assert service.breaker.state == "closed"  # type: ignore[attr-defined]
+    assert service.breaker.failure_count == 2  # type: ignore[attr-defined]
+
+
+# -- timeout with fallback ----------------------------------------------------------------
+def make_pair(primary_delay: float, primary_error: Exception | None = None) -> tuple[Any, Any, list[str]]:
+    ran: list[str] = []
+
+    @rt.timeout_with_fallback(timeout_seconds=0.1)
+    async def primary_service(primary_client: str) -> dict[str, Any]:
+        ran.append("primary")
+        await asyncio.sleep(primary_delay)
+        if primary_error:
+            raise primary_error
+        return {"data": primary_client}
+
+    @primary_service.fallback
+    async def fallback_service(fallback_client: str) -> dict[str, Any]:
+        ran.append("fallback")
+        return {"data": fallback_client}
+
+    return primary_service, fallback_service, ran
+
+
+def run_pair(primary: Any, fallback: Any) -> rt.RunResult:
+    async def consumer(value: dict[str, Any]) -> Any:
+        return value["data"]
+
+    async def main() -> rt.RunResult:
+        async with rt.Run("fallback") as r:
+            answer = r.node("primary_service", primary, primary_client="P", fallback_client="F")
+            mirrored = r.node("fallback_service", fallback, answer=answer)
+            r.node("after_primary", consumer, value=answer)
+            r.node("after_fallback", consumer, value=mirrored)
+        return r.result
+
+    return run(main())
+
+
+def test_fast_primary_answers_and_the_fallback_does_not_run() -> None:
+    primary, fallback, ran = make_pair(0.0)
+    result = run_pair(primary, fallback)
+    assert ran == ["primary"]
+    assert result["results"]["primary_service"] == {"data": "P", "_source": "primary"}
+    assert result["results"]["fallback_service"] == result["results"]["primary_service"]
+    assert result["results"]["after_primary"] == result["results"]["after_fallback"] == "P"
+
+
+def test_slow_primary_times_out_and_the_fallback_answers_for_both_ids() -> None:
+    primary, fallback, ran = make_pair(5.0)
+    started = time.monotonic()
+    result = run_pair(primary, fallback)
+    assert time.monotonic() - started < 2
+    assert ran == ["primary", "fallback"]
+    answer = result["results"]["primary_service"]
+    assert answer["_source"] == "fallback" and answer["data"] == "F"
+    assert answer["_primary_error"] == "TimeoutError: timed out after 0.1s"
+    assert result["results"]["after_primary"] == result["results"]["after_fallback"] == "F"
+
+
+def test_failing_primary_uses_the_fallback() -> None:
+    primary, fallback, ran = make_pair(0.0, ConnectionError("refused"))
+    result = run_pair(primary, fallback)
+    assert ran == ["primary", "fallback"]
+    assert result["results"]["fallback_service"]["_primary_error"] == "ConnectionError: refused"
+
+
+def test_a_failing_fallback_fails_the_node() -> None:
+    @rt.timeout_with_fallback(timeout_seconds=0.05)
+    async def primary() -> int:
+        raise ConnectionError("primary down")
+
+    @primary.fallback
+    async def fallback() -> int:
+        raise LookupError("no cached copy")
+
+    with pytest.raises(LookupError, match="no cached copy"):
+        run(primary())
