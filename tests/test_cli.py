@@ -1,0 +1,207 @@
+"""The kailash-compile command line: finding workflows, --check, --diff, --stdout, stable output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from .conftest import EXAMPLES, ROOT, run_cli
+
+TWO_WORKFLOWS = """
+from kailash.workflow import AsyncWorkflowBuilder
+
+first = AsyncWorkflowBuilder("first_flow")
+first.add_async_code("a", "result = {'n': 1}")
+
+second = AsyncWorkflowBuilder("second-flow")
+second.add_async_code("a", "result = {'n': 2}")
+second.add_async_code("b", "result = n * 10")
+second.add_connection("a", "n", "b", "n")
+second_built = second.build()  # the same workflow as `second`: compiled once
+
+NOT_A_WORKFLOW = 3
+
+
+def make_one():
+    builder = AsyncWorkflowBuilder("made_one")
+    builder.add_async_code("x", "result = 1")
+    return builder
+
+
+def make_many():
+    made = []
+    for index in range(2):
+        builder = AsyncWorkflowBuilder(f"made_{index}")
+        builder.add_async_code("x", f"result = {index}")
+        made.append(builder.build())
+    return made
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+def names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+def test_file_compiles_every_module_level_workflow_once(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    result = run_cli(str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    # `second` and `second_built` are one workflow; functions returning workflows are not called.
+    assert names(out) == ["first_flow.py", "second_flow.py"]
+    assert "2 written, 0 unchanged" in result.stderr
+
+
+def test_file_attribute(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    assert run_cli(f"{source}:second_built", "-o", str(out)).returncode == 0
+    assert names(out) == ["second_flow.py"]
+
+
+def test_attribute_may_be_a_function_returning_one_or_a_list(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    one = run_cli(f"{source}:make_one", "-o", str(out))
+    assert one.returncode == 0, one.stderr
+    assert names(out) == ["made_one.py"]
+    many = run_cli(f"{source}:make_many", "-o", str(out))
+    assert many.returncode == 0, many.stderr
+    assert names(out) == ["made_0.py", "made_1.py", "made_one.py"]
+
+
+def test_package_module_attribute(tmp_path: Path) -> None:
+    write(tmp_path / "mypkg" / "__init__.py", "")
+    write(tmp_path / "mypkg" / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    result = run_cli("mypkg.flows:first", "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert names(out) == ["first_flow.py"]
+    # Without an attribute, a dotted module name works like a file.
+    result = run_cli("mypkg.flows", "--stdout", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("async def run(") == 2
+
+
+def test_stdout_prints_exactly_what_would_be_written(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    printed = run_cli(f"{source}:first", "--stdout")
+    assert printed.returncode == 0, printed.stderr
+    assert run_cli(f"{source}:first", "-o", str(out)).returncode == 0
+    assert printed.stdout == (out / "first_flow.py").read_text()
+
+
+def test_check_lists_missing_and_stale_and_writes_nothing(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    missing = run_cli(str(source), "-o", str(out), "--check")
+    assert missing.returncode == 1
+    assert f"missing: {out / 'first_flow.py'}" in missing.stderr
+    assert f"missing: {out / 'second_flow.py'}" in missing.stderr
+    assert not out.exists()
+
+    assert run_cli(str(source), "-o", str(out)).returncode == 0
+    fresh = run_cli(str(source), "-o", str(out), "--check")
+    assert fresh.returncode == 0, fresh.stderr
+    assert "missing" not in fresh.stderr and "stale" not in fresh.stderr
+
+    stale_path = out / "second_flow.py"
+    edited = stale_path.read_text().replace("result = n * 10", "result = n * 11")
+    stale_path.write_text(edited)
+    stale = run_cli(str(source), "-o", str(out), "--check")
+    assert stale.returncode == 1
+    assert f"stale: {stale_path}" in stale.stderr
+    assert "first_flow" not in stale.stderr
+    assert stale_path.read_text() == edited  # not repaired by --check
+
+
+def test_diff_shows_what_would_change_and_writes_nothing(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    assert run_cli(str(source), "-o", str(out)).returncode == 0
+    path = out / "second_flow.py"
+    original = path.read_text()
+    path.write_text(original.replace("result = n * 10", "result = n * 11"))
+    result = run_cli(str(source), "-o", str(out), "--diff")
+    assert result.returncode == 0, result.stderr
+    assert f"--- {path}" in result.stdout and f"+++ {path}" in result.stdout
+    assert "-    result = n * 11\n" in result.stdout
+    assert "+    result = n * 10\n" in result.stdout
+    assert "first_flow" not in result.stdout  # unchanged files have no diff
+    assert "result = n * 11" in path.read_text()
+
+
+def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", TWO_WORKFLOWS)
+    out = tmp_path / "out"
+    assert run_cli(str(source), "-o", str(out)).returncode == 0
+    old = 1_000_000_000
+    for path in out.iterdir():
+        os.utime(path, (old, old))
+    source.write_text(source.read_text().replace("result = {'n': 1}", "result = {'n': 100}"))
+    again = run_cli(str(source), "-o", str(out))
+    assert again.returncode == 0, again.stderr
+    assert "1 written, 1 unchanged" in again.stderr
+    assert (out / "second_flow.py").stat().st_mtime == old
+    assert (out / "first_flow.py").stat().st_mtime != old
+    assert names(out) == ["first_flow.py", "second_flow.py"]  # no temporary files left behind
+
+
+def _compile_in_process(sources: list[str], out: Path, hashseed: str) -> None:
+    env = {**os.environ, "PYTHONHASHSEED": hashseed}
+    result = subprocess.run(
+        [sys.executable, "-m", "kailash.cli", *sources, "-o", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+MANY_NAMES = """
+from kailash.workflow import AsyncWorkflowBuilder, ErrorHandler, RetryPolicy
+
+wide = AsyncWorkflowBuilder("wide", description="sets, dicts and imports in every order")
+wide.add_async_code("root", "result = {'k': [1, 2, 3]}")
+for index, module in enumerate(["json", "time", "random", "math", "re", "uuid", "hashlib", "itertools"]):
+    wide.add_async_code(
+        f"leaf_{index}",
+        f"value = {module}.__name__\\nresult = {{'m': value, 'k': k, 'x': extra_{index % 3}}}",
+        timeout=1.5,
+        retry_policy=RetryPolicy(max_retries=1, retry_on=[ConnectionError, "TimeoutError"]),
+        error_handler=ErrorHandler("fallback", {"b": {1, 2}.__class__.__name__, "a": [None]}),
+    )
+    wide.add_connection("root", "k", f"leaf_{index}", "k")
+"""
+
+
+def test_output_is_identical_across_runs_and_hash_seeds(tmp_path: Path) -> None:
+    source = write(tmp_path / "many.py", MANY_NAMES)
+    sources = [str(source), *(str(p) for p in sorted(EXAMPLES.glob("*.py")))]
+    first, second = tmp_path / "first", tmp_path / "second"
+    _compile_in_process(sources, first, "1")
+    _compile_in_process(sources, second, "4242")
+    assert names(first) == names(second) and len(names(first)) >= 4
+    for name in names(first):
+        text = (first / name).read_bytes()
+        assert text == (second / name).read_bytes(), name
+        assert str(tmp_path).encode() not in text and str(ROOT).encode() not in text  # no absolute paths
+
+
+def test_help_and_missing_output_dir() -> None:
+    assert run_cli("--help").returncode == 0
+    result = run_cli("examples/order_totals.py")
+    assert result.returncode == 2
+    assert "-o DIR" in result.stderr
