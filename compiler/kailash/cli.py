@@ -21,7 +21,13 @@ EXIT_ERROR = 2
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), help="Directory for the generated modules.")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the generated modules.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing modules that are missing or stale.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the generated modules instead of writing them.")
@@ -61,9 +67,7 @@ def main(
                 old = _read(path) or ""
                 click.echo(
                     "".join(
-                        difflib.unified_diff(
-                            old.splitlines(True), module.source.splitlines(True), str(path), str(path)
-                        )
+                        difflib.unified_diff(old.splitlines(True), module.source.splitlines(True), str(path), str(path))
                     ),
                     nl=False,
                 )
@@ -91,7 +95,7 @@ def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[
         try:
             found = load_workflows(source)
             for item in found:
-                module = compile_ir(item.workflow.ir, strict=strict)
+                module = compile_ir(item.workflow.ir, strict=strict, jobs=os.cpu_count() or 1)
                 if module.filename in names:
                     raise SourceError(
                         f"{source}: workflow {item.workflow.name!r} would be written to {module.filename},"

@@ -13,6 +13,7 @@ import symtable
 import textwrap
 import tokenize
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WRAPPER = "async def __kailash_node__():\n"
 
@@ -49,7 +50,8 @@ def dedent(code: str) -> str:
     return text
 
 
-def string_continuation_lines(code: str) -> set[int]:
+@lru_cache(maxsize=4096)
+def string_continuation_lines(code: str) -> frozenset[int]:
     """1-based numbers of lines that start inside a multi-line string literal."""
     inside: set[int] = set()
     try:
@@ -58,7 +60,7 @@ def string_continuation_lines(code: str) -> set[int]:
                 inside.update(range(token.start[0] + 1, token.end[0] + 1))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass  # the syntax check reports the real problem
-    return inside
+    return frozenset(inside)
 
 
 def indent(code: str, prefix: str = "    ") -> str:
@@ -70,6 +72,7 @@ def indent(code: str, prefix: str = "    ") -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def as_function(code: str) -> str:
     """The block wrapped as the body of an async function (what the compiler emits)."""
     return _WRAPPER + (indent(code) if code.strip() else "    pass\n")
@@ -95,7 +98,17 @@ def parse(code: str) -> ast.Module:
 
 def free_names(code: str) -> list[str]:
     """Names the block reads but never binds, in order of first appearance."""
-    table = symtable.symtable(as_function(code), "<code block>", "exec")
+    return list(_free_names(code))
+
+
+@lru_cache(maxsize=4096)
+def _symbols(code: str) -> symtable.SymbolTable:
+    return symtable.symtable(as_function(code), "<code block>", "exec")
+
+
+@lru_cache(maxsize=4096)
+def _free_names(code: str) -> tuple[str, ...]:
+    table = _symbols(code)
     free: set[str] = set()
     stack = list(table.get_children())
     while stack:
@@ -108,13 +121,12 @@ def free_names(code: str) -> list[str]:
     for node in _names_in_order(ast.parse(as_function(code))):
         if node in free and node not in ordered:
             ordered.append(node)
-    return ordered
+    return tuple(ordered)
 
 
 def binds(code: str, name: str) -> bool:
     """Whether the block itself (not a nested scope) assigns ``name``."""
-    table = symtable.symtable(as_function(code), "<code block>", "exec")
-    function = table.get_children()[0]
+    function = _symbols(code).get_children()[0]
     try:
         symbol = function.lookup(name)
     except KeyError:

@@ -43,7 +43,7 @@ class Output:
     ``out["result"]`` is the whole output unless the output has a ``result`` key.
     """
 
-    __slots__ = ("_node", "_keys")
+    __slots__ = ("_keys", "_node")
 
     def __init__(self, node: _Node, keys: tuple[str, ...] = ()) -> None:
         self._node = node
@@ -93,15 +93,15 @@ def _select_key(value: Any, key: str, node_id: str) -> Any:
 
 class _Node:
     __slots__ = (
-        "node_id",
-        "fn",
-        "static",
-        "refs",
-        "inputs",
         "downstream",
-        "waiting",
-        "state",
+        "fn",
+        "inputs",
+        "node_id",
         "output",
+        "refs",
+        "state",
+        "static",
+        "waiting",
     )
 
     def __init__(self, node_id: str, fn: NodeFunction, kwargs: dict[str, Any]) -> None:
@@ -303,9 +303,7 @@ class Run:
             if down.state != _PENDING:
                 continue
             down.state = _FAILED
-            self._errors[down.node_id] = UpstreamFailed(
-                f"skipped because upstream node {entry.node_id!r} failed"
-            )
+            self._errors[down.node_id] = UpstreamFailed(f"skipped because upstream node {entry.node_id!r} failed")
             self._finish_one()
             stack.extend(down.downstream)
 

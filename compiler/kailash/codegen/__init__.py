@@ -23,10 +23,13 @@ class GeneratedModule:
         return f"{self.name}.py"
 
 
-def compile_ir(ir: WorkflowIR, *, strict: bool = False) -> GeneratedModule:
-    """Compile a workflow IR into the source of a standalone asyncio module."""
+def compile_ir(ir: WorkflowIR, *, strict: bool = False, jobs: int = 1) -> GeneratedModule:
+    """Compile a workflow IR into the source of a standalone asyncio module.
+
+    ``jobs`` > 1 lets black run in that many worker processes when many chunks are new.
+    """
     plan = analyse(ir, strict=strict)
-    source = format_chunks(render_chunks(plan, ir.location.file))
+    source = format_chunks(render_chunks(plan, ir.location.file), jobs=jobs)
     try:
         compile(source, plan.module_name, "exec", dont_inherit=True)
     except SyntaxError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 
 from ..errors import WorkflowError
-from ..ir import WorkflowIR
+from ..ir import Location, WorkflowIR
 
 
 def check_graph(ir: WorkflowIR) -> None:
@@ -53,46 +53,38 @@ def topological_order(ir: WorkflowIR) -> list[str]:
             if waiting[down] == 0:
                 heapq.heappush(ready, (position[down], down))
     if len(order) < len(position):
-        cycle = _find_cycle({n: d for n, d in downstream.items() if waiting[n] > 0 or n not in order})
-        first = ir.node(cycle[0])
+        cycle = _find_cycle(ir, set(position) - set(order))
         raise WorkflowError(
-            f"the connections form a cycle: {' -> '.join(cycle + [cycle[0]])}",
+            f"the connections form a cycle: {' -> '.join([*cycle, cycle[0]])}",
             location=_cycle_location(ir, cycle),
-            node_id=first.node_id,
+            node_id=cycle[0],
             hint="a workflow is a DAG; remove one of these connections",
         )
     return order
 
 
-def _find_cycle(graph: dict[str, list[str]]) -> list[str]:
-    for start in graph:
-        path: list[str] = []
-        on_path: set[str] = set()
-        visited: set[str] = set()
+def _find_cycle(ir: WorkflowIR, unsorted: set[str]) -> list[str]:
+    """A cycle among the nodes a topological sort could not place, in connection direction.
 
-        def visit(node: str) -> list[str] | None:
-            path.append(node)
-            on_path.add(node)
-            visited.add(node)
-            for nxt in graph.get(node, []):
-                if nxt in on_path:
-                    return path[path.index(nxt) :]
-                if nxt not in visited and nxt in graph:
-                    found = visit(nxt)
-                    if found:
-                        return found
-            path.pop()
-            on_path.discard(node)
-            return None
-
-        found = visit(start)
-        if found:
-            return found
-    raise AssertionError("no cycle found in a graph that failed to sort")
+    Every such node has a predecessor among them, so walking predecessors must repeat a node.
+    """
+    predecessor: dict[str, str] = {}
+    for connection in ir.connections:
+        if connection.to_node in unsorted and connection.from_node in unsorted:
+            predecessor.setdefault(connection.to_node, connection.from_node)
+    node = min(unsorted, key=[n.node_id for n in ir.nodes].index)
+    walked: list[str] = []
+    while node not in walked:
+        walked.append(node)
+        node = predecessor[node]
+    cycle = walked[walked.index(node) :]
+    cycle.reverse()
+    first = cycle.index(min(cycle, key=[n.node_id for n in ir.nodes].index))
+    return cycle[first:] + cycle[:first]
 
 
-def _cycle_location(ir: WorkflowIR, cycle: list[str]):  # type: ignore[no-untyped-def]
-    pairs = set(zip(cycle, cycle[1:] + cycle[:1], strict=True))
+def _cycle_location(ir: WorkflowIR, cycle: list[str]) -> Location:
+    pairs = set(zip(cycle, [*cycle[1:], cycle[0]], strict=True))
     for connection in ir.connections:
         if (connection.from_node, connection.to_node) in pairs:
             return connection.location
