@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pytest
-
 from kailash.resources import ResourceFactory, ResourceRegistry
 from kailash.runtime import AsyncLocalRuntime
 from kailash.workflow import AsyncWorkflowBuilder
@@ -62,9 +61,8 @@ def people_table() -> Any:
 
 def test_resource_node_queries_a_table(people_table: str) -> None:
     builder = _db(AsyncWorkflowBuilder("query_people"))
-    builder.add_resource_node(
-        "db_query", "main_db", "fetch", {"query": f"SELECT id, name FROM {people_table} WHERE active = true ORDER BY id"}
-    )
+    query = f"SELECT id, name FROM {people_table} WHERE active = true ORDER BY id"
+    builder.add_resource_node("db_query", "main_db", "fetch", {"query": query})
     result = asyncio.run(_execute(builder.build()))
     assert result["errors"] == {}
     assert result["results"]["db_query"] == {
@@ -123,9 +121,7 @@ def test_extra_database_settings_are_passed_to_asyncpg(people_table: str) -> Non
         command_timeout=5,
         server_settings={"application_name": "kailash-settings-test"},
     )
-    builder.add_resource_node(
-        "who", "main_db", "fetchval", {"query": "SELECT current_setting('application_name')"}
-    )
+    builder.add_resource_node("who", "main_db", "fetchval", {"query": "SELECT current_setting('application_name')"})
     result = asyncio.run(_execute(builder.build()))
     assert result["errors"] == {}
     assert result["results"]["who"]["result"] == "kailash-settings-test"
@@ -195,8 +191,9 @@ def _echo_app(app: Any) -> None:
     from aiohttp import web
 
     async def echo(request: web.Request) -> web.Response:
+        headers = request.headers
         return web.json_response(
-            {"path": request.path, "auth": request.headers.get("Authorization"), "agent": request.headers.get("X-Agent")}
+            {"path": request.path, "auth": headers.get("Authorization"), "agent": headers.get("X-Agent")}
         )
 
     app.router.add_get("/{tail:.*}", echo)
