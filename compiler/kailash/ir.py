@@ -83,7 +83,14 @@ class WorkflowIR:
     resources: tuple[ResourceIR, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps({"ir_version": IR_VERSION, **asdict(self)}, sort_keys=True)
+        data = asdict(self)
+        for node in data["nodes"]:
+            node["settings"] = encode_value(node["settings"])
+            if node["fallback"] is not None:
+                node["fallback"]["value"] = encode_value(node["fallback"]["value"])
+        for resource in data["resources"]:
+            resource["settings"] = encode_value(resource["settings"])
+        return json.dumps({"ir_version": IR_VERSION, **data}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> WorkflowIR:
@@ -100,7 +107,8 @@ class WorkflowIR:
                 ConnectionIR(**{**c, "location": Location(**c["location"])}) for c in data["connections"]
             ),
             resources=tuple(
-                ResourceIR(**{**r, "location": Location(**r["location"])}) for r in data["resources"]
+                ResourceIR(**{**r, "location": Location(**r["location"]), "settings": decode_value(r["settings"])})
+                for r in data["resources"]
             ),
         )
 
@@ -121,8 +129,42 @@ def _node_from_dict(data: dict[str, Any]) -> NodeIR:
         **{
             **data,
             "location": Location(**data["location"]),
+            "settings": decode_value(data["settings"]),
             "required_resources": tuple(data["required_resources"]),
             "retry": RetryIR(**{**retry, "retry_on": tuple(retry["retry_on"])}) if retry else None,
-            "fallback": FallbackIR(**fallback) if fallback else None,
+            "fallback": FallbackIR(decode_value(fallback["value"]), fallback["log_level"]) if fallback else None,
         }
     )
+
+
+# Literal values (settings, fallback values) keep their Python types through JSON: a tuple,
+# or a dict whose keys are not all strings (or look like a tag), is written as a tagged object.
+_TUPLE, _ITEMS = "$tuple", "$items"
+
+
+def encode_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return {_TUPLE: [encode_value(v) for v in value]}
+    if isinstance(value, list):
+        return [encode_value(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in value):
+            return {k: encode_value(v) for k, v in value.items()}
+        return {_ITEMS: [[encode_value(k), encode_value(v)] for k, v in value.items()]}
+    return value
+
+
+def decode_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {_TUPLE}:
+            return tuple(decode_value(v) for v in value[_TUPLE])
+        if set(value) == {_ITEMS}:
+            return {_hashable(decode_value(k)): decode_value(v) for k, v in value[_ITEMS]}
+        return {k: decode_value(v) for k, v in value.items()}
+    return value
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
