@@ -16,6 +16,7 @@ from ..errors import CodeLine, WorkflowError
 from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
 from ..resources import ResourceRegistry
 from .graph import check_graph
+from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
 from .resource_methods import ResourceMethods
 from .workflow import Workflow
@@ -23,7 +24,7 @@ from .workflow import Workflow
 _CACHE_BACKENDS = ("redis", "memory")
 
 
-class AsyncWorkflowBuilder(ResourceMethods):
+class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
     """Build an async workflow: code nodes, patterns, resources, connections."""
 
     def __init__(
