@@ -110,11 +110,29 @@ class ErrorHandler:
 
 
 def is_literal(value: Any) -> bool:
-    """Whether ``repr(value)`` is Python source that evaluates back to an equal value."""
+    """Whether ``value`` is made of the plain types a generated module can spell as a literal.
+
+    None, bool, int, float, str, and lists, tuples and dicts of those; ``repr`` of it must
+    evaluate back to an equal value (so no NaN, no recursive containers).
+    """
+    if not _plain(value, depth=0):
+        return False
     try:
         return bool(ast.literal_eval(repr(value)) == value)
-    except (ValueError, SyntaxError, TypeError, RecursionError):
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return False
+
+
+def _plain(value: Any, depth: int) -> bool:
+    if depth > 100:
+        return False
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    if type(value) in (list, tuple):
+        return all(_plain(item, depth + 1) for item in value)
+    if type(value) is dict:
+        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def exception_name(spec: ExceptionSpec) -> str:
