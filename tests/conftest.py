@@ -27,7 +27,9 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def run_generated(path: Path, *args: str, block_kailash: bool = True) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", BLOCK_KAILASH, str(path), *args] if block_kailash else [sys.executable, str(path), *args]
+    command = (
+        [sys.executable, "-c", BLOCK_KAILASH, str(path), *args] if block_kailash else [sys.executable, str(path), *args]
+    )
     return subprocess.run(command, capture_output=True, text=True, check=False, cwd=path.parent)
 
 

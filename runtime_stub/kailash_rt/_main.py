@@ -6,14 +6,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from ._run import InputError
 
 
-def main(run: Callable[..., Awaitable[dict[str, Any]]], argv: Sequence[str] | None = None) -> None:
+def main(run: Callable[..., Coroutine[Any, Any, dict[str, Any]]], argv: Sequence[str] | None = None) -> None:
     """Parse ``--inputs``, run the workflow, print the result as JSON; exit 1 if a node errored."""
     parser = argparse.ArgumentParser(description=(run.__module__ or "workflow") + ": run the compiled workflow")
     parser.add_argument(
@@ -30,7 +30,7 @@ def main(run: Callable[..., Awaitable[dict[str, Any]]], argv: Sequence[str] | No
     if not isinstance(inputs, dict):
         parser.error("--inputs must be a JSON object")
     try:
-        result = asyncio.run(run(inputs))
+        result: dict[str, Any] = asyncio.run(run(inputs))
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

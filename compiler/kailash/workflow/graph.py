@@ -23,8 +23,7 @@ def check_graph(ir: WorkflowIR) -> None:
         target = (connection.to_node, connection.to_input)
         if target in fed:
             raise WorkflowError(
-                f"input {connection.to_input!r} is connected twice (from {fed[target]!r} and"
-                f" {connection.from_node!r})",
+                f"input {connection.to_input!r} is connected twice (from {fed[target]!r} and {connection.from_node!r})",
                 location=connection.location,
                 node_id=connection.to_node,
                 hint="connect each input of a node from one place only",
