@@ -136,9 +136,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         if not isinstance(node_id, str) or not node_id:
             raise WorkflowError(f"node id must be a non-empty string, not {node_id!r}", location=location)
         if not isinstance(code, str):
-            raise WorkflowError(
-                f"code must be a string, not {type(code).__name__}", location=location, node_id=node_id
-            )
+            raise WorkflowError(f"code must be a string, not {type(code).__name__}", location=location, node_id=node_id)
         if timeout is not None:
             _check_positive("timeout", timeout, node_id, location)
         if max_concurrent_tasks is not None:
