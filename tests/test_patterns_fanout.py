@@ -28,7 +28,7 @@ def test_scatter_gather_three_stages_keep_the_original_order() -> None:
     async def main() -> rt.RunResult:
         async with rt.Run("sg") as r:
             scattered = r.node("scatter_process", worker.scatter, items=words)
-            parts = [r.node(f"worker_{i}", worker, items=scattered[f"shard_{i}"]) for i in range(3)]
+            parts = [r.node(f"worker_{i}", worker.process, items=scattered[f"shard_{i}"]) for i in range(3)]
             r.node("gather_results", worker.gather, **{f"part_{i}": p["results"] for i, p in enumerate(parts)})
         return r.result
 
@@ -48,7 +48,7 @@ def test_scatter_with_fewer_items_than_workers() -> None:
 
     shards = run(worker.scatter(items=[1, 2]))
     assert [shards[f"shard_{i}"] for i in range(4)] == [[1], [2], [], []]
-    assert run(worker(items=[]))["results"] == []
+    assert run(worker.process(items=[]))["results"] == []
 
 
 # -- parallel fetch ------------------------------------------------------------------------
@@ -135,23 +135,25 @@ def test_an_async_stream_is_flushed_on_size_and_on_interval() -> None:
 
 
 # -- cache-aside ----------------------------------------------------------------------------
-def cache_aside_pair() -> tuple[Any, list[int]]:
-    fetched: list[int] = []
+class CacheAside:
+    def __init__(self, ttl_seconds: int = 60) -> None:
+        self.fetched: list[int] = []
+        self.check = rt.cache_check(cache="redis_cache", key_template="kc_test_{run_id}_{item_id}")
+        self.store = rt.cache_store(cache="redis_cache", ttl_seconds=ttl_seconds)
 
-    @rt.cache_aside(cache="redis_cache", key_template="kc_test_{run_id}_{item_id}", ttl_seconds=60)
-    async def data_fetch(item_id: int) -> dict[str, Any]:
-        fetched.append(item_id)
-        return {"id": item_id, "name": f"item {item_id}"}
+        @rt.cache_fetch
+        async def data_fetch(item_id: int) -> dict[str, Any]:
+            self.fetched.append(item_id)
+            return {"id": item_id, "name": f"item {item_id}"}
 
-    return data_fetch, fetched
+        self.fetch = data_fetch
 
-
-async def cache_aside_run(data_fetch: Any, cache: Any, run_id: str, item_id: int) -> rt.RunResult:
-    async with rt.Run("cache_aside") as r:
-        checked = r.node("cache_check", data_fetch.check, redis_cache=cache, run_id=run_id, item_id=item_id)
-        fetched = r.node("data_fetch", data_fetch, cache_result=checked, item_id=item_id)
-        r.node("cache_store", data_fetch.store, fetch_data=fetched, redis_cache=cache)
-    return r.result
+    async def run(self, cache: Any, run_id: str, item_id: int) -> rt.RunResult:
+        async with rt.Run("cache_aside") as r:
+            checked = r.node("cache_check", self.check, redis_cache=cache, run_id=run_id, item_id=item_id)
+            fetched = r.node("data_fetch", self.fetch, cache_result=checked, item_id=item_id)
+            r.node("cache_store", self.store, fetch_data=fetched, redis_cache=cache)
+        return r.result
 
 
 @pytest.mark.parametrize(
@@ -159,16 +161,16 @@ async def cache_aside_run(data_fetch: Any, cache: Any, run_id: str, item_id: int
     ["memory", pytest.param("redis", marks=pytest.mark.services)],
 )
 def test_a_cache_hit_skips_the_fetch(backend: str) -> None:
-    data_fetch, fetched = cache_aside_pair()
+    pattern = CacheAside()
     spec = rt.cache(backend=backend, host="127.0.0.1", port=6379)
     run_id = uuid.uuid4().hex
 
     async def main() -> tuple[rt.RunResult, rt.RunResult, rt.RunResult, Any, int]:
         cache = await spec.create()
         try:
-            miss = await cache_aside_run(data_fetch, cache, run_id, 1)
-            hit = await cache_aside_run(data_fetch, cache, run_id, 1)
-            other = await cache_aside_run(data_fetch, cache, run_id, 2)
+            miss = await pattern.run(cache, run_id, 1)
+            hit = await pattern.run(cache, run_id, 1)
+            other = await pattern.run(cache, run_id, 2)
             stored = await cache.get(f"kc_test_{run_id}_1")
             ttl = await cache.ttl(f"kc_test_{run_id}_1")
             await cache.delete(f"kc_test_{run_id}_1", f"kc_test_{run_id}_2")
@@ -177,7 +179,7 @@ def test_a_cache_hit_skips_the_fetch(backend: str) -> None:
         return miss, hit, other, stored, ttl
 
     miss, hit, other, stored, ttl = run(main())
-    assert fetched == [1, 2]  # the second run for item 1 was a hit: no fetch
+    assert pattern.fetched == [1, 2]  # the second run for item 1 was a hit: no fetch
     assert miss["errors"] == hit["errors"] == {}
     assert miss["results"]["cache_check"]["found_in_cache"] is False
     assert miss["results"]["data_fetch"]["needs_caching"] is True
@@ -196,23 +198,22 @@ def test_a_cache_hit_skips_the_fetch(backend: str) -> None:
 
 
 def test_the_ttl_expires_entries() -> None:
-    data_fetch, fetched = cache_aside_pair()
-    data_fetch.ttl_seconds = 1
+    pattern = CacheAside(ttl_seconds=1)
     spec = rt.cache(backend="memory")
 
     async def main() -> None:
         cache = await spec.create()
-        await cache_aside_run(data_fetch, cache, "ttl", 7)
-        await cache_aside_run(data_fetch, cache, "ttl", 7)
+        await pattern.run(cache, "ttl", 7)
+        await pattern.run(cache, "ttl", 7)
         await asyncio.sleep(1.1)
-        await cache_aside_run(data_fetch, cache, "ttl", 7)
+        await pattern.run(cache, "ttl", 7)
 
     run(main())
-    assert fetched == [7, 7]
+    assert pattern.fetched == [7, 7]
 
 
 def test_a_failing_cache_degrades_to_fetching() -> None:
-    data_fetch, fetched = cache_aside_pair()
+    pattern = CacheAside()
 
     class BrokenCache:
         async def get(self, key: str) -> Any:
@@ -221,8 +222,8 @@ def test_a_failing_cache_degrades_to_fetching() -> None:
         async def set(self, key: str, value: str, ex: int) -> Any:
             raise ConnectionError("cache down")
 
-    result = run(cache_aside_run(data_fetch, BrokenCache(), "x", 3))
-    assert fetched == [3]
+    result = run(pattern.run(BrokenCache(), "x", 3))
+    assert pattern.fetched == [3]
     assert result["results"]["cache_check"]["cache_error"] == "ConnectionError: cache down"
     assert result["results"]["cache_store"] == {
         "data": {"id": 3, "name": "item 3"},
@@ -234,6 +235,6 @@ def test_a_failing_cache_degrades_to_fetching() -> None:
 
 def test_key_templates_are_checked() -> None:
     with pytest.raises(ValueError, match="fields must be named"):
-        rt.cache_aside(key_template="user_{}")
+        rt.cache_check(cache="c", key_template="user_{}")
     with pytest.raises(ValueError, match="not a valid format string"):
-        rt.cache_aside(key_template="user_{id")
+        rt.cache_check(cache="c", key_template="user_{id")

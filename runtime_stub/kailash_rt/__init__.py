@@ -13,7 +13,7 @@ generated modules. A generated module uses:
 
 from ._backends import cache, factory, http_client, postgres, resource_output
 from ._batch import batch_processor
-from ._cache_aside import cache_aside
+from ._cache_aside import cache_check, cache_fetch, cache_store
 from ._factory import ResourceFactory
 from ._fanout import FetchFailed, parallel_fetch, scatter_gather
 from ._main import main
@@ -51,7 +51,9 @@ __all__ = [
     "UpstreamFailed",
     "batch_processor",
     "cache",
-    "cache_aside",
+    "cache_check",
+    "cache_fetch",
+    "cache_store",
     "circuit_breaker",
     "env",
     "factory",

@@ -1,11 +1,11 @@
 """Cache-aside: check the cache, fetch on a miss, store what was fetched. Three nodes.
 
-``@cache_aside(cache="redis_cache", key_template="user_{user_id}", ttl_seconds=3600)``
-decorates the fetch function. ``.check`` is the check node (it formats the key from its
-inputs), the decorated object itself is the fetch node (it runs the function only on a
-miss), and ``.store`` is the store node (it writes the fetched value as JSON with the
-TTL). The cache is any client with Redis's async ``get`` and ``set(..., ex=ttl)``: a Redis client
-or the embedded memory cache.
+``cache_check(cache="redis_cache", key_template="user_{user_id}")`` makes the check node
+(it formats the key from its inputs), ``@cache_fetch`` makes the fetch node of a fetch
+function (run only on a miss), ``cache_store(cache="redis_cache", ttl_seconds=3600)`` the
+store node (it writes the fetched value as JSON with the TTL). The cache is any client with
+Redis's async ``get`` and ``set(key, value, ex=ttl)``: a Redis client or the embedded memory
+cache; ``cache`` names the keyword argument that carries it.
 """
 
 from __future__ import annotations
@@ -21,24 +21,21 @@ from ._calls import describe
 NodeFunction = Callable[..., Awaitable[Any]]
 
 
-class CacheAside:
-    def __init__(self, fetch: NodeFunction, cache: str, key_template: str, ttl_seconds: int) -> None:
-        functools.update_wrapper(self, fetch)
-        self.fetch = fetch
-        self.cache = cache
-        self.key_template = key_template
-        self.ttl_seconds = ttl_seconds
-        self.key_fields = key_fields(key_template)
+def cache_check(*, cache: str, key_template: str) -> NodeFunction:
+    """The check node: ``{"found_in_cache", "cache_key", "data"}``; a failing cache counts as a miss.
 
-    async def check(self, **kwargs: Any) -> dict[str, Any]:
-        """``{"found_in_cache", "cache_key", "data"}``; a failing cache counts as a miss."""
-        cache = kwargs.pop(self.cache)
-        missing = [name for name in self.key_fields if name not in kwargs]
+    ``cache`` names the keyword that carries the cache resource; the other keywords format the key.
+    """
+    fields = key_fields(key_template)
+
+    async def check(**kwargs: Any) -> dict[str, Any]:
+        client = kwargs.pop(cache)
+        missing = [name for name in fields if name not in kwargs]
         if missing:
-            raise TypeError(f"the cache key {self.key_template!r} needs {', '.join(map(repr, missing))}")
-        key = self.key_template.format(**kwargs)
+            raise TypeError(f"the cache key {key_template!r} needs {', '.join(map(repr, missing))}")
+        key = key_template.format(**kwargs)
         try:
-            stored = await cache.get(key)
+            stored = await client.get(key)
         except Exception as exc:
             return {"found_in_cache": False, "cache_key": key, "data": None, "cache_error": describe(exc)}
         if stored is None:
@@ -51,38 +48,39 @@ class CacheAside:
             data = stored  # written by someone else, not as JSON: the raw value
         return {"found_in_cache": True, "cache_key": key, "data": data}
 
-    async def __call__(self, *, cache_result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """The fetch node: ``{"needs_caching", "cache_key", "data"}``; on a hit the function does not run."""
+    return check
+
+
+def cache_fetch(fn: NodeFunction) -> NodeFunction:
+    """The fetch node: ``{"needs_caching", "cache_key", "data"}``; on a hit ``fn`` does not run."""
+
+    @functools.wraps(fn)
+    async def fetch(*, cache_result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if cache_result["found_in_cache"]:
             return {"needs_caching": False, "cache_key": cache_result["cache_key"], "data": cache_result["data"]}
-        data = await self.fetch(**kwargs)
+        data = await fn(**kwargs)
         return {"needs_caching": True, "cache_key": cache_result["cache_key"], "data": data}
 
-    async def store(self, *, fetch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """``{"data", "cached", "cache_key", ...}``: writes the fetched value, JSON-encoded, with the TTL."""
-        cache = kwargs.pop(self.cache)
+    return fetch
+
+
+def cache_store(*, cache: str, ttl_seconds: int = 3600) -> NodeFunction:
+    """The store node: writes a fetched value as JSON with the TTL; ``{"data", "cached", "cache_key", ...}``."""
+    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds < 1:
+        raise ValueError(f"ttl_seconds must be a positive integer, not {ttl_seconds!r}")
+
+    async def store(*, fetch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        client = kwargs.pop(cache)
         data, key = fetch_data["data"], fetch_data["cache_key"]
         if not fetch_data["needs_caching"]:
             return {"data": data, "cached": False, "cache_key": key, "from_cache": True}
         try:
-            await cache.set(key, json.dumps(data), ex=self.ttl_seconds)
+            await client.set(key, json.dumps(data), ex=ttl_seconds)
         except Exception as exc:
             return {"data": data, "cached": False, "cache_key": key, "cache_error": describe(exc)}
-        return {"data": data, "cached": True, "cache_key": key, "ttl": self.ttl_seconds}
+        return {"data": data, "cached": True, "cache_key": key, "ttl": ttl_seconds}
 
-
-def cache_aside(
-    *, cache: str = "cache", key_template: str = "key_{item_id}", ttl_seconds: int = 3600
-) -> Callable[[NodeFunction], CacheAside]:
-    """Decorate the fetch function; ``cache`` names the keyword that carries the cache resource."""
-    key_fields(key_template)
-    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds < 1:
-        raise ValueError(f"ttl_seconds must be a positive integer, not {ttl_seconds!r}")
-
-    def decorate(fn: NodeFunction) -> CacheAside:
-        return CacheAside(fn, cache, key_template, ttl_seconds)
-
-    return decorate
+    return store
 
 
 def key_fields(template: str) -> list[str]:

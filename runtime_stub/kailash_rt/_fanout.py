@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -16,12 +15,11 @@ NodeFunction = Callable[..., Awaitable[Any]]
 # -- scatter-gather -----------------------------------------------------------------------
 class ScatterGather:
     """Three stages, each a node: ``.scatter`` splits ``items`` into ``worker_count`` shards
-    (``shard_0``, ``shard_1``, ...), calling the object itself processes one shard with
-    ``process_item``, one item after another, and ``.gather`` joins the workers' results
+    (``shard_0``, ``shard_1``, ...), ``.process`` is a worker node: it processes one shard
+    with ``process_item``, one item after another, and ``.gather`` joins the workers' results
     (``part_0``, ``part_1``, ...) in the original order."""
 
     def __init__(self, process_item: Callable[..., Any], worker_count: int) -> None:
-        functools.update_wrapper(self, process_item)
         self.process_item = process_item
         self.worker_count = worker_count
         self._work = parallel_map(max_workers=1)(process_item)
@@ -38,7 +36,8 @@ class ScatterGather:
             start = end
         return {**shards, "total": len(items), "worker_count": self.worker_count}
 
-    async def __call__(self, *, items: Any, **extras: Any) -> dict[str, Any]:
+    async def process(self, *, items: Any, **extras: Any) -> dict[str, Any]:
+        """A worker node: ``{"results", "statistics", "errors"}`` of its shard."""
         return await self._work(items=items, **extras)
 
     async def gather(self, **parts: Any) -> dict[str, Any]:
