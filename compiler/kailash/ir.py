@@ -90,7 +90,8 @@ class WorkflowIR:
                 node["fallback"]["value"] = encode_value(node["fallback"]["value"])
         for resource in data["resources"]:
             resource["settings"] = encode_value(resource["settings"])
-        return json.dumps({"ir_version": IR_VERSION, **data}, sort_keys=True)
+        # Key order is kept, not sorted: settings are written into the module in the order given.
+        return json.dumps({"ir_version": IR_VERSION, **data})
 
     @classmethod
     def from_json(cls, text: str) -> WorkflowIR:
