@@ -115,10 +115,11 @@ def _coerce(variable: str, text: str, like: Any) -> Any:
             if lowered in ("0", "false", "no", "off"):
                 return False
             raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
-        if isinstance(like, int):
-            return int(text)
-        if isinstance(like, float):
-            return float(text)
+        if isinstance(like, (int, float)):
+            try:
+                return int(text)
+            except ValueError:
+                return float(text)  # a timeout declared as 30 may be overridden with 2.5
         if isinstance(like, (Mapping, list, tuple)):
             value = json.loads(text)
             if not isinstance(value, (dict, list)):
