@@ -254,7 +254,15 @@ class Run:
     def _spawn(self, entry: _Node) -> None:
         task = asyncio.get_running_loop().create_task(self._drive(entry))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled() or self._done is None or self._done.done():
+            return
+        exc = task.exception()
+        if exc is not None:  # a bug here, not a node failure: surface it rather than wait forever
+            self._done.set_exception(exc)
 
     async def _drive(self, entry: _Node | None) -> None:
         while entry is not None:
@@ -278,6 +286,11 @@ class Run:
             entry.output = await entry.fn(**kwargs)
         except Exception as exc:  # a failing node is a result, not a crash of the run
             self._fail(entry, exc)
+        except asyncio.CancelledError as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the run itself is being cancelled
+            self._fail(entry, exc)  # node code let a CancelledError of its own escape
         else:
             entry.state = _OK
             self._finish_one()

@@ -1,0 +1,68 @@
+"""The run orchestrator under stress: leaked CancelledError, cancellation, wide and deep graphs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kailash.runtime import AsyncLocalRuntime
+from kailash.workflow import AsyncWorkflowBuilder
+
+
+def test_a_cancelled_error_raised_by_node_code_is_a_node_error_not_a_hang() -> None:
+    builder = AsyncWorkflowBuilder("leak")
+    source = builder.add_async_code("source", "result = 1")
+    builder.add_async_code("leaks", "raise asyncio.CancelledError()")
+    builder.add_async_code("sleeps", "await asyncio.sleep(0.05)\nresult = 2")
+    builder.add_connection(source, "result", "leaks", "value")
+    builder.add_connection(source, "result", "sleeps", "value")
+
+    async def main() -> dict:
+        return await asyncio.wait_for(AsyncLocalRuntime().execute_workflow_async(builder.build(), {}), 5)
+
+    result = asyncio.run(main())
+    assert result["results"] == {"source": 1, "sleeps": 2}
+    assert result["errors"] == {"leaks": "CancelledError: "}
+
+
+def test_cancelling_a_run_cancels_its_nodes() -> None:
+    builder = AsyncWorkflowBuilder("slow")
+    builder.add_async_code("a", "await asyncio.sleep(10)\nresult = 1")
+    builder.add_async_code("b", "await asyncio.sleep(10)\nresult = 2")
+    workflow = builder.build()
+
+    async def main() -> None:
+        async with asyncio.timeout(5):
+            task = asyncio.create_task(AsyncLocalRuntime().execute_workflow_async(workflow, {}))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert leftover == []
+
+    asyncio.run(main())
+
+
+def test_wide_and_deep_graph_gives_every_node_one_outcome_in_registration_order() -> None:
+    builder = AsyncWorkflowBuilder("grid")
+    width, depth = 20, 20
+    for level in range(depth):
+        for column in range(width):
+            code = "result = {'v': (left if left is not None else 0) + 1}" if level else "result = {'v': column}"
+            node = builder.add_async_code(f"n{level}_{column}", code.replace("column", str(column)))
+            if level:
+                builder.add_connection(f"n{level - 1}_{column}", "v", node, "left")
+    builder.add_async_code("fails", "raise ValueError('no')")
+    builder.add_connection("n3_3", "v", "fails", "x")
+    builder.add_async_code("after_failure", "result = x")
+    builder.add_connection("fails", "result", "after_failure", "x")
+    result = asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {}))
+    assert len(result["results"]) == width * depth
+    assert result["results"][f"n{depth - 1}_5"] == {"v": 5 + depth - 1}
+    assert result["errors"] == {
+        "fails": "ValueError: no",
+        "after_failure": "UpstreamFailed: skipped because upstream node 'fails' failed",
+    }
+    assert list(result["results"]) == [f"n{level}_{column}" for level in range(depth) for column in range(width)]
