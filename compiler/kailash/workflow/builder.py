@@ -349,3 +349,38 @@ def _check_positive(name: str, value: Any, node_id: str, location: Location, *, 
 def _check_identifier(name: str, value: Any, node_id: str, location: Location) -> None:
     if not isinstance(value, str) or not value.isidentifier():
         raise WorkflowError(f"{name} must be a Python identifier, not {value!r}", location=location, node_id=node_id)
+
+
+class WorkflowBuilder(AsyncWorkflowBuilder):
+    """The base builder of the guide's migration section: ``add_node("PythonCodeNode", id, {"code": ...})``.
+
+    Code nodes compile exactly like ``add_async_code``; other node types of the
+    interpreted SDK have no compiled form.
+    """
+
+    CODE_NODE_TYPES = ("PythonCodeNode", "AsyncPythonCodeNode")
+
+    def add_node(self, node_type: str, node_id: str, config: dict[str, Any] | None = None) -> str:
+        location = caller_location()
+        config = dict(config or {})
+        if node_type not in self.CODE_NODE_TYPES:
+            raise WorkflowError(
+                f"node type {node_type!r} cannot be compiled",
+                location=location,
+                node_id=node_id,
+                hint=f"use one of {', '.join(self.CODE_NODE_TYPES)} or the AsyncWorkflowBuilder methods",
+            )
+        if "code" not in config:
+            raise WorkflowError(f'{node_type} needs {{"code": ...}} in its config', location=location, node_id=node_id)
+        code = config.pop("code")
+        timeout = config.pop("timeout", None)
+        description = config.pop("description", None)
+        if config:
+            raise WorkflowError(
+                f"unsupported config keys {', '.join(map(repr, sorted(config)))}",
+                location=location,
+                node_id=node_id,
+                hint='a code node takes "code", "timeout" and "description"',
+            )
+        node = self.make_node(node_id, "code", code, location, timeout=timeout, description=description)
+        return self.add_node_ir(node)
