@@ -151,6 +151,7 @@ def _inline_source(name: str, cls: type, location: Location) -> tuple[str, list[
     module = sys.modules.get(cls.__module__)
     namespace = vars(module) if module is not None else {}
     imports: list[str] = []
+    runtime_names: set[str] = set()
     for free in _free_names(source, cls.__name__):
         if hasattr(builtins, free):
             continue
@@ -159,8 +160,30 @@ def _inline_source(name: str, cls: type, location: Location) -> tuple[str, list[
                 f"resource {name!r}: {cls.__name__} reads {free!r}, which its module does not define",
                 location=location,
             )
-        imports.append(_import_line(name, cls, free, namespace[free], location))
-    return source, sorted(set(imports))
+        if namespace[free] is ResourceFactory:
+            runtime_names.add(free)
+        else:
+            imports.append(_import_line(name, cls, free, namespace[free], location))
+    return _renamed(source, runtime_names, "rt.ResourceFactory"), sorted(set(imports))
+
+
+def _renamed(source: str, names: set[str], replacement: str) -> str:
+    """``source`` with every read of one of ``names`` replaced by ``replacement`` (the module's ``rt``)."""
+    if not names:
+        return source
+    lines = source.splitlines(keepends=True)
+    spots = sorted(
+        (
+            (node.lineno, node.col_offset, node.end_col_offset)
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Name) and node.id in names
+        ),
+        reverse=True,
+    )
+    for line, start, end in spots:
+        raw = lines[line - 1].encode("utf-8")  # ast offsets count UTF-8 bytes
+        lines[line - 1] = (raw[:start] + replacement.encode() + raw[end:]).decode("utf-8")
+    return "".join(lines)
 
 
 def _free_names(source: str, class_name: str) -> list[str]:
@@ -183,8 +206,6 @@ def _free_names(source: str, class_name: str) -> list[str]:
 
 
 def _import_line(name: str, cls: type, free: str, value: Any, location: Location) -> str:
-    if value is ResourceFactory:
-        return "from kailash_rt import ResourceFactory" + ("" if free == "ResourceFactory" else f" as {free}")
     if isinstance(value, ModuleType):
         module = value.__name__
         if module.split(".")[0] == "kailash":
