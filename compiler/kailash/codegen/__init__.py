@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..errors import CompilerBug
 from ..ir import WorkflowIR
 from . import kinds as _kinds  # noqa: F401  (registers the core node kinds)
+from . import pattern_kinds as _pattern_kinds  # noqa: F401  (registers the pattern node kinds)
 from .analysis import ModulePlan, analyse
 from .formatting import format_chunks
 from .render import render_chunks

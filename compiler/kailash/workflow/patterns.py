@@ -136,7 +136,6 @@ class AsyncPatterns:
             fallback_code,
             location,
             settings={"primary_id": primary_node_id},
-            description=f"Fallback of {primary_node_id}",
         )
         primary_settings = {
             "timeout_seconds": timeout_seconds,

@@ -1,0 +1,273 @@
+"""Planners of the pattern node kinds: each pattern becomes one visible ``kailash_rt`` decorator
+(or a plainly named stage function) with its settings as literal arguments.
+
+A pattern of several nodes (timeout with fallback, cache-aside, scatter-gather) gives every
+node its own chunk, in builder order, each defining the name ``run()`` calls for that node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .. import codeblock
+from ..errors import WorkflowError
+from ..ir import NodeIR
+from .analysis import NodePlan, NodeScope, Param, bind_names, planner
+from .kinds import plan_code, plan_parallel_map
+from .literals import py_literal, py_string
+from .names import node_identifier, to_identifier
+
+
+def call(function: str, arguments: list[tuple[str, Any]], positional: str | None = None) -> str:
+    """``function(positional, key=literal, ...)`` as source text."""
+    parts = [positional] if positional is not None else []
+    parts += [f"{key}={py_literal(value)}" for key, value in arguments]
+    return f"{function}({', '.join(parts)})"
+
+
+def _decorated(
+    scope: NodeScope, decorator: str, *, returns: str | None = None, imports: tuple[str, ...] = ()
+) -> NodePlan:
+    """The node's code as an async function under ``decorator``; its parameters are what run() passes."""
+    base = plan_code(scope)
+    context = {**base.context, "decorator": decorator, "signature": [p.name for p in base.params]}
+    if returns is not None:
+        context["returns"] = returns
+    return replace(base, template="node_pattern.py.j2", context=context, imports=imports)
+
+
+# -- single-node patterns ---------------------------------------------------------------------
+@planner("retry_with_backoff")
+def plan_retry_with_backoff(scope: NodeScope) -> NodePlan:
+    settings = scope.node.settings
+    arguments: list[tuple[str, Any]] = [
+        (key, settings[key]) for key in ("max_retries", "initial_backoff", "backoff_factor", "max_backoff")
+    ]
+    names = list(settings["retry_on"])
+    decorator = call("rt.retry_with_backoff", arguments)
+    if names:
+        exceptions = f"({', '.join(names)},)" if len(names) == 1 else f"({', '.join(names)})"
+        decorator = decorator[:-1] + f", retry_on={exceptions})"
+    imports = tuple(sorted({f"import {name.rsplit('.', 1)[0]}" for name in names if "." in name}))
+    return _decorated(scope, decorator, imports=imports)
+
+
+@planner("rate_limited")
+def plan_rate_limited(scope: NodeScope) -> NodePlan:
+    settings = scope.node.settings
+    arguments = [("requests_per_second", settings["requests_per_second"]), ("burst_size", settings["burst_size"])]
+    return _decorated(scope, call("rt.rate_limited", arguments))
+
+
+@planner("circuit_breaker")
+def plan_circuit_breaker(scope: NodeScope) -> NodePlan:
+    settings = scope.node.settings
+    arguments = [("failure_threshold", settings["failure_threshold"]), ("reset_timeout", settings["reset_timeout"])]
+    return _decorated(scope, call("rt.circuit_breaker", arguments))
+
+
+@planner("batch_processor")
+def plan_batch_processor(scope: NodeScope) -> NodePlan:
+    node = scope.node
+    if not codeblock.binds(node.code, "batch_results"):
+        raise WorkflowError(
+            "the batch code does not set batch_results",
+            location=node.location,
+            node_id=node.node_id,
+            hint="the code sees one batch as `items`; set `batch_results` to the list of that batch's results",
+        )
+    settings = node.settings
+    arguments = [("batch_size", settings["batch_size"]), ("flush_interval", settings["flush_interval"])]
+    plan = _decorated(scope, call("rt.batch_processor", arguments), returns="batch_results")
+    if "items" not in plan.context["signature"]:  # the batch arrives as `items` even if the code ignores it
+        params = (Param("items", "input"), *plan.params)
+        plan = replace(plan, params=params, context={**plan.context, "signature": [p.name for p in params]})
+    return plan
+
+
+# -- timeout with fallback -------------------------------------------------------------------
+@planner("timeout_primary")
+def plan_timeout_primary(scope: NodeScope) -> NodePlan:
+    """The primary function under ``@rt.timeout_with_fallback``; the node also receives what the fallback reads."""
+    settings = scope.node.settings
+    plan = _decorated(scope, call("rt.timeout_with_fallback", [("timeout_seconds", settings["timeout_seconds"])]))
+    fallback_code = settings["fallback_code"]
+    fallback_params, modules = bind_names(scope, codeblock.free_names(fallback_code), fallback_code)
+    known = {p.name for p in plan.params}
+    extra = tuple(p for p in fallback_params if p.name not in known)
+    return replace(plan, params=plan.params + extra, modules=tuple(sorted({*plan.modules, *modules})))
+
+
+@planner("timeout_fallback")
+def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
+    """``@<primary>.fallback``: the node outputs the primary node's answer (``answer`` is its whole output)."""
+    node = scope.node
+    primary_id = node.settings["primary_id"]
+    answer = [p for p in scope.connected if p.name == "answer" and p.from_node == primary_id]
+    others = [p for p in scope.connected if p not in answer]
+    if others:
+        raise WorkflowError(
+            f"the fallback node takes no connections of its own (got {', '.join(repr(p.name) for p in others)})",
+            location=node.location,
+            node_id=node.node_id,
+            hint=f"connect the inputs the fallback code reads to the primary node {primary_id!r}:"
+            " that node runs the fallback when the primary fails",
+        )
+    own = plan_code(replace(scope, connected=[], strict=False))
+    primary = node_identifier(primary_id)
+    context = {**own.context, "decorator": f"{primary}.fallback", "signature": [p.name for p in own.params]}
+    return replace(own, params=tuple(answer), template="node_pattern.py.j2", context=context)
+
+
+# -- cache-aside -----------------------------------------------------------------------------
+@planner("cache_check")
+def plan_cache_check(scope: NodeScope) -> NodePlan:
+    settings = scope.node.settings
+    cache, template = settings["cache_resource"], settings["cache_key_template"]
+    fields = _key_fields(template)
+    params, _ = bind_names(scope, fields, "")
+    params = [Param(cache, "resource"), *(p for p in params if p.name != cache)]
+    expression = call("rt.cache_check", [("cache", cache), ("key_template", template)])
+    return _assigned(scope, expression, params)
+
+
+@planner("cache_fetch")
+def plan_cache_fetch(scope: NodeScope) -> NodePlan:
+    plan = _decorated(scope, "rt.cache_fetch")
+    signature = [name for name in plan.context["signature"] if name != "cache_result"]
+    return replace(plan, context={**plan.context, "signature": signature})
+
+
+@planner("cache_store")
+def plan_cache_store(scope: NodeScope) -> NodePlan:
+    settings = scope.node.settings
+    cache = settings["cache_resource"]
+    expression = call("rt.cache_store", [("cache", cache), ("ttl_seconds", settings["ttl_seconds"])])
+    params = [*scope.connected, Param(cache, "resource")]
+    return _assigned(scope, expression, params)
+
+
+# -- parallel fetch --------------------------------------------------------------------------
+@planner("parallel_fetch")
+def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
+    """One async function per operation, then ``<node> = rt.parallel_fetch({...}, ...)``."""
+    node = scope.node
+    settings = node.settings
+    params: list[Param] = []
+    modules: set[str] = set()
+    operations = []
+    owner: dict[str, str] = {}
+    for name, code in settings["operations"].items():
+        ident = f"{scope.ident}_{to_identifier(name)}"
+        if ident in owner:
+            raise WorkflowError(
+                f"operations {owner[ident]!r} and {name!r} both become the function name {ident!r}",
+                location=node.location,
+                node_id=node.node_id,
+                hint="rename one of the two operations",
+            )
+        owner[ident] = name
+        names = codeblock.free_names(code)
+        bound, used_modules = bind_names(scope, names, code)
+        modules.update(used_modules)
+        own = [p for p in bound if p.name in names]
+        params += [p for p in bound if p.name not in {q.name for q in params}]
+        operations.append(
+            {
+                "name": py_string(name),
+                "ident": ident,
+                "signature": [p.name for p in own],
+                "body": codeblock.indent(code),
+                "returns": "result" if codeblock.binds(code, "result") else "None",
+            }
+        )
+    arguments = [
+        ("timeout_per_operation", settings["timeout_per_operation"]),
+        ("continue_on_error", settings["continue_on_error"]),
+    ]
+    mapping = "{" + ", ".join(f"{op['name']}: {op['ident']}" for op in operations) + "}"
+    return NodePlan(
+        node=node,
+        ident=scope.ident,
+        params=tuple(params),
+        template="node_parallel_fetch.py.j2",
+        context={"operations": operations, "expression": call("rt.parallel_fetch", arguments, positional=mapping)},
+        modules=tuple(sorted(modules)),
+        module_names=tuple(owner),
+    )
+
+
+# -- scatter-gather --------------------------------------------------------------------------
+@planner("scatter")
+def plan_scatter(scope: NodeScope) -> NodePlan:
+    """``@rt.scatter_gather(worker_count=n)`` on process_item, named by the worker prefix; then the scatter stage."""
+    node = scope.node
+    function = _scatter_function(node)
+    mapped = plan_parallel_map(
+        NodeScope(_as_map(node), function, connected=[], resources=scope.resources, strict=False)
+    )
+    params, _ = bind_names(scope, ["items"], "")
+    decorator = call("rt.scatter_gather", [("worker_count", node.settings["worker_count"])])
+    return NodePlan(
+        node=node,
+        ident=scope.ident,
+        params=tuple(p for p in params if p.name == "items"),
+        template="node_scatter.py.j2",
+        context={
+            "preamble": mapped.context["preamble"],
+            "function": mapped.context["function"],
+            "decorator": decorator,
+            "expression": f"{function}.scatter",
+        },
+        modules=mapped.modules,
+        imports=mapped.imports,
+        module_names=(function, *mapped.module_names),
+    )
+
+
+@planner("scatter_worker")
+def plan_scatter_worker(scope: NodeScope) -> NodePlan:
+    node = scope.node
+    mapped = plan_parallel_map(replace(scope, node=_as_map(node)))
+    return replace(
+        _assigned(scope, f"{_scatter_function(node)}.process", list(mapped.params)),
+        modules=mapped.modules,
+    )
+
+
+@planner("gather")
+def plan_gather(scope: NodeScope) -> NodePlan:
+    return _assigned(scope, f"{_scatter_function(scope.node)}.gather", list(scope.connected))
+
+
+def _scatter_function(node: NodeIR) -> str:
+    return node_identifier(node.settings["worker_prefix"])
+
+
+def _as_map(node: NodeIR) -> NodeIR:
+    return replace(node, kind="parallel_map", settings={"input_field": "items", "output_field": "results"})
+
+
+# -- shared ----------------------------------------------------------------------------------
+def _assigned(scope: NodeScope, expression: str, params: list[Param]) -> NodePlan:
+    """A stage node whose callable is a plain expression: ``<node> = expression``."""
+    return NodePlan(
+        node=scope.node,
+        ident=scope.ident,
+        params=tuple(params),
+        template="node_assign.py.j2",
+        context={"expression": expression},
+    )
+
+
+def _key_fields(template: str) -> list[str]:
+    import string
+
+    names: list[str] = []
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field is not None:
+            name = field.split(".", 1)[0].split("[", 1)[0]
+            if name not in names:
+                names.append(name)
+    return names
