@@ -170,6 +170,16 @@ def test_example_modules_run_with_kailash_blocked(example: str, tmp_path: Path) 
     assert run_generated(module, *args, block_kailash=False).stdout == result.stdout
 
 
+def test_guide_pipeline_runs_with_kailash_blocked(tmp_path: Path) -> None:
+    assert run_cli("examples/data_enrichment.py", "-o", str(tmp_path)).returncode == 0
+    result = run_generated(tmp_path / "data_enrichment_pipeline.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = json.loads(result.stdout)
+    assert output["errors"] == {}
+    statistics = output["results"]["aggregate_results"]["statistics"]
+    assert (statistics["total"], statistics["active"], statistics["average_score"]) == (5, 2, 30.0)
+
+
 # -- formatting ---------------------------------------------------------------------------------
 
 
