@@ -431,3 +431,51 @@ def test_json_round_trip_of_a_resource_workflow(people_table: str) -> None:
     again = WorkflowIR.from_json(ir.to_json())
     assert again == ir
     assert json.loads(again.to_json())["resources"][1]["settings"]["module"] == __name__
+
+
+def test_guide_resource_management_snippet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's snippet as written, pointed at this machine's services through the environment."""
+    require_postgres()
+    require_redis()
+    import asyncpg
+
+    database = f"kailash_guide_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(**PG)
+        await conn.execute(f"CREATE DATABASE {database}")
+        await conn.close()
+        conn = await asyncpg.connect(**{**PG, "database": database})
+        await conn.execute("CREATE TABLE users (id int, name text, active bool)")
+        await conn.execute("INSERT INTO users VALUES (1, 'Ada', true), (2, 'Bob', false), (3, 'Cy', true)")
+        await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(**PG)
+        await conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        await conn.close()
+
+    asyncio.run(create())
+    try:
+        builder = AsyncWorkflowBuilder("guide_resources")
+        builder.with_database(
+            name="main_db", host="localhost", database="myapp", user="dbuser", min_size=5, max_size=20
+        )
+        builder.with_http_client(
+            name="api_client", base_url="https://api.example.com", headers={"Authorization": "Bearer token"}, timeout=30
+        )
+        builder.with_cache(name="redis_cache", backend="redis", host="localhost", port=6379)
+        builder.add_resource_node("db_query", "main_db", "fetch", {"query": "SELECT * FROM users WHERE active = true"})
+        builder.add_async_code("cache_ping", "result = {'pong': await redis_cache.ping()}")
+        workflow = builder.build()
+        monkeypatch.setenv("MAIN_DB_HOST", str(PG["host"]))
+        monkeypatch.setenv("MAIN_DB_DATABASE", database)
+        monkeypatch.setenv("MAIN_DB_USER", str(PG["user"]))
+        monkeypatch.setenv("MAIN_DB_MIN_SIZE", "1")
+        monkeypatch.setenv("REDIS_CACHE_HOST", str(REDIS["host"]))
+        result = asyncio.run(_execute(workflow))
+    finally:
+        asyncio.run(drop())
+    assert result["errors"] == {}
+    assert [row["name"] for row in result["results"]["db_query"]["result"]] == ["Ada", "Cy"]
+    assert result["results"]["cache_ping"] == {"pong": True}  # the unused HTTP client was never created
