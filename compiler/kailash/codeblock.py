@@ -124,6 +124,22 @@ def _free_names(code: str) -> tuple[str, ...]:
     return tuple(ordered)
 
 
+def resource_literals(code: str) -> list[tuple[str, int, int]]:
+    """``get_resource("name")`` calls with a literal name: (name, block line, column)."""
+    found = []
+    for node in ast.walk(ast.parse(as_function(code))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "get_resource"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.args[0].value, node.lineno - 1, node.col_offset))
+    return sorted(found, key=lambda item: (item[1], item[2]))
+
+
 def binds(code: str, name: str) -> bool:
     """Whether the block itself (not a nested scope) assigns ``name``."""
     function = _symbols(code).get_children()[0]

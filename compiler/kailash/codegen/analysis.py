@@ -93,6 +93,7 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     plans: list[NodePlan] = []
     for node in ir.nodes:
         _check_required_resources(node, resources)
+        _check_resource_literals(node, resources)
         connected = [
             Param(c.to_input, "connection", c.from_node, c.from_output)
             for c in ir.connections
@@ -210,6 +211,21 @@ def _check_required_resources(node: NodeIR, declared: set[str]) -> None:
             hint=f"declare it with with_database/with_http_client/with_cache/require_resource"
             f" (declared: {', '.join(sorted(declared)) or 'none'})",
         )
+
+
+def _check_resource_literals(node: NodeIR, declared: set[str]) -> None:
+    for name, line, column in codeblock.resource_literals(node.code) if node.code else []:
+        if name not in declared:
+            lines = node.code.splitlines()
+            offset = 0 if line in codeblock.string_continuation_lines(node.code) else 4
+            raise WorkflowError(
+                f"get_resource({name!r}): no resource of that name is declared",
+                location=node.location,
+                node_id=node.node_id,
+                code_line=CodeLine(line, lines[line - 1], max(column - offset, 0)),
+                hint=f"declare it with with_database/with_http_client/with_cache/require_resource"
+                f" (declared: {', '.join(sorted(declared)) or 'none'})",
+            )
 
 
 def _handles(idents: dict[str, str], needed: set[str]) -> dict[str, str]:

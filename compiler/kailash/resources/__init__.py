@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from kailash_rt import ResourceFactory, SharedResources
 
+from .._location import caller_location
+
 if TYPE_CHECKING:
-    from ..ir import ResourceIR
+    from ..ir import Location, ResourceIR
 
 
 class ResourceRegistry:
@@ -21,11 +23,25 @@ class ResourceRegistry:
 
     def __init__(self) -> None:
         self._factories: dict[str, Any] = {}
+        self._factory_locations: dict[str, Location] = {}
         self._declarations: dict[str, ResourceIR] = {}
         self._shared: SharedResources | None = None
 
     def register_factory(self, name: str, factory: Any) -> None:
         self._factories[name] = factory
+        self._factory_locations[name] = caller_location()
+
+    def declared_resources(self) -> list[ResourceIR]:
+        """Everything this registry knows as IR: ``with_*`` declarations, then registered factories."""
+        from ..ir import ResourceIR
+        from .factories import describe_factory
+
+        found = dict(self._declarations)
+        for name, factory in self._factories.items():
+            if name not in found:
+                location = self._factory_locations[name]
+                found[name] = ResourceIR(name, "factory", describe_factory(name, factory, location), location)
+        return list(found.values())
 
     def register_declaration(self, resource: ResourceIR) -> None:
         self._declarations[resource.name] = resource

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .. import codeblock
@@ -270,13 +270,19 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         return self._registry
 
     def to_ir(self) -> WorkflowIR:
+        """The IR; resources of a shared registry are included when a node uses them by name."""
+        resources = dict(self._resources)
+        used = names_nodes_use(self._nodes.values())
+        for resource in self._registry.declared_resources():
+            if resource.name not in resources and resource.name in used:
+                resources[resource.name] = resource
         return WorkflowIR(
             name=self.name,
             location=self._location,
             description=self.description,
             nodes=tuple(self._nodes.values()),
             connections=tuple(self._connections),
-            resources=tuple(self._resources.values()),
+            resources=tuple(resources.values()),
         )
 
     def build(self) -> Workflow:
@@ -296,6 +302,36 @@ def node_metadata(node: NodeIR) -> dict[str, Any]:
         "location": str(node.location),
         **node.settings,
     }
+
+
+def names_nodes_use(nodes: Iterable[NodeIR]) -> set[str]:
+    """Every name a node might use a resource by: free names of its code, required
+    resources, ``get_resource("...")`` literals, and plain-name strings in its settings."""
+    names: set[str] = set()
+    for node in nodes:
+        names.update(node.required_resources)
+        texts = [node.code, *_strings(node.settings)]
+        for text in texts:
+            if text.isidentifier():
+                names.add(text)
+                continue
+            try:
+                names.update(codeblock.free_names(text))
+                names.update(name for name, _, _ in codeblock.resource_literals(text))
+            except (SyntaxError, codeblock.CodeSyntaxError):
+                continue  # a setting that is not code
+    return names
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 def checked_code(code: str, node_id: str, location: Location) -> str:
