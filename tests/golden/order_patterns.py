@@ -195,7 +195,7 @@ async def run(
         cached_prices_out = r.node(
             "cached_prices",
             cached_prices,
-            answer=live_prices_out["result"],
+            answer=live_prices_out,
         )
         r.node(
             "charge_payment",

@@ -26,7 +26,7 @@ class Param:
     name: str
     source: str  # "connection" | "input" | "resource" | "get_resource"
     from_node: str | None = None
-    from_output: str | None = None
+    from_output: str | None = None  # None: the whole output
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,7 @@ def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
     primary_id = node.settings["primary_id"]
     answer = [p for p in scope.connected if p.name == "answer" and p.from_node == primary_id]
     others = [p for p in scope.connected if p not in answer]
+    answer = [replace(p, from_output=None) for p in answer]  # the primary's whole output, never a key of it
     if others:
         raise WorkflowError(
             f"the fallback node takes no connections of its own (got {', '.join(repr(p.name) for p in others)})",

@@ -111,8 +111,9 @@ def render_run(plan: ModulePlan) -> BlockChunk:
 
 def _argument(param: Param, plan: ModulePlan) -> str:
     if param.source == "connection":
-        assert param.from_node is not None and param.from_output is not None
-        return f"{plan.handles[param.from_node]}[{py_string(param.from_output)}]"
+        assert param.from_node is not None
+        handle = plan.handles[param.from_node]
+        return handle if param.from_output is None else f"{handle}[{py_string(param.from_output)}]"
     if param.source == "input":
         return f"r.input({py_string(param.name)})"
     if param.source == "resource":
