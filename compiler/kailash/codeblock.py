@@ -124,7 +124,8 @@ def _free_names(code: str) -> tuple[str, ...]:
     return tuple(ordered)
 
 
-def resource_literals(code: str) -> list[tuple[str, int, int]]:
+@lru_cache(maxsize=4096)
+def resource_literals(code: str) -> tuple[tuple[str, int, int], ...]:
     """``get_resource("name")`` calls with a literal name: (name, block line, column)."""
     found = []
     for node in ast.walk(ast.parse(as_function(code))):
@@ -137,7 +138,7 @@ def resource_literals(code: str) -> list[tuple[str, int, int]]:
             and isinstance(node.args[0].value, str)
         ):
             found.append((node.args[0].value, node.lineno - 1, node.col_offset))
-    return sorted(found, key=lambda item: (item[1], item[2]))
+    return tuple(sorted(found, key=lambda item: (item[1], item[2])))
 
 
 def binds(code: str, name: str) -> bool:

@@ -10,6 +10,7 @@ import ast
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .. import codeblock
@@ -57,7 +58,11 @@ class ModulePlan:
     handles: dict[str, str]  # node id -> local name of its output in run(), for nodes with dependents
 
     def plan(self, node_id: str) -> NodePlan:
-        return next(p for p in self.nodes if p.node.node_id == node_id)
+        return self._by_id[node_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, NodePlan]:
+        return {p.node.node_id: p for p in self.nodes}
 
 
 @dataclass
@@ -90,15 +95,14 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     order = topological_order(ir)
     idents = _identifiers(ir)
     resources = {r.name for r in ir.resources}
+    incoming: dict[str, list[Param]] = {}
+    for c in ir.connections:
+        incoming.setdefault(c.to_node, []).append(Param(c.to_input, "connection", c.from_node, c.from_output))
     plans: list[NodePlan] = []
     for node in ir.nodes:
         _check_required_resources(node, resources)
         _check_resource_literals(node, resources)
-        connected = [
-            Param(c.to_input, "connection", c.from_node, c.from_output)
-            for c in ir.connections
-            if c.to_node == node.node_id
-        ]
+        connected = list(incoming.get(node.node_id, []))
         kind_planner = PLANNERS.get(node.kind)
         if kind_planner is None:
             raise WorkflowError(f"node kind {node.kind!r} cannot be compiled", location=node.location)
@@ -214,7 +218,7 @@ def _check_required_resources(node: NodeIR, declared: set[str]) -> None:
 
 
 def _check_resource_literals(node: NodeIR, declared: set[str]) -> None:
-    for name, line, column in codeblock.resource_literals(node.code) if node.code else []:
+    for name, line, column in codeblock.resource_literals(node.code) if node.code else ():
         if name not in declared:
             lines = node.code.splitlines()
             offset = 0 if line in codeblock.string_continuation_lines(node.code) else 4
