@@ -15,6 +15,7 @@ from .._location import caller_location
 from ..errors import CodeLine, WorkflowError
 from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
 from ..resources import ResourceRegistry
+from .checks import check_number
 from .graph import check_graph
 from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
@@ -94,11 +95,11 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
             "continue_on_error": continue_on_error,
         }
         _check_identifier("input_field", input_field, node_id, location)
-        _check_positive("max_workers", max_workers, node_id, location, integer=True)
+        check_number("max_workers", max_workers, integer=True, positive=True, node_id=node_id, location=location)
         if batch_size is not None:
-            _check_positive("batch_size", batch_size, node_id, location, integer=True)
+            check_number("batch_size", batch_size, integer=True, positive=True, node_id=node_id, location=location)
         if timeout_per_item is not None:
-            _check_positive("timeout_per_item", timeout_per_item, node_id, location)
+            check_number("timeout_per_item", timeout_per_item, positive=True, node_id=node_id, location=location)
         node = self.make_node(node_id, "parallel_map", code, location, settings=settings, description=description)
         require_function(node, "process_item")
         return self.add_node_ir(node)
@@ -138,9 +139,16 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         if not isinstance(code, str):
             raise WorkflowError(f"code must be a string, not {type(code).__name__}", location=location, node_id=node_id)
         if timeout is not None:
-            _check_positive("timeout", timeout, node_id, location)
+            check_number("timeout", timeout, positive=True, node_id=node_id, location=location)
         if max_concurrent_tasks is not None:
-            _check_positive("max_concurrent_tasks", max_concurrent_tasks, node_id, location, integer=True)
+            check_number(
+                "max_concurrent_tasks",
+                max_concurrent_tasks,
+                integer=True,
+                positive=True,
+                node_id=node_id,
+                location=location,
+            )
         retry = retry_policy.to_ir() if retry_policy is not None else None
         if retry is not None:
             for name in retry.retry_on:
@@ -373,13 +381,6 @@ def _resource(name: str, kind: str, settings: dict[str, Any]) -> ResourceIR:
             hint="node code reads a resource by its name, so the name must be a valid variable name",
         )
     return ResourceIR(name=name, kind=kind, settings=settings, location=location)
-
-
-def _check_positive(name: str, value: Any, node_id: str, location: Location, *, integer: bool = False) -> None:
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
-        what = "a positive integer" if integer else "a positive number"
-        raise WorkflowError(f"{name} must be {what}, not {value!r}", location=location, node_id=node_id)
 
 
 def _check_identifier(name: str, value: Any, node_id: str, location: Location) -> None:

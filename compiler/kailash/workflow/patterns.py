@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._location import caller_location
 from ..errors import WorkflowError
 from ..ir import ConnectionIR, Location
+from .checks import check_number
 from .policies import ExceptionSpec, exception_name, resolve_exception
 
 if TYPE_CHECKING:
@@ -80,10 +81,10 @@ class AsyncPatterns:
         jittered exponential backoff, on the ``retry_on`` exceptions (names or classes; default: any
         Exception). The output gains ``attempts`` and ``total_attempts``."""
         location = caller_location()
-        _count("max_retries", max_retries, node_id, location, minimum=0)
-        _seconds("initial_backoff", initial_backoff, node_id, location)
-        _seconds("backoff_factor", backoff_factor, node_id, location)
-        _seconds("max_backoff", max_backoff, node_id, location)
+        check_number("max_retries", max_retries, integer=True, minimum=0, node_id=node_id, location=location)
+        check_number("initial_backoff", initial_backoff, node_id=node_id, location=location)
+        check_number("backoff_factor", backoff_factor, node_id=node_id, location=location)
+        check_number("max_backoff", max_backoff, node_id=node_id, location=location)
         settings = {
             "max_retries": max_retries,
             "initial_backoff": initial_backoff,
@@ -107,10 +108,10 @@ class AsyncPatterns:
         """Run the node at most ``requests_per_second`` times a second (``burst_size`` at once;
         default twice the rate), across every run in the process. Output gains ``_rate_limit_info``."""
         location = caller_location()
-        _seconds("requests_per_second", requests_per_second, node_id, location, positive=True)
+        check_number("requests_per_second", requests_per_second, positive=True, node_id=node_id, location=location)
         if burst_size is None:
             burst_size = max(1, int(requests_per_second * 2))
-        _count("burst_size", burst_size, node_id, location, minimum=1)
+        check_number("burst_size", burst_size, integer=True, minimum=1, node_id=node_id, location=location)
         settings = {"requests_per_second": requests_per_second, "burst_size": burst_size}
         _add(builder, node_id, "rate_limited", operation_code, location, settings, description)
         return builder
@@ -129,7 +130,7 @@ class AsyncPatterns:
         """Run ``primary_code`` with a timeout; only when it times out or fails, ``fallback_code``.
         Both nodes output the answer, with ``_source`` "primary" or "fallback"."""
         location = caller_location()
-        _seconds("timeout_seconds", timeout_seconds, primary_node_id, location, positive=True)
+        check_number("timeout_seconds", timeout_seconds, positive=True, node_id=primary_node_id, location=location)
         fallback = builder.make_node(
             fallback_node_id,
             "timeout_fallback",
@@ -160,8 +161,10 @@ class AsyncPatterns:
         """Open after ``failure_threshold`` failures in a row and fail fast without running the code;
         after ``reset_timeout`` seconds let one probe through. Output gains ``_circuit_breaker_info``."""
         location = caller_location()
-        _count("failure_threshold", failure_threshold, node_id, location, minimum=1)
-        _seconds("reset_timeout", reset_timeout, node_id, location)
+        check_number(
+            "failure_threshold", failure_threshold, integer=True, minimum=1, node_id=node_id, location=location
+        )
+        check_number("reset_timeout", reset_timeout, node_id=node_id, location=location)
         settings = {"failure_threshold": failure_threshold, "reset_timeout": reset_timeout}
         _add(builder, node_id, "circuit_breaker", operation_code, location, settings, description)
         return builder
@@ -178,8 +181,8 @@ class AsyncPatterns:
     ) -> AsyncWorkflowBuilder:
         """Process ``items`` in batches: the code sees one batch as ``items`` and sets ``batch_results``."""
         location = caller_location()
-        _count("batch_size", batch_size, node_id, location, minimum=1)
-        _seconds("flush_interval", flush_interval, node_id, location, positive=True)
+        check_number("batch_size", batch_size, integer=True, minimum=1, node_id=node_id, location=location)
+        check_number("flush_interval", flush_interval, positive=True, node_id=node_id, location=location)
         settings = {"batch_size": batch_size, "flush_interval": flush_interval}
         _add(builder, node_id, "batch_processor", process_batch_code, location, settings, description)
         return builder
@@ -200,7 +203,7 @@ class AsyncPatterns:
         """Check the cache (key formatted from the check node's inputs), run ``fetch_code`` only on a
         miss, store what was fetched as JSON for ``ttl_seconds``."""
         location = caller_location()
-        _count("ttl_seconds", ttl_seconds, cache_store_id, location, minimum=1)
+        check_number("ttl_seconds", ttl_seconds, integer=True, minimum=1, node_id=cache_store_id, location=location)
         if not isinstance(cache_resource, str) or not cache_resource.isidentifier():
             raise WorkflowError(
                 f"cache_resource must name a declared resource, not {cache_resource!r}",
@@ -245,7 +248,7 @@ class AsyncPatterns:
         """Run the named code blocks concurrently, each with its own timeout. Output:
         ``{"successful": {name: result}, "failed": {name: error}, "statistics": {...}}``."""
         location = caller_location()
-        _seconds("timeout_per_operation", timeout_per_operation, node_id, location, positive=True)
+        check_number("timeout_per_operation", timeout_per_operation, positive=True, node_id=node_id, location=location)
         if not isinstance(fetch_operations, Mapping) or not fetch_operations:
             raise WorkflowError(
                 "fetch_operations must be a non-empty dict of {name: code}", location=location, node_id=node_id
@@ -279,7 +282,7 @@ def scatter_gather(
 ) -> str:
     from .builder import require_function
 
-    _count("worker_count", worker_count, scatter_id, location, minimum=1)
+    check_number("worker_count", worker_count, integer=True, minimum=1, node_id=scatter_id, location=location)
     if not isinstance(worker_prefix, str) or not worker_prefix.isidentifier():
         raise WorkflowError(
             f"worker_prefix must be a Python identifier, not {worker_prefix!r}",
@@ -365,16 +368,3 @@ def _key_fields(template: Any, node_id: str, location: Location) -> None:
             problem = f"is not a valid format string ({exc})"
     if problem:
         raise WorkflowError(f"cache_key_template {template!r} {problem}", location=location, node_id=node_id)
-
-
-def _count(name: str, value: Any, node_id: str, location: Location, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise WorkflowError(
-            f"{name} must be an integer >= {minimum}, not {value!r}", location=location, node_id=node_id
-        )
-
-
-def _seconds(name: str, value: Any, node_id: str, location: Location, *, positive: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (positive and value == 0):
-        what = "a positive number" if positive else "a number >= 0"
-        raise WorkflowError(f"{name} must be {what}, not {value!r}", location=location, node_id=node_id)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..ir import FallbackIR, RetryIR
+from .checks import check_number
 
 ExceptionSpec = type[BaseException] | str
 
@@ -30,11 +31,11 @@ class RetryPolicy:
         retry_on: Sequence[ExceptionSpec] | None = None,
         backoff_factor: float = 2.0,
     ) -> None:
-        _check_count("max_retries", max_retries, minimum=0)
-        _check_seconds("base_delay", base_delay)
+        check_number("max_retries", max_retries, integer=True, minimum=0)
+        check_number("base_delay", base_delay)
         if max_delay is not None:
-            _check_seconds("max_delay", max_delay)
-        _check_seconds("backoff_factor", backoff_factor)
+            check_number("max_delay", max_delay)
+        check_number("backoff_factor", backoff_factor)
         self.max_retries = max_retries
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -62,11 +63,11 @@ class AsyncRetryPolicy:
         backoff_multiplier: float = 2.0,
         max_delay: float | None = 60.0,
     ) -> None:
-        _check_count("max_attempts", max_attempts, minimum=1)
-        _check_seconds("initial_delay", initial_delay)
-        _check_seconds("backoff_multiplier", backoff_multiplier)
+        check_number("max_attempts", max_attempts, integer=True, minimum=1)
+        check_number("initial_delay", initial_delay)
+        check_number("backoff_multiplier", backoff_multiplier)
         if max_delay is not None:
-            _check_seconds("max_delay", max_delay)
+            check_number("max_delay", max_delay)
         self.max_attempts = max_attempts
         self.initial_delay = initial_delay
         self.backoff_multiplier = backoff_multiplier
@@ -170,13 +171,3 @@ def resolve_exception(name: str) -> type[BaseException]:
             return value
         break
     raise ValueError(f"{name!r} does not name an importable exception class")
-
-
-def _check_count(name: str, value: Any, *, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
-
-
-def _check_seconds(name: str, value: Any) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{name} must be a number >= 0, not {value!r}")
