@@ -220,10 +220,32 @@ def test_big_workflow_compiles_and_runs_in_order(tmp_path: Path) -> None:
     assert output["results"]["node-195"]["name"] == "n195"
 
 
-def test_source_location_comments_are_relative(tmp_path: Path) -> None:
+def test_source_path_is_relative(tmp_path: Path) -> None:
     module = compile_ir(policies_workflow().ir)
-    assert "tests/test_codegen.py:" in module.source
+    assert "Source: tests/test_codegen.py\n" in module.source
     assert str(ROOT) not in module.source
+
+
+def test_adding_a_node_touches_only_its_own_lines() -> None:
+    def build(with_extra: bool) -> str:
+        builder = AsyncWorkflowBuilder("small_diffs")
+        first = builder.add_async_code("first", "result = {'n': 1}")
+        if with_extra:  # a node added above the others shifts their lines in the workflow file
+            builder.add_async_code("extra", "result = {'m': 2}")
+        last = builder.add_async_code("last", "result = n + 1")
+        builder.add_connection(first, "n", last, "n")
+        return compile_ir(builder.build().ir).source
+
+    before, after = build(False).splitlines(), build(True).splitlines()
+    removed = [line for line in before if line not in after]
+    added = [line for line in after if line not in before]
+    assert removed == []
+    assert added == [
+        '# node "extra"',
+        "async def extra() -> Any:",
+        '    result = {"m": 2}',
+        '        r.node("extra", extra)',
+    ]
 
 
 def test_fallback_literals_keep_their_types_in_process() -> None:

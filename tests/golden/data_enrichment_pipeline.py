@@ -32,7 +32,7 @@ RESOURCES = rt.Resources(
 )
 
 
-# fetch_users (examples/data_enrichment.py:26)
+# node "fetch_users"
 @rt.node(timeout=10)
 async def fetch_users() -> Any:
     # Simulate database query
@@ -48,7 +48,7 @@ async def fetch_users() -> Any:
     return result
 
 
-# enrich_users (examples/data_enrichment.py:43)
+# node "enrich_users"
 @rt.parallel_map(max_workers=3, timeout_per_item=2, continue_on_error=True)
 async def enrich_users(user):
     # In production: api = await get_resource("api")
@@ -63,7 +63,7 @@ async def enrich_users(user):
     return enriched
 
 
-# aggregate_results (examples/data_enrichment.py:63)
+# node "aggregate_results"
 @rt.node(timeout=5)
 async def aggregate_results(results: Any) -> Any:
     # Process enriched users

@@ -20,7 +20,7 @@ import kailash_rt as rt
 RESOURCES = rt.Resources(cache=rt.cache(backend="memory"))
 
 
-# load_orders (examples/all_patterns.py:16)
+# node "load_orders"
 async def load_orders() -> Any:
     orders = [{"id": i, "sku": f"sku-{i % 3}", "quantity": i + 1} for i in range(6)]
     result = {
@@ -31,14 +31,14 @@ async def load_orders() -> Any:
     return result
 
 
-# price_orders (examples/all_patterns.py:25)
+# node "price_orders"
 @rt.parallel_map(max_workers=3, timeout_per_item=2, continue_on_error=True)
 async def price_orders(order):
     await asyncio.sleep(0.01)  # the pricing service
     return {**order, "total": order["quantity"] * 2.5}
 
 
-# split_notes (examples/all_patterns.py:39)
+# node "split_notes"
 @rt.scatter_gather(worker_count=2)
 def note_worker(item):
     return {"original": item, "normalised": item.upper(), "length": len(item)}
@@ -47,19 +47,19 @@ def note_worker(item):
 split_notes = note_worker.scatter
 
 
-# note_worker_0 (examples/all_patterns.py:39)
+# node "note_worker_0"
 note_worker_0 = note_worker.process
 
 
-# note_worker_1 (examples/all_patterns.py:39)
+# node "note_worker_1"
 note_worker_1 = note_worker.process
 
 
-# join_notes (examples/all_patterns.py:39)
+# node "join_notes"
 join_notes = note_worker.gather
 
 
-# reserve_stock (examples/all_patterns.py:52)
+# node "reserve_stock"
 @rt.retry_with_backoff(
     max_retries=5,
     initial_backoff=0.01,
@@ -74,14 +74,14 @@ async def reserve_stock(items: Any) -> Any:
     return result
 
 
-# notify_warehouse (examples/all_patterns.py:68)
+# node "notify_warehouse"
 @rt.rate_limited(requests_per_second=50, burst_size=5)
 async def notify_warehouse(reserved: Any) -> Any:
     result = {"notified": reserved, "at": time.time()}
     return result
 
 
-# live_prices (examples/all_patterns.py:80)
+# node "live_prices"
 @rt.timeout_with_fallback(timeout_seconds=0.2)
 async def live_prices() -> Any:
     await asyncio.sleep(1.0)  # the live feed
@@ -89,14 +89,14 @@ async def live_prices() -> Any:
     return result
 
 
-# cached_prices (examples/all_patterns.py:80)
+# node "cached_prices"
 @live_prices.fallback
 async def cached_prices() -> Any:
     result = {"eur_usd": 1.08, "stale": True}
     return result
 
 
-# charge_payment (examples/all_patterns.py:95)
+# node "charge_payment"
 @rt.circuit_breaker(failure_threshold=3, reset_timeout=30.0)
 async def charge_payment(items: Any, rates: Any) -> Any:
     amount = sum(order["total"] for order in items) * rates["eur_usd"]
@@ -104,18 +104,18 @@ async def charge_payment(items: Any, rates: Any) -> Any:
     return result
 
 
-# write_audit_log (examples/all_patterns.py:109)
+# node "write_audit_log"
 @rt.batch_processor(batch_size=2, flush_interval=1.0)
 async def write_audit_log(items: Any) -> Any:
     batch_results = [{"order": order["id"], "logged": True} for order in items]
     return batch_results
 
 
-# lookup_customer (examples/all_patterns.py:121)
+# node "lookup_customer"
 lookup_customer = rt.cache_check(cache="cache", key_template="customer_{customer_id}")
 
 
-# fetch_customer (examples/all_patterns.py:121)
+# node "fetch_customer"
 @rt.cache_fetch
 async def fetch_customer(customer_id: Any) -> Any:
     await asyncio.sleep(0.01)  # the customer service
@@ -123,11 +123,11 @@ async def fetch_customer(customer_id: Any) -> Any:
     return result
 
 
-# store_customer (examples/all_patterns.py:121)
+# node "store_customer"
 store_customer = rt.cache_store(cache="cache", ttl_seconds=3600)
 
 
-# dashboard (examples/all_patterns.py:138)
+# node "dashboard"
 async def dashboard_open_orders() -> Any:
     await asyncio.sleep(0.01)
     result = {"count": 17}

@@ -13,7 +13,7 @@ from typing import Any
 import kailash_rt as rt
 
 
-# price_lines (examples/order_totals.py:15)
+# node "price_lines"
 async def price_lines(order: Any) -> Any:
     prices = {"widget": 2.50, "gadget": 10.00, "gizmo": 7.25}
     priced = [
@@ -28,7 +28,7 @@ async def price_lines(order: Any) -> Any:
     return result
 
 
-# apply_discount (examples/order_totals.py:27)
+# node "apply_discount"
 async def apply_discount(subtotal: Any, order: Any) -> Any:
     codes = {"WELCOME10": 0.10, "VIP25": 0.25}
     rate = codes.get(order.get("discount_code", ""), 0.0)
@@ -36,7 +36,7 @@ async def apply_discount(subtotal: Any, order: Any) -> Any:
     return result
 
 
-# apply_tax (examples/order_totals.py:36)
+# node "apply_tax"
 async def apply_tax(discounted: Any, tax_rate: Any) -> Any:
     total = round(discounted * (1 + tax_rate), 2)
     result = {"total": total, "tax": round(total - discounted, 2), "currency": "EUR"}

@@ -14,7 +14,7 @@ from typing import Any
 import kailash_rt as rt
 
 
-# list_targets (examples/fan_out_fan_in.py:14)
+# node "list_targets"
 async def list_targets() -> Any:
     result = {
         "services": [
@@ -26,7 +26,7 @@ async def list_targets() -> Any:
     return result
 
 
-# check_latency (examples/fan_out_fan_in.py:27)
+# node "check_latency"
 @rt.node(timeout=5)
 async def check_latency(services: Any) -> Any:
     await asyncio.sleep(0.2)  # a slow probe
@@ -35,7 +35,7 @@ async def check_latency(services: Any) -> Any:
     return result
 
 
-# check_errors (examples/fan_out_fan_in.py:37)
+# node "check_errors"
 @rt.node(
     timeout=5,
     retry=rt.Retry(
@@ -49,7 +49,7 @@ async def check_errors(services: Any) -> Any:
     return result
 
 
-# check_inventory (examples/fan_out_fan_in.py:48)
+# node "check_inventory"
 @rt.node(on_error=rt.Fallback({"names": [], "count": 0}))
 async def check_inventory(services: Any) -> Any:
     await asyncio.sleep(0.2)
@@ -58,7 +58,7 @@ async def check_inventory(services: Any) -> Any:
     return result
 
 
-# report (examples/fan_out_fan_in.py:58)
+# node "report"
 async def report(latency: Any, errors: Any, inventory: Any) -> Any:
     """One line per concern, ready for a status page"""
     healthy = latency["ok"] and errors["ok"]
