@@ -10,8 +10,9 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -125,6 +126,41 @@ async def http_server(setup: Callable[[Any], None]) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@contextmanager
+def http_server_thread(setup: Callable[[Any], None]) -> Iterator[str]:
+    """An aiohttp server on 127.0.0.1 in a thread of its own; yields its base URL.
+
+    For tests whose workflow runs with ``asyncio.run`` in the test's thread. A handler is
+    cancelled when its client goes away (as a timed-out request does), so a slow handler
+    does not hold up the server's shutdown.
+    """
+    from aiohttp import web
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-http-server", daemon=True)
+    thread.start()
+    app = web.Application()
+    setup(app)
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
+
+    async def start() -> str:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    try:
+        yield asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
+    finally:
+        try:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=30)
+            loop.close()
 
 
 def run(coro: Any) -> Any:

@@ -1,18 +1,26 @@
-"""The guide's pattern snippets, compiled and run; the whole Complete Example, run unchanged."""
+"""The guide's pattern snippets, compiled and run against real services (an aiohttp server the
+test starts, PostgreSQL, Redis); the whole Complete Example, run unchanged."""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from kailash.codegen import compile_ir
 from kailash.errors import WorkflowError
+from kailash.resources import ResourceFactory
 from kailash.runtime import AsyncLocalRuntime
 from kailash.workflow import AsyncPatterns, AsyncWorkflowBuilder
+
+from .resource_services import PG, REDIS, http_server_thread, require_postgres, require_redis
 
 GUIDE = Path(__file__).resolve().parent / "guide"
 
@@ -47,31 +55,83 @@ def run(builder: AsyncWorkflowBuilder, inputs: dict[str, Any] | None = None) -> 
     return asyncio.run(AsyncLocalRuntime().execute_workflow_async(workflow, inputs or {}))
 
 
-class Response:
-    def __init__(self, data: Any, status: int = 200) -> None:
-        self.data = data
-        self.status = status
+class GuideApi:
+    """The HTTP service the snippets call: an aiohttp server on 127.0.0.1, started by a test.
 
-    async def json(self) -> Any:
-        return self.data
+    Every request is logged as ``"METHOD /path"`` and answered with JSON naming its path and
+    carrying its JSON body. ``slow[path]`` holds the delays of that path's next requests;
+    a path in ``down`` answers 503.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.requests: list[str] = []
+        self.slow: dict[str, list[float]] = {}
+        self.down: set[str] = set()
+
+    def setup(self, app: Any) -> None:
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+
+    async def handle(self, request: Any) -> Any:
+        from aiohttp import web
+
+        path = request.path
+        self.requests.append(f"{request.method} {path}")
+        delays = self.slow.get(path)
+        if delays:
+            await asyncio.sleep(delays.pop(0))
+        if path in self.down:
+            return web.json_response({"error": "service unavailable"}, status=503)
+        body = await request.json() if request.can_read_body else None
+        return web.json_response({"path": path, "json": body})
 
 
-class Client:
-    """A stand-in for the user's HTTP client objects, passed in as workflow inputs."""
+@pytest.fixture
+def api() -> Iterator[GuideApi]:
+    service = GuideApi()
+    with http_server_thread(service.setup) as url:
+        service.url = url
+        yield service
 
-    def __init__(self, name: str, delay: float = 0.0) -> None:
-        self.name = name
-        self.delay = delay
-        self.calls: list[str] = []
 
-    async def get(self, path: str) -> Response:
-        self.calls.append(path)
-        await asyncio.sleep(self.delay)
-        return Response({"from": self.name, "path": path})
+@dataclass
+class ServiceResponse:
+    status: int
+    data: Any
 
-    async def post(self, path: str, json: Any = None) -> Response:
-        self.calls.append(path)
-        return Response({"posted": json})
+
+class ServiceClient:
+    """A small client of a service, for the snippets' ``external_service.call()``,
+    ``api.call()`` and ``expensive_api_call(item_id)``: an aiohttp session underneath."""
+
+    def __init__(self, base_url: str, method: str, path: str) -> None:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(base_url=base_url, timeout=aiohttp.ClientTimeout(total=10))
+        self.method = method
+        self.path = path
+
+    async def call(self, item: Any = None) -> ServiceResponse:
+        path = self.path if item is None else f"{self.path}/{item}"
+        async with self.session.request(self.method, path) as response:
+            response.raise_for_status()
+            return ServiceResponse(response.status, await response.json())
+
+    async def __call__(self, item: Any) -> ServiceResponse:
+        return await self.call(item)
+
+
+class ServiceClientFactory(ResourceFactory):
+    def __init__(self, base_url: str, method: str, path: str) -> None:
+        self.base_url = base_url
+        self.method = method
+        self.path = path
+
+    async def create(self) -> ServiceClient:
+        return ServiceClient(self.base_url, self.method, self.path)
+
+    async def cleanup(self, resource: ServiceClient) -> None:
+        await resource.session.close()
 
 
 def test_guide_parallel_map_snippet() -> None:
@@ -122,8 +182,9 @@ def test_guide_scatter_gather_snippet() -> None:
     assert [r["transformed"] for r in result["results"]["gather_results"]["results"]] == [w.upper() for w in words]
 
 
-def test_guide_retry_snippet() -> None:
+def test_guide_retry_snippet_retries_a_timed_out_request(api: GuideApi) -> None:
     builder = AsyncWorkflowBuilder("guide_retry")
+    builder.with_http_client(name="http_client", base_url=api.url, timeout=1.0)
     AsyncPatterns.retry_with_backoff(
         builder,
         "retry_operation",
@@ -137,14 +198,21 @@ def test_guide_retry_snippet() -> None:
         backoff_factor=2.0,
         retry_on=["ConnectionError", "TimeoutError"],
     )
-    result = run(builder, {"http_client": Client("api")})
+    api.slow["/unstable-endpoint"] = [30.0]  # the first request outlasts the client's 1 s timeout
+    result = run(builder)
     assert result["errors"] == {}
-    assert result["results"]["retry_operation"]["status"] == 200
-    assert result["results"]["retry_operation"]["total_attempts"] == 1
+    out = result["results"]["retry_operation"]
+    assert out["status"] == 200
+    assert out["data"] == {"path": "/unstable-endpoint", "json": None}
+    assert out["total_attempts"] == 2
+    assert [(a["success"], a.get("error_type")) for a in out["attempts"]] == [(False, "TimeoutError"), (True, None)]
+    assert api.requests == ["GET /unstable-endpoint"] * 2
 
 
-def test_guide_rate_limit_snippets() -> None:
+def test_guide_rate_limit_snippets(api: GuideApi) -> None:
     builder = AsyncWorkflowBuilder("guide_rate_limit")
+    builder.with_http_client(name="api_client", base_url=api.url, timeout=10)
+    builder.require_resource("api", ServiceClientFactory(api.url, "POST", "/api-call"))
     AsyncPatterns.rate_limited(
         builder,
         "api_call",
@@ -156,20 +224,19 @@ def test_guide_rate_limit_snippets() -> None:
         burst_size=20,
     )
     AsyncPatterns.rate_limited(builder, "api_calls", "await api.call()", requests_per_second=10)
-
-    class Api:
-        async def call(self) -> None:
-            return None
-
-    result = run(builder, {"api_client": Client("api"), "payload": {"n": 1}, "api": Api()})
+    result = run(builder, {"payload": {"n": 1}})
     assert result["errors"] == {}
-    assert result["results"]["api_call"]["posted"] == {"n": 1}
+    assert result["results"]["api_call"]["path"] == "/rate-limited-endpoint"
+    assert result["results"]["api_call"]["json"] == {"n": 1}
     assert result["results"]["api_call"]["_rate_limit_info"]["burst_size"] == 20
     assert result["results"]["api_calls"] is None
+    assert sorted(api.requests) == ["POST /api-call", "POST /rate-limited-endpoint"]
 
 
-def test_guide_timeout_with_fallback_snippet() -> None:
+def test_guide_timeout_with_fallback_snippet(api: GuideApi) -> None:
     builder = AsyncWorkflowBuilder("guide_timeout")
+    builder.with_http_client(name="primary_client", base_url=api.url, timeout=30)
+    builder.with_http_client(name="fallback_client", base_url=api.url, timeout=30)
     AsyncPatterns.timeout_with_fallback(
         builder,
         "primary_service",
@@ -184,20 +251,25 @@ def test_guide_timeout_with_fallback_snippet() -> None:
     response = await fallback_client.get("/cached-data")
     result = await response.json()
     """,
-        timeout_seconds=0.2,
+        timeout_seconds=1.0,
     )
-    fast, slow, fallback = Client("primary"), Client("primary", delay=5), Client("fallback")
-    answered = run(builder, {"primary_client": fast, "fallback_client": fallback})
-    assert answered["results"]["fallback_service"]["_source"] == "primary"
-    assert fallback.calls == []
-    timed_out = run(builder, {"primary_client": slow, "fallback_client": fallback})
+    answered = run(builder)
+    assert answered["errors"] == {}
+    assert answered["results"]["fallback_service"] == {"path": "/data", "json": None, "_source": "primary"}
+    assert api.requests == ["GET /data"]  # the fallback was not called
+
+    api.slow["/data"] = [30.0]  # now the primary outlasts the timeout
+    timed_out = run(builder)
+    assert timed_out["errors"] == {}
     assert timed_out["results"]["primary_service"]["_source"] == "fallback"
-    assert timed_out["results"]["fallback_service"]["from"] == "fallback"
-    assert fallback.calls == ["/cached-data"]
+    assert timed_out["results"]["primary_service"]["_primary_error"] == "TimeoutError: timed out after 1.0s"
+    assert timed_out["results"]["fallback_service"]["path"] == "/cached-data"
+    assert api.requests == ["GET /data", "GET /data", "GET /cached-data"]
 
 
-def test_guide_circuit_breaker_snippet_keeps_its_state_across_runs() -> None:
+def test_guide_circuit_breaker_snippet_keeps_its_state_across_runs(api: GuideApi) -> None:
     builder = AsyncWorkflowBuilder("guide_breaker")
+    builder.require_resource("external_service", ServiceClientFactory(api.url, "POST", "/external"))
     AsyncPatterns.circuit_breaker(
         builder,
         "protected_service",
@@ -208,24 +280,54 @@ def test_guide_circuit_breaker_snippet_keeps_its_state_across_runs() -> None:
         failure_threshold=2,
         reset_timeout=60.0,
     )
+    up = run(builder)
+    assert up["errors"] == {}
+    assert up["results"]["protected_service"]["data"] == {"path": "/external", "json": None}
+    assert up["results"]["protected_service"]["success"] is True
+    assert up["results"]["protected_service"]["_circuit_breaker_info"]["state"] == "closed"
 
-    class Service:
-        def __init__(self) -> None:
-            self.calls = 0
-
-        async def call(self) -> Response:
-            self.calls += 1
-            raise ConnectionError("unreachable")
-
-    service = Service()
-    errors = [run(builder, {"external_service": service})["errors"]["protected_service"] for _ in range(3)]
-    assert errors[:2] == ["ConnectionError: unreachable"] * 2
-    assert errors[2].startswith("CircuitOpenError: circuit breaker is open")
-    assert service.calls == 2  # the open breaker did not run the code
+    api.down.add("/external")
+    errors = [run(builder)["errors"]["protected_service"] for _ in range(3)]
+    failure = f"ClientResponseError: 503, message='Service Unavailable', url='{api.url}/external'"
+    assert errors[:2] == [failure] * 2
+    assert errors[2].startswith("CircuitOpenError: circuit breaker is open after 2 failures in a row")
+    api.down.clear()  # the service is back, but the breaker stays open until its reset timeout
+    assert run(builder)["errors"]["protected_service"].startswith("CircuitOpenError: circuit breaker is open")
+    assert api.requests == ["POST /external"] * 3  # the open breaker did not run the code
 
 
-def test_guide_batch_snippet() -> None:
+@pytest.fixture
+def logs_schema() -> Iterator[str]:
+    """A schema of its own holding the snippet's ``logs`` table; dropped after the test."""
+    require_postgres()
+    import asyncpg
+
+    schema = f"guide_batch_{uuid.uuid4().hex[:8]}"
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(**PG)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute(f"CREATE SCHEMA {schema}; CREATE TABLE {schema}.logs (id int PRIMARY KEY, data text)"))
+    try:
+        yield schema
+    finally:
+        asyncio.run(execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+@pytest.mark.services
+def test_guide_batch_snippet_inserts_into_postgres(logs_schema: str) -> None:
     builder = AsyncWorkflowBuilder("guide_batch")
+    builder.with_database(
+        name="db_pool",
+        **PG,
+        min_size=1,
+        max_size=2,
+        server_settings={"search_path": logs_schema},  # the snippet's `logs` is this test's table
+    )
     AsyncPatterns.batch_processor(
         builder,
         "batch_insert",
@@ -240,37 +342,30 @@ def test_guide_batch_snippet() -> None:
         batch_size=100,
         flush_interval=5.0,
     )
-    executed: list[tuple[Any, ...]] = []
-
-    class Connection:
-        async def __aenter__(self) -> Connection:
-            return self
-
-        async def __aexit__(self, *exc: object) -> None:
-            return None
-
-        async def execute(self, *args: Any) -> None:
-            executed.append(args)
-
-    class Pool:
-        def acquire(self) -> Connection:
-            return Connection()
-
-    class Item:
-        def __init__(self, id: int) -> None:
-            self.id = id
-            self.data = f"entry {id}"
-
-    result = run(builder, {"db_pool": Pool(), "items": [Item(i) for i in range(250)]})
+    items = [SimpleNamespace(id=i, data=f"entry {i}") for i in range(250)]
+    result = run(builder, {"items": items})
     assert result["errors"] == {}
     assert result["results"]["batch_insert"]["batch_count"] == 3
-    assert result["results"]["batch_insert"]["processed_count"] == len(executed) == 250
+    assert result["results"]["batch_insert"]["processed_count"] == 250
+
+    async def rows() -> list[tuple[int, str]]:
+        import asyncpg
+
+        conn = await asyncpg.connect(**PG)
+        try:
+            return [tuple(r) for r in await conn.fetch(f"SELECT id, data FROM {logs_schema}.logs ORDER BY id")]
+        finally:
+            await conn.close()
+
+    assert asyncio.run(rows()) == [(i, f"entry {i}") for i in range(250)]
 
 
 @pytest.mark.services
-def test_guide_cache_aside_snippet_against_redis() -> None:
+def test_guide_cache_aside_snippet_against_redis(api: GuideApi) -> None:
+    require_redis()
     builder = AsyncWorkflowBuilder("guide_cache_aside")
-    builder.with_cache("redis_cache", backend="redis", host="127.0.0.1", port=6379)
+    builder.with_cache("redis_cache", backend="redis", **REDIS)
+    builder.require_resource("expensive_api_call", ServiceClientFactory(api.url, "GET", "/expensive"))
     AsyncPatterns.cache_aside(
         builder,
         "cache_check",
@@ -285,34 +380,29 @@ def test_guide_cache_aside_snippet_against_redis() -> None:
         cache_key_template="expensive_data_{item_id}",
         ttl_seconds=3600,
     )
-    calls: list[int] = []
-
-    async def expensive_api_call(item_id: int) -> Response:
-        calls.append(item_id)
-        return Response({"item": item_id})
-
-    import uuid
-
     item_id = uuid.uuid4().hex
-    inputs = {"item_id": item_id, "expensive_api_call": expensive_api_call}
-    first, second = run(builder, inputs), run(builder, inputs)
+    try:
+        first, second = run(builder, {"item_id": item_id}), run(builder, {"item_id": item_id})
+    finally:
+
+        async def clean() -> None:
+            import redis.asyncio as redis
+
+            client = redis.Redis(**REDIS)
+            await client.delete(f"expensive_data_{item_id}")
+            await client.aclose()
+
+        asyncio.run(clean())
     assert first["errors"] == second["errors"] == {}
-    assert calls == [item_id]
+    assert first["results"]["cache_check"]["found_in_cache"] is False
     assert second["results"]["cache_check"]["found_in_cache"] is True
-    assert second["results"]["cache_store"]["data"] == {"item": item_id}
-
-    async def clean() -> None:
-        import redis.asyncio as redis
-
-        client = redis.Redis(host="127.0.0.1", port=6379)
-        await client.delete(f"expensive_data_{item_id}")
-        await client.aclose()
-
-    asyncio.run(clean())
+    assert second["results"]["cache_store"]["data"] == {"path": f"/expensive/{item_id}", "json": None}
+    assert api.requests == [f"GET /expensive/{item_id}"]  # the second run was served from Redis
 
 
-def test_guide_parallel_fetch_snippet() -> None:
+def test_guide_parallel_fetch_snippet(api: GuideApi) -> None:
     builder = AsyncWorkflowBuilder("guide_parallel_fetch")
+    builder.with_http_client(name="api_client", base_url=api.url, timeout=10)
     AsyncPatterns.parallel_fetch(
         builder,
         "multi_source_fetch",
@@ -333,11 +423,14 @@ def test_guide_parallel_fetch_snippet() -> None:
         timeout_per_operation=10.0,
         continue_on_error=True,
     )
-    result = run(builder, {"api_client": Client("api")})
+    result = run(builder)
+    assert result["errors"] == {}
     out = result["results"]["multi_source_fetch"]
     assert sorted(out["successful"]) == ["inventory", "orders", "users"]
-    assert out["successful"]["orders"]["path"] == "/orders"
+    for name in ("users", "orders", "inventory"):
+        assert out["successful"][name] == {"path": f"/{name}", "json": None}
     assert out["statistics"]["success_rate"] == 1.0
+    assert sorted(api.requests) == ["GET /inventory", "GET /orders", "GET /users"]
 
 
 def test_pattern_mistakes_are_reported_at_build_time() -> None:
