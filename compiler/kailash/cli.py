@@ -52,6 +52,8 @@ def main(
     """
     if output_dir is None and not to_stdout:
         raise click.UsageError("give -o DIR (or --stdout)")
+    if to_stdout and (check or show_diff):
+        raise click.UsageError("--stdout prints the modules; it does not combine with --check or --diff")
     sys.path.insert(0, os.getcwd())
     modules = _compile_all(sources, strict, verbose)
     if to_stdout:

@@ -12,6 +12,7 @@ import io
 import symtable
 import textwrap
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -79,21 +80,47 @@ def as_function(code: str) -> str:
 
 
 def parse(code: str) -> ast.Module:
-    """Parse the block as a function body; raise CodeSyntaxError with block-relative lines."""
+    """Parse the block as a function body; raise CodeSyntaxError with block-relative lines.
+
+    Besides the grammar this checks what only the compiler sees (``nonlocal`` without a
+    binding, ``import *`` in a function) and rejects a top-level ``yield``, which would
+    turn the node into a generator.
+    """
+    wrapped_source = as_function(code)
     try:
-        wrapped = ast.parse(as_function(code))
+        wrapped = ast.parse(wrapped_source)
+        compile(wrapped_source, "<code block>", "exec", dont_inherit=True)
     except SyntaxError as exc:
-        line = max((exc.lineno or 2) - 1, 1)
-        lines = code.splitlines()
-        text = lines[line - 1] if line <= len(lines) else ""
-        keep = string_continuation_lines(code)
-        column = None
-        if exc.offset is not None:
-            column = max(exc.offset - 1 - (0 if line in keep else 4), 0)
-        raise CodeSyntaxError(exc.msg, line, column, text) from None
+        raise _block_error(code, exc.msg, exc.lineno, exc.offset) from None
     function = wrapped.body[0]
     assert isinstance(function, ast.AsyncFunctionDef)
+    for node in _own_scope(function.body):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
+            raise _block_error(code, message, node.lineno, node.col_offset + 1)
     return ast.Module(body=function.body, type_ignores=[])
+
+
+def _own_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of these statements outside nested functions, lambdas and classes."""
+    stack: list[ast.AST] = list(statements)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _block_error(code: str, message: str, wrapped_line: int | None, offset: int | None) -> CodeSyntaxError:
+    """A CodeSyntaxError at a line/offset of the wrapped source, mapped back into the block."""
+    line = max((wrapped_line or 2) - 1, 1)
+    lines = code.splitlines()
+    text = lines[line - 1] if line <= len(lines) else ""
+    column = None
+    if offset is not None:
+        column = max(offset - 1 - (0 if line in string_continuation_lines(code) else 4), 0)
+    return CodeSyntaxError(message, line, column, text)
 
 
 def free_names(code: str) -> list[str]:

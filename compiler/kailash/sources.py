@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -13,6 +14,7 @@ from typing import Any
 
 from ._location import _PACKAGE_DIR
 from .workflow import AsyncWorkflowBuilder, Workflow
+from .workflow.policies import WORKFLOW_FILE_MODULE_PREFIX
 
 _IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__))
 
@@ -40,7 +42,10 @@ def load_workflows(source: str) -> list[FoundWorkflow]:
             raise SourceError(f"{source}: {target} has no attribute {attribute!r}")
         value = getattr(module, attribute)
         if callable(value) and not isinstance(value, (AsyncWorkflowBuilder, Workflow)):
-            value = value()
+            try:
+                value = value()
+            except BaseException as exc:
+                raise _import_failure(source, exc, "calling it") from exc
         found = _workflows_in({attribute: value}, source, strict_type=True)
     else:
         found = _workflows_in(vars(module), source, strict_type=False)
@@ -53,7 +58,8 @@ def load_workflows(source: str) -> list[FoundWorkflow]:
 
 
 def _is_drive(source: str) -> bool:
-    return len(source) > 1 and source[1] == ":"
+    """``C:\\path\\file.py`` on Windows: the colon of a drive letter is not ``:attr``."""
+    return os.name == "nt" and len(source) > 2 and source[1] == ":" and source[2] in "\\/"
 
 
 def _import(target: str) -> ModuleType:
@@ -61,7 +67,8 @@ def _import(target: str) -> ModuleType:
         path = Path(target)
         if not path.is_file():
             raise SourceError(f"{target}: no such file")
-        name = f"_kailash_source_{abs(hash(str(path.resolve())))}"
+        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+        name = f"{WORKFLOW_FILE_MODULE_PREFIX}{digest}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise SourceError(f"{target}: cannot be imported as a Python file")
@@ -83,7 +90,7 @@ def _import(target: str) -> ModuleType:
         raise _import_failure(target, exc) from exc
 
 
-def _import_failure(target: str, exc: BaseException) -> Exception:
+def _import_failure(target: str, exc: BaseException, doing: str = "importing it") -> Exception:
     from .errors import WorkflowError
 
     _drop_loader_frames(exc)
@@ -91,8 +98,8 @@ def _import_failure(target: str, exc: BaseException) -> Exception:
     if isinstance(exc, WorkflowError):
         return exc
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-        return SourceError(f"{target}: exited while being imported ({type(exc).__name__})", exc)
-    return SourceError(f"{target}: importing it raised {type(exc).__name__}: {exc}", exc)
+        return SourceError(f"{target}: {doing} exited ({type(exc).__name__})", exc)
+    return SourceError(f"{target}: {doing} raised {type(exc).__name__}: {exc}", exc)
 
 
 def _drop_loader_frames(exc: BaseException) -> None:

@@ -28,7 +28,10 @@ class Retry:
 
     def wait_before(self, attempt: int) -> float:
         """Seconds to wait before attempt number ``attempt`` (2, 3, ...)."""
-        wait = self.delay * self.backoff ** (attempt - 2)
+        try:
+            wait = self.delay * self.backoff ** (attempt - 2)
+        except OverflowError:
+            wait = float("inf")
         return wait if self.max_delay is None else min(wait, self.max_delay)
 
 
@@ -66,10 +69,13 @@ def node(
 
 def _with_timeout(fn: NodeFunction, seconds: float) -> NodeFunction:
     async def call(**kwargs: Any) -> Any:
+        deadline = asyncio.timeout(seconds)
         try:
-            async with asyncio.timeout(seconds):
+            async with deadline:
                 return await fn(**kwargs)
         except TimeoutError as exc:
+            if not deadline.expired():
+                raise  # the node's own TimeoutError, not the node's deadline
             raise TimeoutError(f"timed out after {seconds}s") from exc
 
     return call

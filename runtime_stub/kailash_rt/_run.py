@@ -203,9 +203,15 @@ class Run:
                 valid = wanted.get(key, [])
                 unknown = [name for name in value if name not in valid]
                 if unknown:
+                    ambiguous = (
+                        f"; {key!r} is both a node id and an input, so a dict given for it is taken as"
+                        f" that node's inputs; pass the input per node instead: {{<node id>: {{{key!r}: ...}}}}"
+                        if key in all_names
+                        else ""
+                    )
                     problems.append(
                         f"node {key!r} takes no input {', '.join(map(repr, unknown))}"
-                        f" (its inputs: {', '.join(map(repr, valid)) or 'none'})"
+                        f" (its inputs: {', '.join(map(repr, valid)) or 'none'}){ambiguous}"
                     )
                 per_node[key] = value
             elif key in all_names:
@@ -246,7 +252,8 @@ class Run:
             if self._remaining:
                 await self._done
         finally:
-            if self._tasks:
+            # Loop: a node that swallows its cancellation may still start a downstream task.
+            while self._tasks:
                 for task in self._tasks:
                     task.cancel()
                 await asyncio.gather(*self._tasks, return_exceptions=True)

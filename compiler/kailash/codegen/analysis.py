@@ -17,7 +17,15 @@ from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..ir import NodeIR, WorkflowIR
 from ..workflow.graph import check_graph, topological_order
-from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, RESERVED, node_identifier, to_identifier
+from .names import (
+    AUTO_IMPORT_MODULES,
+    BUILTIN_NAMES,
+    MODULE_DUNDERS,
+    RESERVED,
+    module_identifier,
+    node_identifier,
+    top_level_bindings,
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ def planner(kind: str) -> Callable[[KindPlanner], KindPlanner]:
 def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     check_graph(ir)
     order = topological_order(ir)
-    idents = _identifiers(ir)
+    idents = _identifiers(ir, _module_bindings(ir))
     resources = {r.name for r in ir.resources}
     incoming: dict[str, list[Param]] = {}
     for c in ir.connections:
@@ -112,7 +120,7 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     handles = _handles({p.node.node_id: p.ident for p in plans}, needed)
     return ModulePlan(
         ir=ir,
-        module_name=to_identifier(ir.name),
+        module_name=module_identifier(ir.name),
         nodes=tuple(plans),
         order=tuple(order),
         modules=tuple(sorted({m for plan in plans for m in plan.modules})),
@@ -131,7 +139,7 @@ def bind_names(scope: NodeScope, names: list[str], code: str) -> tuple[list[Para
     connected = {p.name for p in params}
     modules: list[str] = []
     for name in names:
-        if name in connected or name in BUILTIN_NAMES:
+        if name in connected or name in BUILTIN_NAMES or name in MODULE_DUNDERS:
             continue
         if name in scope.resources:
             params.append(Param(name, "resource"))
@@ -172,11 +180,32 @@ def _first_use(code: str, name: str) -> CodeLine | None:
     return CodeLine(line, lines[line - 1], max(column - offset, 0))
 
 
-def _identifiers(ir: WorkflowIR) -> dict[str, str]:
+# Kinds whose code block's other top-level statements (imports, helpers) go to module level.
+HOISTING_KINDS = frozenset({"parallel_map", "scatter", "scatter_worker"})
+
+
+def _module_bindings(ir: WorkflowIR) -> set[str]:
+    """Names the module binds at top level besides node functions: imports of retry
+    exceptions, hoisted imports and helpers of map code blocks, the resource block."""
+    taken: set[str] = set()
+    for node in ir.nodes:
+        names = list(node.retry.retry_on) if node.retry else []
+        names += [n for n in node.settings.get("retry_on") or [] if isinstance(n, str)]
+        taken.update(name.split(".")[0] for name in names if "." in name)
+        if node.kind in HOISTING_KINDS:
+            taken.update(top_level_bindings(node.code, skip="process_item"))
+    from .resources import resource_block  # it registers the resource node kind, which imports this module
+
+    block = resource_block(ir.resources, ir.name)
+    taken.update(top_level_bindings("\n".join([*block.imports, block.source])))
+    return taken
+
+
+def _identifiers(ir: WorkflowIR, taken: set[str]) -> dict[str, str]:
     idents: dict[str, str] = {}
     owner: dict[str, str] = {}
     for node in ir.nodes:
-        ident = node_identifier(node.node_id)
+        ident = node_identifier(node.node_id, taken)
         if ident in owner:
             raise WorkflowError(
                 f"node ids {owner[ident]!r} and {node.node_id!r} both become the Python identifier {ident!r}",
@@ -190,19 +219,32 @@ def _identifiers(ir: WorkflowIR) -> dict[str, str]:
 
 
 def _check_module_names(plans: list[NodePlan]) -> None:
-    owner = {plan.ident: plan.node.node_id for plan in plans}
+    """Helpers and imports a code block puts at module level must not clash with anything else there."""
+    owner = {plan.ident: f"the function of node {plan.node.node_id!r}" for plan in plans}
+    imported: dict[str, str] = {}  # name -> the import line binding it
+    for plan in plans:
+        for line in plan.imports:
+            for name in top_level_bindings(line):
+                clash = owner.get(name) or (f"`{imported[name]}`" if imported.get(name, line) != line else None)
+                if clash:
+                    raise WorkflowError(
+                        f"`{line}` in the code block binds {name!r}, which clashes with {clash}",
+                        location=plan.node.location,
+                        node_id=plan.node.node_id,
+                        hint="import it under another name (import ... as ...)",
+                    )
+                imported[name] = line
     for plan in plans:
         for name in plan.module_names:
-            if name in RESERVED or name in owner:
-                other = owner.get(name)
-                taken = f"the function of node {other!r}" if other else "a name the module already uses"
+            if name in RESERVED or name in owner or name in imported:
+                taken = owner.get(name) or (f"`{imported[name]}`" if name in imported else "a name the module uses")
                 raise WorkflowError(
                     f"the code block defines {name!r} at its top level, which clashes with {taken}",
                     location=plan.node.location,
                     node_id=plan.node.node_id,
                     hint="rename the helper in the code block",
                 )
-            owner[name] = plan.node.node_id
+            owner[name] = f"a helper of node {plan.node.node_id!r}"
 
 
 def _check_required_resources(node: NodeIR, declared: set[str]) -> None:

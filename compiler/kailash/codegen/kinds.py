@@ -73,6 +73,14 @@ def plan_parallel_map(scope: NodeScope) -> NodePlan:
     params, more_modules = bind_names(scope, names, code)
     modules.update(more_modules)
     extras = [p.name for p in params if p.name != item_field]
+    clashing = sorted(set(extras) & _parameter_names(function_source))
+    if clashing:
+        raise WorkflowError(
+            f"input {clashing[0]!r} has the name of a parameter of process_item()",
+            location=node.location,
+            node_id=node.node_id,
+            hint=f"process_item() receives each item as its parameter; connect {clashing[0]!r} under another name",
+        )
     if item_field not in {p.name for p in params}:
         params.insert(0, Param(item_field, "input"))
     return NodePlan(
@@ -105,7 +113,10 @@ def _map_settings(settings: dict[str, object]) -> list[tuple[str, object]]:
 
 
 def _as_node_function(source: str, ident: str, extras: list[str]) -> str:
-    """Rename ``process_item`` to the node's identifier; node inputs become keyword-only parameters."""
+    """Rename ``process_item`` to the node's identifier; node inputs become keyword-only parameters.
+
+    The decorated name is the node, so a recursive call goes to ``<node>.process_item``.
+    """
     module = cst.parse_module(source)
     function = module.body[0]
     assert isinstance(function, cst.FunctionDef)
@@ -114,8 +125,39 @@ def _as_node_function(source: str, ident: str, extras: list[str]) -> str:
         added = [cst.Param(cst.Name(name), annotation=cst.Annotation(cst.Name("Any"))) for name in extras]
         star = params.star_arg if isinstance(params.star_arg, cst.Param | cst.ParamStar) else cst.ParamStar()
         params = params.with_changes(star_arg=star, kwonly_params=[*params.kwonly_params, *added])
-    renamed = function.with_changes(name=cst.Name(ident), params=params)
+    body = function.body.visit(_Recursion("process_item", ident))
+    assert isinstance(body, cst.BaseSuite)
+    renamed = function.with_changes(name=cst.Name(ident), params=params, body=body)
     return module.with_changes(body=[renamed]).code
+
+
+class _Recursion(cst.CSTTransformer):
+    """``process_item`` read inside its own body becomes ``<node>.process_item``."""
+
+    def __init__(self, name: str, node_ident: str) -> None:
+        super().__init__()
+        self.name = name
+        self.node_ident = node_ident
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if updated_node.value != self.name:
+            return updated_node
+        return cst.Attribute(value=cst.Name(self.node_ident), attr=cst.Name(self.name))
+
+    # Names that are not reads keep their spelling.
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+
+def _parameter_names(function_source: str) -> set[str]:
+    function = ast.parse(function_source).body[0]
+    assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+    arguments = function.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    return {argument.arg for argument in every if argument is not None}
 
 
 def _bound_names(statement: ast.stmt) -> set[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 import re
+import sys
 
 # Standard-library modules a code block may use without importing them (as the guide's
 # own examples do); the generated module imports them at the top.
@@ -45,8 +47,12 @@ AUTO_IMPORT_MODULES = frozenset(
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
-# Module-level names every generated module defines or imports.
-MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES"})
+# Module-level names every generated module defines or imports, and the locals of run()
+# (a node function of that name would be shadowed there).
+MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES", "r", "inputs", "resources"})
+
+# Module-level names Python itself provides; code blocks may read them.
+MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__"})
 
 RESERVED = BUILTIN_NAMES | AUTO_IMPORT_MODULES | MODULE_NAMES
 
@@ -61,9 +67,39 @@ def to_identifier(text: str) -> str:
     return ident
 
 
-def node_identifier(node_id: str) -> str:
-    """The function name of a node: never shadows a builtin, an imported module or a module name."""
+# Modules a generated module (or its runtime) imports: an output file of the same name
+# beside it would be imported in their place.
+_SHADOWED_MODULES = frozenset({"kailash", "kailash_rt", "aiohttp", "asyncpg", "redis", "jinja2", "black", "libcst"})
+
+
+def module_identifier(workflow_name: str) -> str:
+    """The generated module's name: the workflow name as an identifier that shadows no module."""
+    ident = to_identifier(workflow_name)
+    if ident in sys.stdlib_module_names or ident in _SHADOWED_MODULES:
+        ident += "_workflow"
+    return ident
+
+
+def node_identifier(node_id: str, taken: frozenset[str] | set[str] = frozenset()) -> str:
+    """The function name of a node: never shadows a builtin, an imported module, a module name,
+    or one of the ``taken`` names this module binds at its top level."""
     ident = to_identifier(node_id)
     if ident in RESERVED or ident.startswith("__"):
         ident = ident.strip("_") + "_node" if ident.strip("_") else "node"
+    while ident in taken:
+        ident += "_node"
     return ident
+
+
+def top_level_bindings(source: str, *, skip: str | None = None) -> list[str]:
+    """Names bound by the top-level statements of ``source`` (imports, defs, classes, assignments)."""
+    names: list[str] = []
+    for statement in ast.parse(source).body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            names.extend((a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*")
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if statement.name != skip:
+                names.append(statement.name)
+        else:
+            names.extend(n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names

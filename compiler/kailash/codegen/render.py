@@ -68,8 +68,8 @@ def render_header(plan: ModulePlan, source_name: str) -> str:
         "from collections.abc import Mapping",
         "from typing import Any",
     }
-    third_party = {"import kailash_rt as rt"} | set(resources.imports)
-    for line in [*plan.imports, *_retry_imports(plan)]:
+    third_party = {"import kailash_rt as rt"}
+    for line in [*plan.imports, *_retry_imports(plan), *resources.imports]:
         (stdlib if _is_stdlib_import(line) else third_party).add(line)
     return (
         environment()

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ast
+import keyword
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -107,7 +108,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
     def add_connection(self, from_node: str, from_output: str, to_node: str, to_input: str) -> AsyncWorkflowBuilder:
         """Pass ``from_node``'s output key ``from_output`` to ``to_node`` as the variable ``to_input``."""
         location = caller_location()
-        if not isinstance(to_input, str) or not to_input.isidentifier():
+        if not isinstance(to_input, str) or not to_input.isidentifier() or keyword.iskeyword(to_input):
             raise WorkflowError(
                 f"connection target input {to_input!r} is not a Python identifier",
                 location=location,
@@ -149,18 +150,17 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
                 node_id=node_id,
                 location=location,
             )
-        retry = retry_policy.to_ir() if retry_policy is not None else None
-        if retry is not None:
-            for name in retry.retry_on:
-                try:
-                    resolve_exception(name)
-                except ValueError as exc:
-                    raise WorkflowError(
-                        f"retry policy: {exc}",
-                        location=location,
-                        node_id=node_id,
-                        hint="name a built-in exception (ConnectionError) or an importable one (aiohttp.ClientError)",
-                    ) from None
+        try:
+            retry = retry_policy.to_ir() if retry_policy is not None else None
+            for name in retry.retry_on if retry is not None else ():
+                resolve_exception(name)
+        except ValueError as exc:
+            raise WorkflowError(
+                f"retry policy: {exc}",
+                location=location,
+                node_id=node_id,
+                hint="name a built-in exception (ConnectionError) or an importable one (aiohttp.ClientError)",
+            ) from None
         return NodeIR(
             node_id=node_id,
             kind=kind,
@@ -384,7 +384,7 @@ def _resource(name: str, kind: str, settings: dict[str, Any]) -> ResourceIR:
 
 
 def _check_identifier(name: str, value: Any, node_id: str, location: Location) -> None:
-    if not isinstance(value, str) or not value.isidentifier():
+    if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
         raise WorkflowError(f"{name} must be a Python identifier, not {value!r}", location=location, node_id=node_id)
 
 

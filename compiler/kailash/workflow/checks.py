@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._location import caller_location
@@ -19,14 +20,14 @@ def check_number(
     node_id: str | None = None,
     location: Location | None = None,
 ) -> None:
-    """Raise a WorkflowError unless ``value`` is a number (an int if ``integer``) in range.
+    """Raise a WorkflowError unless ``value`` is a finite number (an int if ``integer``) in range.
 
     The range is ``> 0`` when ``positive``, else ``>= minimum``. Without ``location`` the
     error points at the user's call that is running now.
     """
     kinds = (int,) if integer else (int, float)
-    in_range = value > 0 if positive else value >= minimum
-    if not isinstance(value, bool) and isinstance(value, kinds) and in_range:
+    is_number = not isinstance(value, bool) and isinstance(value, kinds) and math.isfinite(value)
+    if is_number and (value > 0 if positive else value >= minimum):
         return
     noun = "integer" if integer else "number"
     wanted = f"a positive {noun}" if positive else f"an integer >= {minimum}" if integer else f"a number >= {minimum}"

@@ -11,10 +11,15 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
+from .._location import caller_location
+from ..errors import WorkflowError
 from ..ir import FallbackIR, RetryIR
 from .checks import check_number
 
 ExceptionSpec = type[BaseException] | str
+
+# Workflow files loaded by path are imported under module names with this prefix (see sources.py).
+WORKFLOW_FILE_MODULE_PREFIX = "_kailash_source_"
 
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _HANDLER_TYPES = ("fallback",)
@@ -94,13 +99,20 @@ class ErrorHandler:
         log_level: str = "warning",
     ) -> None:
         if handler_type not in _HANDLER_TYPES:
-            raise ValueError(f"ErrorHandler handler_type must be one of {_HANDLER_TYPES}, not {handler_type!r}")
-        if log_level.lower() not in _LOG_LEVELS:
-            raise ValueError(f"ErrorHandler log_level must be one of {_LOG_LEVELS}, not {log_level!r}")
+            raise WorkflowError(
+                f"ErrorHandler handler_type must be one of {_HANDLER_TYPES}, not {handler_type!r}",
+                location=caller_location(),
+            )
+        if not isinstance(log_level, str) or log_level.lower() not in _LOG_LEVELS:
+            raise WorkflowError(
+                f"ErrorHandler log_level must be one of {_LOG_LEVELS}, not {log_level!r}", location=caller_location()
+            )
         if not is_literal(fallback_value):
-            raise ValueError(
+            raise WorkflowError(
                 "ErrorHandler fallback_value must be a plain literal (None, bool, number, str,"
-                f" list, dict, tuple of those), not {type(fallback_value).__name__}"
+                f" list, dict, tuple of those), not {type(fallback_value).__name__}",
+                location=caller_location(),
+                hint="the fallback value is written into the generated module as a literal",
             )
         self.handler_type = handler_type
         self.fallback_value = fallback_value
@@ -143,13 +155,18 @@ def exception_name(spec: ExceptionSpec) -> str:
     if isinstance(spec, type) and issubclass(spec, BaseException):
         if spec.__module__ == "builtins":
             return spec.__qualname__
+        if spec.__module__ == "__main__" or spec.__module__.startswith(WORKFLOW_FILE_MODULE_PREFIX):
+            raise ValueError(
+                f"exception {spec.__qualname__} is defined in the workflow file, which a compiled module"
+                " cannot import; define it in a module the workflow file imports"
+            )
         return f"{spec.__module__}.{spec.__qualname__}"
     raise ValueError(f"retry exceptions must be exception classes or their names, not {spec!r}")
 
 
 def resolve_exception(name: str) -> type[BaseException]:
     """The exception class a name refers to; ValueError saying why when there is none."""
-    if "<locals>" in name or name.startswith("__main__."):
+    if "<locals>" in name or name.startswith(("__main__.", WORKFLOW_FILE_MODULE_PREFIX)):
         raise ValueError(f"exception {name!r} is not importable; define it in a module the workflow imports")
     if "." not in name:
         found = getattr(builtins, name, None)
