@@ -6,7 +6,9 @@ map and the peak RSS after it. Cases, all with ``timeout_per_item=5`` and 10 wor
 - ``kailash_rt``: ``@rt.parallel_map`` over a trivial async item function;
 - ``gather + semaphore``: what one writes by hand: a task per item, a semaphore, ``asyncio.timeout``;
 - ``worker pool``: a hand-written pool of 10 tasks, ``asyncio.timeout`` per item;
-- the same three where every item really suspends once (``await asyncio.sleep(0)``).
+- the same three where every item really suspends once (``await asyncio.sleep(0)``);
+- a trivial plain ``def``: ``kailash_rt`` (the run's own 10 threads) beside a hand-written
+  pool of 10 tasks handing items to the loop's default executor.
 
 ``python bench/bench_parallel_map.py [--items N] [--repeats R]``
 """
@@ -34,6 +36,10 @@ async def trivial(item: int) -> int:
 
 async def suspending(item: int) -> int:
     await asyncio.sleep(0)
+    return item * 2
+
+
+def trivial_sync(item: int) -> int:
     return item * 2
 
 
@@ -73,6 +79,23 @@ async def with_worker_pool(items: list[int], fn: Any) -> list[Any]:
     return results
 
 
+async def with_executor_pool(items: list[int], fn: Any) -> list[Any]:
+    results: list[Any] = [None] * len(items)
+    indices = iter(range(len(items)))
+    loop = asyncio.get_running_loop()
+
+    async def worker() -> None:
+        for index in indices:
+            try:
+                async with asyncio.timeout(TIMEOUT):
+                    results[index] = await loop.run_in_executor(None, fn, items[index])
+            except Exception as exc:
+                results[index] = exc
+
+    await asyncio.gather(*(worker() for _ in range(WORKERS)))
+    return results
+
+
 CASES = {
     "kailash_rt": (with_kailash_rt, trivial),
     "gather + semaphore": (with_gather, trivial),
@@ -80,6 +103,8 @@ CASES = {
     "kailash_rt, suspending": (with_kailash_rt, suspending),
     "gather + semaphore, suspending": (with_gather, suspending),
     "worker pool, suspending": (with_worker_pool, suspending),
+    "kailash_rt, plain def": (with_kailash_rt, trivial_sync),
+    "executor pool, plain def": (with_executor_pool, trivial_sync),
 }
 
 

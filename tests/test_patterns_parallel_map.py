@@ -265,3 +265,153 @@ def test_map_inside_a_run() -> None:
     result = run(main())
     assert result["errors"] == {}
     assert [u["score"] for u in result["results"]["enrich_users"]["results"]] == [10, 20, 30, 40, 50]
+
+
+# -- plain-def items: the run's own threads ----------------------------------------------------
+def _live_threads_settle(baseline: int) -> int:
+    deadline = time.monotonic() + 2
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return threading.active_count()
+
+
+def test_plain_def_items_run_max_workers_at_once_beyond_the_default_executor() -> None:
+    running = peak = 0
+    lock = threading.Lock()
+
+    @rt.parallel_map(max_workers=64)
+    def slow(item: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.2)
+        with lock:
+            running -= 1
+        return item
+
+    started = time.perf_counter()
+    out = run(slow(items=list(range(64))))
+    assert out["results"] == list(range(64))
+    assert peak == 64  # the loop's default executor has cpu_count + 4 threads
+    assert time.perf_counter() - started < 1.0  # one round of 0.2 s, not 64 / (cpu + 4) rounds
+
+
+def test_plain_def_threads_are_bounded_by_max_workers_and_reused_across_batches() -> None:
+    threads: set[int] = set()
+    running = peak = 0
+    lock = threading.Lock()
+
+    @rt.parallel_map(max_workers=3, batch_size=4)
+    def work(item: int) -> int:
+        nonlocal running, peak
+        threads.add(threading.get_ident())
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.002)
+        with lock:
+            running -= 1
+        return item
+
+    out = run(work(items=list(range(40))))
+    assert out["results"] == list(range(40))
+    assert peak == 3
+    assert len(threads) <= 3
+
+
+def test_the_item_timer_does_not_count_time_spent_waiting_for_a_thread() -> None:
+    # 16 items of 0.2 s at once: with the default executor's cpu + 4 threads, the queued items
+    # ran past their 0.35 s timeout before they even started
+    @rt.parallel_map(max_workers=16, timeout_per_item=0.35, continue_on_error=True)
+    def slow(item: int) -> int:
+        time.sleep(0.2)
+        return item
+
+    out = run(slow(items=list(range(16))))
+    assert out["errors"] == []
+    assert out["results"] == list(range(16))
+
+
+def test_a_timed_out_thread_does_not_keep_its_slot() -> None:
+    @rt.parallel_map(max_workers=8, timeout_per_item=0.2, continue_on_error=True)
+    def stuck_then_quick(item: int) -> int:
+        time.sleep(1.0 if item < 8 else 0.02)
+        return item
+
+    started = time.perf_counter()
+    out = run(stuck_then_quick(items=list(range(24))))
+    assert time.perf_counter() - started < 0.8  # the quick items did not wait for the stuck threads
+    assert [e["index"] for e in out["errors"]] == list(range(8))
+    assert {e["error"] for e in out["errors"]} == {"timed out after 0.2s"}
+    assert out["results"] == list(range(8, 24))
+
+
+def test_no_thread_outlives_the_run() -> None:
+    baseline = threading.active_count()
+
+    @rt.parallel_map(max_workers=5, timeout_per_item=0.05, continue_on_error=True)
+    def work(item: int) -> int:
+        time.sleep(0.2 if item == 0 else 0.001)
+        return item
+
+    for _ in range(3):
+        out = run(work(items=list(range(20))))
+        assert out["results"] == list(range(1, 20))
+    assert _live_threads_settle(baseline) == baseline  # the idle ones stop at once, the stuck one when done
+
+    @rt.parallel_map(max_workers=4)
+    def fails(item: int) -> int:
+        time.sleep(0.001)
+        if item == 5:
+            raise ValueError("five")
+        return item
+
+    with pytest.raises(rt.ItemFailed, match="item 5"):
+        run(fails(items=list(range(50))))
+    assert _live_threads_settle(baseline) == baseline
+
+
+def test_an_items_own_timeout_error_is_not_reported_as_the_item_timer() -> None:
+    @rt.parallel_map(max_workers=2, timeout_per_item=5, continue_on_error=True)
+    def locked(item: int) -> int:
+        if item == 1:
+            raise TimeoutError("db lock")
+        return item
+
+    @rt.parallel_map(max_workers=2, timeout_per_item=5, continue_on_error=True)
+    async def locked_async(item: int) -> int:
+        await asyncio.sleep(0.001)
+        if item == 1:
+            raise TimeoutError("db lock")
+        return item
+
+    for node in (locked, locked_async):
+        out = run(node(items=[0, 1, 2]))
+        assert out["results"] == [0, 2]
+        assert [(e["index"], e["error_type"], e["error"]) for e in out["errors"]] == [(1, "TimeoutError", "db lock")]
+
+    @rt.parallel_map(max_workers=2, timeout_per_item=5)
+    def locked_strict(item: int) -> int:
+        raise TimeoutError("db lock")
+
+    with pytest.raises(rt.ItemFailed, match="item 0 of 1 failed: TimeoutError: db lock"):
+        run(locked_strict(items=[0]))
+
+
+def test_stop_iteration_from_a_plain_def_item_is_an_error_of_that_item() -> None:
+    @rt.parallel_map(max_workers=2, timeout_per_item=2, continue_on_error=True)
+    def exhausted(item: int) -> int:
+        if item == 1:
+            return next(iter([]))
+        return item
+
+    out = run(exhausted(items=[0, 1, 2]))
+    assert out["results"] == [0, 2]
+    assert [(e["index"], e["error_type"]) for e in out["errors"]] == [(1, "RuntimeError")]
+
+
+def test_non_finite_timeout_is_rejected() -> None:
+    for value in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="timeout_per_item"):
+            rt.parallel_map(timeout_per_item=value)

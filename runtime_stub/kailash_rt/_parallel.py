@@ -6,15 +6,25 @@ item and returns ``{"results": [...], "statistics": {...}, "errors": [...]}``.
 
 At most ``max_workers`` worker tasks exist at a time, however many items there are. An
 async item function that finishes without suspending is run to completion on the spot,
-with no timer armed; the per-item timer is armed only when the item really waits. A
-plain ``def`` runs in a worker thread.
+with no timer armed; the per-item timer is armed only when the item really waits.
+
+A plain ``def`` runs in a thread of the run's own: at most ``max_workers`` threads run
+items at once, each item on a thread that is idle, so the per-item timer counts the
+item's own running time only. A thread whose item timed out (or was cancelled) is left
+to finish that call and exit; a fresh thread takes its place. The run stops its idle
+threads when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import functools
 import inspect
+import math
+import queue
+import threading
 import types
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from time import perf_counter
@@ -50,9 +60,12 @@ def parallel_map(
     if batch_size is not None:
         _check_count("batch_size", batch_size)
     if timeout_per_item is not None and (
-        isinstance(timeout_per_item, bool) or not isinstance(timeout_per_item, (int, float)) or timeout_per_item <= 0
+        isinstance(timeout_per_item, bool)
+        or not isinstance(timeout_per_item, (int, float))
+        or not math.isfinite(timeout_per_item)
+        or timeout_per_item <= 0
     ):
-        raise ValueError(f"timeout_per_item must be a positive number, not {timeout_per_item!r}")
+        raise ValueError(f"timeout_per_item must be a positive finite number, not {timeout_per_item!r}")
 
     def decorate(fn: Callable[..., Any]) -> NodeFunction:
         mapper = _Map(fn, max_workers, batch_size, timeout_per_item, continue_on_error)
@@ -95,8 +108,12 @@ class _Map:
         state = _RunState(items, extras)
         started = perf_counter()
         step = self.batch_size or len(items) or 1
-        for low in range(0, len(items), step):
-            await self._pool(state, iter(range(low, min(low + step, len(items)))), min(step, len(items) - low))
+        try:
+            for low in range(0, len(items), step):
+                await self._pool(state, iter(range(low, min(low + step, len(items)))), min(step, len(items) - low))
+        finally:
+            for thread in state.idle_threads:
+                thread.stop()
         total = len(items)
         failed = len(state.errors)
         return {
@@ -150,8 +167,7 @@ class _Map:
                     else:
                         value = await _with_timeout(awaitable, timeout)
                 else:
-                    call = functools.partial(fn, items[index], **extras)
-                    value = await _with_timeout(asyncio.get_running_loop().run_in_executor(None, call), timeout)
+                    value = await self._in_thread(state, functools.partial(fn, items[index], **extras))
             except Exception as exc:
                 state.busy += perf_counter() - started
                 results[index] = _FAILED
@@ -162,9 +178,64 @@ class _Map:
                 state.busy += perf_counter() - started
                 results[index] = value
 
+    async def _in_thread(self, state: _RunState, call: Callable[[], Any]) -> Any:
+        """Run a plain-def item on an idle thread of the run (a new one if none is idle)."""
+        thread = state.idle_threads.pop() if state.idle_threads else _ItemThread(self.fn.__name__)
+        future = thread.start(asyncio.get_running_loop(), call)
+        try:
+            return await _with_timeout(future, self.timeout)
+        finally:
+            if future.cancelled():  # timed out or cancelled: the thread is still busy with the call
+                thread.stop()  # it exits once the call returns
+            else:
+                state.idle_threads.append(thread)
+
+
+class _ItemThread:
+    """A thread that runs one plain-def item at a time for a parallel map run."""
+
+    __slots__ = ("_jobs",)
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        threading.Thread(target=_serve, args=(self._jobs,), name=f"parallel_map {name}", daemon=True).start()
+
+    def start(self, loop: asyncio.AbstractEventLoop, call: Callable[[], Any]) -> asyncio.Future[Any]:
+        future = loop.create_future()
+        self._jobs.put((loop, future, contextvars.copy_context(), call))
+        return future
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+
+def _serve(jobs: queue.SimpleQueue[Any]) -> None:
+    while (job := jobs.get()) is not None:
+        loop, future, context, call = job
+        job = None
+        try:
+            outcome: tuple[bool, Any] = (True, context.run(call))
+        except StopIteration as exc:  # cannot be set on a future (PEP 479 turns it into RuntimeError too)
+            outcome = (False, RuntimeError(f"process_item raised StopIteration: {exc}"))
+        except BaseException as exc:
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for this item any more
+            loop.call_soon_threadsafe(_settle, future, outcome)
+        del loop, future, context, call, outcome
+
+
+def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if future.cancelled():
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
 
 class _RunState:
-    __slots__ = ("busy", "errors", "extras", "items", "results")
+    __slots__ = ("busy", "errors", "extras", "idle_threads", "items", "results")
 
     def __init__(self, items: Sequence[Any], extras: dict[str, Any]) -> None:
         self.items = items
@@ -172,16 +243,20 @@ class _RunState:
         self.results: list[Any] = [_FAILED] * len(items)
         self.errors: list[dict[str, Any]] = []
         self.busy = 0.0  # seconds spent on items, summed over workers
+        self.idle_threads: list[_ItemThread] = []  # threads for plain-def items, each idle now
 
 
 async def _with_timeout(awaitable: Awaitable[Any], timeout: float | None) -> Any:
     if timeout is None:
         return await awaitable
+    deadline = asyncio.timeout(timeout)
     try:
-        async with asyncio.timeout(timeout):
+        async with deadline:
             return await awaitable
     except TimeoutError as exc:
-        raise TimeoutError(f"timed out after {timeout}s") from exc
+        if deadline.expired():
+            raise TimeoutError(f"timed out after {timeout}s") from exc
+        raise  # the item's own TimeoutError
 
 
 class _Resume:
