@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Coroutine
@@ -73,6 +74,31 @@ def test_backoff_grows_is_jittered_and_capped() -> None:
         delays = [backoff_delay(retry, 0.5, 2.0, 3.0) for _ in range(200)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 100  # jittered, not constant
+
+
+def test_backoff_never_overflows_however_many_retries() -> None:
+    assert backoff_delay(2000, 0, 2.0, 0) == 0
+    assert backoff_delay(5000, 0, 2.0, 60.0) == 0  # 0 * 2**4999: no power is taken
+    for retry in (1025, 5000, 10**6):
+        assert 30.0 <= backoff_delay(retry, 0.001, 2.0, 60.0) <= 60.0
+    ceiling = math.ldexp(1e-300, 1100)  # 2**1100 is past the float range, the delay is not
+    assert ceiling / 2 <= backoff_delay(1101, 1e-300, 2.0, 1e300) <= ceiling
+    assert backoff_delay(3000, 1.0, 1.0, 10.0) == pytest.approx(1.0, rel=0.5)  # factor 1: constant
+
+
+def test_thousands_of_retries_without_backoff() -> None:
+    calls, operation = flaky([ConnectionError("busy")] * 1500)
+    node = rt.retry_with_backoff(max_retries=2000, initial_backoff=0, max_backoff=0)(operation)
+    out = run(node())
+    assert out["total_attempts"] == 1501
+    assert len(calls) == 1501
+
+
+def test_retry_settings_must_be_finite() -> None:
+    for setting in ("initial_backoff", "backoff_factor", "max_backoff"):
+        for value in (float("inf"), float("nan")):
+            with pytest.raises(ValueError, match=setting):
+                rt.retry_with_backoff(**{setting: value})
 
 
 def test_retry_waits_between_attempts() -> None:
@@ -154,6 +180,18 @@ def test_rate_limit_settings_are_checked() -> None:
         rt.rate_limited(requests_per_second=0)
     with pytest.raises(ValueError, match="burst_size"):
         rt.rate_limited(requests_per_second=1, burst_size=0)
+    for value in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="requests_per_second must be a positive finite number"):
+            rt.rate_limited(requests_per_second=value)
+        with pytest.raises(ValueError, match="reset_timeout"):
+            rt.circuit_breaker(reset_timeout=value)
+        with pytest.raises(ValueError, match="timeout_seconds"):
+            rt.timeout_with_fallback(timeout_seconds=value)
+        with pytest.raises(ValueError, match="flush_interval"):
+            rt.batch_processor(flush_interval=value)
+        with pytest.raises(ValueError, match="timeout_per_operation"):
+            rt.parallel_fetch({}, timeout_per_operation=value)
+    assert rt.rate_limited(requests_per_second=1e308)  # a default burst that does not overflow
 
 
 # -- circuit breaker ------------------------------------------------------------------------

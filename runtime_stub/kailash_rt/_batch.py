@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -21,8 +22,13 @@ def batch_processor(*, batch_size: int = 100, flush_interval: float = 5.0) -> Ca
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
-    if isinstance(flush_interval, bool) or not isinstance(flush_interval, (int, float)) or flush_interval <= 0:
-        raise ValueError(f"flush_interval must be a positive number, not {flush_interval!r}")
+    if (
+        isinstance(flush_interval, bool)
+        or not isinstance(flush_interval, (int, float))
+        or not math.isfinite(flush_interval)
+        or flush_interval <= 0
+    ):
+        raise ValueError(f"flush_interval must be a positive finite number, not {flush_interval!r}")
 
     def decorate(fn: NodeFunction) -> NodeFunction:
         @functools.wraps(fn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -74,10 +75,13 @@ def parallel_fetch(
     "statistics": {...}}``. Without ``continue_on_error`` any failure fails the node.
     The node receives the inputs of all operations; each operation gets those it names.
     """
-    if isinstance(timeout_per_operation, bool) or not isinstance(timeout_per_operation, (int, float)):
-        raise ValueError(f"timeout_per_operation must be a positive number, not {timeout_per_operation!r}")
-    if timeout_per_operation <= 0:
-        raise ValueError(f"timeout_per_operation must be a positive number, not {timeout_per_operation!r}")
+    if (
+        isinstance(timeout_per_operation, bool)
+        or not isinstance(timeout_per_operation, (int, float))
+        or not math.isfinite(timeout_per_operation)
+        or timeout_per_operation <= 0
+    ):
+        raise ValueError(f"timeout_per_operation must be a positive finite number, not {timeout_per_operation!r}")
     calls = [(name, fn, keyword_picker(fn)) for name, fn in operations.items()]
 
     async def one(fn: NodeFunction, kwargs: dict[str, Any]) -> tuple[bool, Any]:

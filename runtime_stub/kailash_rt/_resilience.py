@@ -80,9 +80,26 @@ def retry_with_backoff(
 
 
 def backoff_delay(retry: int, initial: float, factor: float, cap: float) -> float:
-    """Seconds to wait before retry number ``retry`` (1, 2, ...): capped exponential, jittered."""
-    ceiling = min(cap, initial * factor ** (retry - 1))
+    """Seconds to wait before retry number ``retry`` (1, 2, ...): capped exponential, jittered.
+
+    Whether the cap is reached is decided on logarithms, so no number of retries overflows.
+    """
+    ceiling = _backoff_ceiling(retry - 1, initial, factor, cap)
     return random.uniform(ceiling / 2, ceiling)
+
+
+def _backoff_ceiling(exponent: int, initial: float, factor: float, cap: float) -> float:
+    """``min(cap, initial * factor**exponent)`` without computing a power that overflows."""
+    if exponent <= 0 or factor <= 1:  # factor**exponent <= 1
+        return min(cap, initial * factor ** max(exponent, 0))
+    if initial <= 0 or cap <= 0:
+        return 0.0
+    growth = exponent * math.log(factor)  # log of factor**exponent
+    if growth >= math.log(cap) - math.log(initial):
+        return cap
+    if growth < 700:  # factor**exponent < e**700, well inside the float range
+        return min(cap, initial * factor**exponent)
+    return min(cap, math.exp(math.log(initial) + growth))  # below cap, so finite
 
 
 # -- rate limit -------------------------------------------------------------------------
@@ -124,7 +141,7 @@ def rate_limited(
     ``burst_size`` defaults to twice the rate. A dict output gains ``_rate_limit_info``.
     """
     _check_number("requests_per_second", requests_per_second, positive=True)
-    burst = burst_size if burst_size is not None else max(1, int(requests_per_second * 2))
+    burst = burst_size if burst_size is not None else max(1, int(min(requests_per_second * 2, 2**62)))
     _check_number("burst_size", burst, integer=True, positive=True)
     bucket = TokenBucket(requests_per_second, burst)
 
@@ -298,6 +315,12 @@ def timeout_with_fallback(*, timeout_seconds: float = 5.0) -> Callable[[NodeFunc
 
 def _check_number(name: str, value: Any, *, integer: bool = False, positive: bool = False) -> None:
     kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < 0 or (positive and value == 0):
-        what = "integer" if integer else "number"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or not math.isfinite(value)
+        or value < 0
+        or (positive and value == 0)
+    ):
+        what = "integer" if integer else "finite number"
         raise ValueError(f"{name} must be a {'positive' if positive else 'non-negative'} {what}, not {value!r}")

@@ -124,11 +124,25 @@ def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
 # -- cache-aside -----------------------------------------------------------------------------
 @planner("cache_check")
 def plan_cache_check(scope: NodeScope) -> NodePlan:
-    settings = scope.node.settings
+    """The key's fields are the node's inputs, or its connections; never a builtin, module or resource,
+    whatever their names (``{id}``, ``{type}``, ``{time}``): the template names data, not code."""
+    node = scope.node
+    settings = node.settings
     cache, template = settings["cache_resource"], settings["cache_key_template"]
-    fields = _key_fields(template)
-    params, _ = bind_names(scope, fields, "")
-    params = [Param(cache, "resource"), *(p for p in params if p.name != cache)]
+    connected = {p.name for p in scope.connected}
+    params = [Param(cache, "resource"), *(p for p in scope.connected if p.name != cache)]
+    for name in _key_fields(template):
+        if name in connected:
+            continue
+        if scope.strict:
+            raise WorkflowError(
+                f"cache key field {name!r} is not connected",
+                location=node.location,
+                node_id=node.node_id,
+                hint=f"connect an upstream output to {node.node_id!r} as {name!r},"
+                " or drop --strict to make it an input",
+            )
+        params.append(Param(name, "input"))
     expression = call("rt.cache_check", [("cache", cache), ("key_template", template)])
     return _assigned(scope, expression, params)
 
