@@ -150,7 +150,7 @@ def test_settings_of_the_wrong_type_are_errors_not_tracebacks() -> None:
     builder = AsyncWorkflowBuilder("types")
     with pytest.raises(WorkflowError, match="timeout must be a positive number, not '5'"):
         builder.add_async_code("a", "result = 1", timeout="5")  # type: ignore[arg-type]
-    with pytest.raises(WorkflowError, match="timeout must be a positive number, not inf"):
+    with pytest.raises(WorkflowError, match="timeout must be a finite number, not inf"):
         builder.add_async_code("a", "result = 1", timeout=float("inf"))
     with pytest.raises(WorkflowError, match="log_level must be one of"):
         ErrorHandler("fallback", {}, log_level=3)  # type: ignore[arg-type]

@@ -29,6 +29,13 @@ def check_number(
     is_number = not isinstance(value, bool) and isinstance(value, kinds) and math.isfinite(value)
     if is_number and (value > 0 if positive else value >= minimum):
         return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise WorkflowError(
+            f"{name} must be a finite number, not {value!r}",
+            location=location or caller_location(),
+            node_id=node_id,
+            hint="an infinite (or NaN) timeout, rate or delay would only fail when the workflow runs",
+        )
     noun = "integer" if integer else "number"
     wanted = f"a positive {noun}" if positive else f"an integer >= {minimum}" if integer else f"a number >= {minimum}"
     raise WorkflowError(

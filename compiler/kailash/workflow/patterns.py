@@ -20,7 +20,6 @@ Node kinds and their settings:
 from __future__ import annotations
 
 import keyword
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -83,10 +82,10 @@ class AsyncPatterns:
         jittered exponential backoff, on the ``retry_on`` exceptions (names or classes; default: any
         Exception). The output gains ``attempts`` and ``total_attempts``."""
         location = caller_location()
-        _check_setting("max_retries", max_retries, integer=True, minimum=0, node_id=node_id, location=location)
-        _check_setting("initial_backoff", initial_backoff, node_id=node_id, location=location)
-        _check_setting("backoff_factor", backoff_factor, node_id=node_id, location=location)
-        _check_setting("max_backoff", max_backoff, node_id=node_id, location=location)
+        check_number("max_retries", max_retries, integer=True, minimum=0, node_id=node_id, location=location)
+        check_number("initial_backoff", initial_backoff, node_id=node_id, location=location)
+        check_number("backoff_factor", backoff_factor, node_id=node_id, location=location)
+        check_number("max_backoff", max_backoff, node_id=node_id, location=location)
         settings = {
             "max_retries": max_retries,
             "initial_backoff": initial_backoff,
@@ -110,10 +109,10 @@ class AsyncPatterns:
         """Run the node at most ``requests_per_second`` times a second (``burst_size`` at once;
         default twice the rate), across every run in the process. Output gains ``_rate_limit_info``."""
         location = caller_location()
-        _check_setting("requests_per_second", requests_per_second, positive=True, node_id=node_id, location=location)
+        check_number("requests_per_second", requests_per_second, positive=True, node_id=node_id, location=location)
         if burst_size is None:
             burst_size = max(1, int(min(requests_per_second * 2, 2**62)))
-        _check_setting("burst_size", burst_size, integer=True, minimum=1, node_id=node_id, location=location)
+        check_number("burst_size", burst_size, integer=True, minimum=1, node_id=node_id, location=location)
         settings = {"requests_per_second": requests_per_second, "burst_size": burst_size}
         _add(builder, node_id, "rate_limited", operation_code, location, settings, description)
         return builder
@@ -132,7 +131,7 @@ class AsyncPatterns:
         """Run ``primary_code`` with a timeout; only when it times out or fails, ``fallback_code``.
         Both nodes output the answer, with ``_source`` "primary" or "fallback"."""
         location = caller_location()
-        _check_setting("timeout_seconds", timeout_seconds, positive=True, node_id=primary_node_id, location=location)
+        check_number("timeout_seconds", timeout_seconds, positive=True, node_id=primary_node_id, location=location)
         fallback = builder.make_node(
             fallback_node_id,
             "timeout_fallback",
@@ -163,10 +162,10 @@ class AsyncPatterns:
         """Open after ``failure_threshold`` failures in a row and fail fast without running the code;
         after ``reset_timeout`` seconds let one probe through. Output gains ``_circuit_breaker_info``."""
         location = caller_location()
-        _check_setting(
+        check_number(
             "failure_threshold", failure_threshold, integer=True, minimum=1, node_id=node_id, location=location
         )
-        _check_setting("reset_timeout", reset_timeout, node_id=node_id, location=location)
+        check_number("reset_timeout", reset_timeout, node_id=node_id, location=location)
         settings = {"failure_threshold": failure_threshold, "reset_timeout": reset_timeout}
         _add(builder, node_id, "circuit_breaker", operation_code, location, settings, description)
         return builder
@@ -183,8 +182,8 @@ class AsyncPatterns:
     ) -> AsyncWorkflowBuilder:
         """Process ``items`` in batches: the code sees one batch as ``items`` and sets ``batch_results``."""
         location = caller_location()
-        _check_setting("batch_size", batch_size, integer=True, minimum=1, node_id=node_id, location=location)
-        _check_setting("flush_interval", flush_interval, positive=True, node_id=node_id, location=location)
+        check_number("batch_size", batch_size, integer=True, minimum=1, node_id=node_id, location=location)
+        check_number("flush_interval", flush_interval, positive=True, node_id=node_id, location=location)
         settings = {"batch_size": batch_size, "flush_interval": flush_interval}
         _add(builder, node_id, "batch_processor", process_batch_code, location, settings, description)
         return builder
@@ -205,7 +204,7 @@ class AsyncPatterns:
         """Check the cache (key formatted from the check node's inputs), run ``fetch_code`` only on a
         miss, store what was fetched as JSON for ``ttl_seconds``."""
         location = caller_location()
-        _check_setting("ttl_seconds", ttl_seconds, integer=True, minimum=1, node_id=cache_store_id, location=location)
+        check_number("ttl_seconds", ttl_seconds, integer=True, minimum=1, node_id=cache_store_id, location=location)
         if not isinstance(cache_resource, str) or not cache_resource.isidentifier():
             raise WorkflowError(
                 f"cache_resource must name a declared resource, not {cache_resource!r}",
@@ -257,9 +256,7 @@ class AsyncPatterns:
         """Run the named code blocks concurrently, each with its own timeout. Output:
         ``{"successful": {name: result}, "failed": {name: error}, "statistics": {...}}``."""
         location = caller_location()
-        _check_setting(
-            "timeout_per_operation", timeout_per_operation, positive=True, node_id=node_id, location=location
-        )
+        check_number("timeout_per_operation", timeout_per_operation, positive=True, node_id=node_id, location=location)
         if not isinstance(fetch_operations, Mapping) or not fetch_operations:
             raise WorkflowError(
                 "fetch_operations must be a non-empty dict of {name: code}", location=location, node_id=node_id
@@ -281,19 +278,6 @@ class AsyncPatterns:
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _check_setting(name: str, value: Any, *, node_id: str, location: Location, **limits: Any) -> None:
-    """``check_number``, and a float must be finite: an infinite (or NaN) rate, backoff or
-    timeout would only fail when the workflow runs, or wait forever."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise WorkflowError(
-            f"{name} must be a finite number, not {value!r}",
-            location=location,
-            node_id=node_id,
-            hint="give a finite number of seconds (or per second)",
-        )
-    check_number(name, value, node_id=node_id, location=location, **limits)
-
-
 def scatter_gather(
     builder: AsyncWorkflowBuilder,
     location: Location,
@@ -306,7 +290,7 @@ def scatter_gather(
 ) -> str:
     from .builder import require_function
 
-    _check_setting("worker_count", worker_count, integer=True, minimum=1, node_id=scatter_id, location=location)
+    check_number("worker_count", worker_count, integer=True, minimum=1, node_id=scatter_id, location=location)
     if not isinstance(worker_prefix, str) or not worker_prefix.isidentifier():
         raise WorkflowError(
             f"worker_prefix must be a Python identifier, not {worker_prefix!r}",
