@@ -10,7 +10,7 @@ from typing import Any
 
 import kailash_rt as rt
 import pytest
-from kailash_rt._settings import env_name, is_secret_name
+from kailash_rt._settings import env_name, given_secrets, is_secret_name, url_has_secret
 
 
 class Tracked:
@@ -168,8 +168,57 @@ def test_env_names_and_secret_names() -> None:
     assert env_name("api", "headers", "X-Api-Key") == "API_HEADERS_X_API_KEY"
     for secret in ("password", "Authorization", "X-API-Key", "api_key", "client_secret", "access_token"):
         assert is_secret_name(secret), secret
-    for plain in ("host", "port", "base_url", "Accept", "database", "user"):
+    for secret in (
+        "pwd",
+        "pass",
+        "db_pass",
+        "X-Auth",
+        "auth_key",
+        "authKey",
+        "access_key",
+        "X-Access-Key",
+        "access_key_id",
+        "Cookie",
+        "Set-Cookie",
+        "session",
+        "X-Session-Id",
+        "credentials",
+        "passphrase",
+    ):
+        assert is_secret_name(secret), secret
+    for plain in ("host", "port", "base_url", "Accept", "database", "user", "author", "X-Author", "bypass", "compass"):
         assert not is_secret_name(plain), plain
+
+
+def test_urls_carrying_secrets() -> None:
+    for secret in (
+        "postgresql://u:pw@h/db",
+        "https://x/v1?api_key=K",
+        "https://x/v1?page=1&access_token=T",
+        "/users?token=T",
+        "redis://:pw@h:6379/0",
+    ):
+        assert url_has_secret(secret), secret
+    for plain in ("https://x/v1?page=1", "https://x/v1?api_key=", "postgresql://u@h/db", "SELECT 1 WHERE a = ?", "k?"):
+        assert not url_has_secret(plain), plain
+
+
+def test_secret_values_are_read_when_used_given_in_process_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("N_PARAMS_TOKEN", raising=False)
+    with pytest.raises(rt.ResourceError, match="environment variable N_PARAMS_TOKEN is not set"):
+        rt.env("N_PARAMS_TOKEN").read()
+    monkeypatch.setenv("N_PARAMS_TOKEN", "from-env")
+    assert rt.env("N_PARAMS_TOKEN").read() == "from-env"
+
+    async def in_a_task() -> str:
+        return rt.env("N_PARAMS_TOKEN").read()
+
+    async def main() -> list[str]:
+        with given_secrets({"N_PARAMS_TOKEN": "given"}):
+            inside = [rt.env("N_PARAMS_TOKEN").read(), await asyncio.create_task(in_a_task())]
+        return [*inside, rt.env("N_PARAMS_TOKEN").read()]
+
+    assert asyncio.run(main()) == ["given", "given", "from-env"]
 
 
 def test_env_secret_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -175,6 +175,32 @@ def test_cache_aside_hit_miss_and_ttl_expiry(backend: str) -> None:
     assert calls == [7, 7]
 
 
+def test_memory_cache_lasts_across_in_process_runs_as_in_the_compiled_module() -> None:
+    """The in-process runtime keeps a memory cache's data for the process, per workflow content,
+    exactly as the compiled module's RESOURCES does: the second run is a hit in both."""
+    prefix = f"kt-{uuid.uuid4().hex[:8]}"
+
+    async def runs(run: Any) -> list[bool]:
+        seen = []
+        for _ in range(2):
+            result = await run({"user_id": 7, "ttl": 30, "calls": []})
+            assert result["errors"] == {}
+            seen.append(result["results"]["lookup"]["found_in_cache"])
+        return seen
+
+    module = compile_and_load(_cache_aside_workflow("memory", prefix))
+    assert asyncio.run(runs(module.run)) == [False, True]
+
+    workflow = _cache_aside_workflow("memory", prefix)
+    assert asyncio.run(runs(lambda inputs: _execute(workflow, inputs))) == [False, True]
+    # built again (same content), run by another runtime in another event loop: the same data
+    again = _cache_aside_workflow("memory", prefix)
+    assert asyncio.run(runs(lambda inputs: _execute(again, inputs))) == [True, True]
+    # different content, its own cache
+    other = _cache_aside_workflow("memory", prefix + "-other")
+    assert asyncio.run(runs(lambda inputs: _execute(other, inputs))) == [False, True]
+
+
 def test_redis_client_is_a_real_redis_client() -> None:
     require_redis()
     builder = AsyncWorkflowBuilder("redis_info").with_cache("redis_cache", backend="redis", **REDIS)

@@ -5,6 +5,9 @@ when the resource is first created. Every setting can also be overridden from th
 environment, under a name derived from the resource and setting names: setting ``host``
 of resource ``main_db`` is ``MAIN_DB_HOST``; header ``X-Token`` of resource ``api`` is
 ``API_HEADERS_X_TOKEN``. The compiler uses the same functions to name the variables.
+
+A secret parameter of a resource node is read when the node runs, ``env("Q_PARAMS_TOKEN").read()``;
+the in-process runtime supplies such values with ``given_secrets`` instead of the environment.
 """
 
 from __future__ import annotations
@@ -12,11 +15,31 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "authorization", "credential", "privatekey")
+# A name holds a secret when, squashed to lower-case letters and digits, it contains one of
+# these words ("X-Api-Key" -> "xapikey") ...
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "authorization",
+    "credential",
+    "privatekey",
+    "cookie",
+    "sessionid",
+)
+# ... or when one of its words (split at punctuation and camelCase) is one of these short ones,
+# which inside longer words mean something else ("author", "compass").
+_SECRET_PARTS = frozenset({"pwd", "pass", "pw", "auth", "session", "jwt", "sid"})
 
 
 class ResourceError(RuntimeError):
@@ -31,18 +54,37 @@ def env_name(*parts: str) -> str:
 
 def is_secret_name(name: str) -> bool:
     """Does a setting, header or argument of this name hold a secret (password, token, API key, ...)?"""
-    squashed = re.sub(r"[^0-9a-z]", "", str(name).lower())
-    return any(word in squashed for word in _SECRET_WORDS)
+    text = str(name)
+    squashed = re.sub(r"[^0-9a-z]", "", text.lower())
+    if any(word in squashed for word in _SECRET_WORDS):
+        return True
+    parts = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", text)
+    return any(part.lower() in _SECRET_PARTS for part in parts)
 
 
-def url_has_password(value: Any) -> bool:
-    """A URL with a password in it (``postgres://user:secret@host/db``) is a secret too."""
-    if not isinstance(value, str) or "://" not in value:
+def url_has_secret(value: Any) -> bool:
+    """A URL with a password (``postgres://user:secret@host/db``) or a secret-named query
+    parameter (``https://api/v1?api_key=...``) is a secret as a whole."""
+    if not isinstance(value, str) or any(c.isspace() for c in value):
         return False
-    try:
-        return urlsplit(value).password is not None
-    except ValueError:
+    if "://" in value:
+        try:
+            parts = urlsplit(value)
+            if parts.password is not None:
+                return True
+        except ValueError:
+            return False
+        query = parts.query
+    elif "?" in value:  # a relative URL such as "/users?token=..."
+        query = value.split("?", 1)[1].split("#", 1)[0]
+    else:
         return False
+    return any(is_secret_name(key) and item for key, item in parse_qsl(query, keep_blank_values=True))
+
+
+def holds_secret(path: tuple[str, ...], value: Any) -> bool:
+    """Is ``value`` (a string setting at ``path``) a secret that must not be written into a file?"""
+    return isinstance(value, str) and bool(value) and (any(map(is_secret_name, path)) or url_has_secret(value))
 
 
 class Env:
@@ -62,10 +104,39 @@ class Env:
     def __hash__(self) -> int:
         return hash(("Env", self.name))
 
+    def read(self) -> str:
+        """The value now: given in process (``given_secrets``), else from the environment."""
+        given = _GIVEN.get()
+        text = given.get(self.name) if given else None
+        if text is None:
+            text = os.environ.get(self.name)
+        if text is None:
+            raise ResourceError(f"environment variable {self.name} is not set")
+        return text
+
 
 def env(name: str) -> Env:
     """``password=rt.env("MAIN_DB_PASSWORD")``: the value of that variable, read on first use."""
     return Env(name)
+
+
+_GIVEN: ContextVar[Mapping[str, str] | None] = ContextVar("kailash_rt_given_secrets", default=None)
+
+
+@contextmanager
+def given_secrets(values: Mapping[str, str]) -> Iterator[None]:
+    """Within this block (and the tasks it starts), ``env(name).read()`` returns ``values[name]``.
+
+    The in-process runtime passes real secret values this way instead of the environment.
+    """
+    if not values:
+        yield
+        return
+    token = _GIVEN.set({**(_GIVEN.get() or {}), **values})
+    try:
+        yield
+    finally:
+        _GIVEN.reset(token)
 
 
 def resolve(resource: str, settings: Mapping[str, Any]) -> dict[str, Any]:

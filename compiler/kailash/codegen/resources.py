@@ -1,24 +1,26 @@
 """The module's resource block: ``RESOURCES = rt.Resources(...)`` and what it needs.
 
-Every declared setting is written as a literal, except secrets: a password, a header or
-argument whose name looks secret (authorization, token, API key, secret, password), or
-a URL with a password in it becomes ``rt.env("<RESOURCE>_<SETTING>")``, read when the
-resource is first used. The block lists those variables for the module docstring.
+Every declared setting is written as a literal, except secrets: a setting, header or
+argument whose name (or the name of a key above it) looks secret (password, pwd, token,
+API or access key, auth, authorization, cookie, session, secret, credential), or a URL
+with a password or a secret-named query parameter in it, becomes
+``rt.env("<RESOURCE>_<SETTING>")``, read when the resource is first used. The block lists
+those variables, and those of secret resource-node parameters, for the module docstring.
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kailash_rt._settings import env_name, is_secret_name, url_has_password
+from kailash_rt._settings import env_name, holds_secret, is_secret_name
 
 from ..errors import WorkflowError
-from ..ir import ResourceIR
-from . import resource_node as _resource_node  # noqa: F401  (registers the "resource" node kind)
+from ..ir import NodeIR, ResourceIR
 from .literals import py_literal, py_string
+from .resource_node import node_secrets  # importing it registers the "resource" node kind
 
 _CALLS = {"postgres": "rt.postgres", "http": "rt.http_client", "cache": "rt.cache"}
 _MEMORY_IGNORED = ("host", "port", "db")
@@ -32,11 +34,16 @@ class ResourceBlock:
     summary: tuple[str, ...] = ()
 
 
-def resource_block(resources: tuple[ResourceIR, ...], workflow_name: str) -> ResourceBlock:
-    """The statements declaring ``resources``, their imports, secret variables and one-line summary."""
+def resource_block(
+    resources: tuple[ResourceIR, ...], workflow_name: str, nodes: Iterable[NodeIR] = ()
+) -> ResourceBlock:
+    """The statements declaring ``resources``, their imports, secret variables and one-line summary.
+
+    ``nodes``: the workflow's nodes, whose secret resource-node parameters are listed too.
+    """
+    env_vars: set[str] = set(node_secrets(nodes))
     if not resources:
-        return ResourceBlock(source="")
-    env_vars: set[str] = set()
+        return ResourceBlock(source="", env_vars=tuple(sorted(env_vars)))
     imports: set[str] = set()
     classes: dict[str, str] = {}  # class name -> its source, or "" when imported
     entries: list[tuple[str, str]] = []
@@ -82,7 +89,7 @@ class _Renderer:
         return _keywords([(key, self.value((key,), value)) for key, value in settings.items()])
 
     def value(self, path: tuple[str, ...], value: Any) -> str:
-        if isinstance(value, str) and (any(map(is_secret_name, path)) or url_has_password(value)):
+        if holds_secret(path, value):
             return self.env(path)
         if isinstance(value, dict):
             items = [f"{py_literal(k)}: {self.value((*path, str(k)), v)}" for k, v in value.items()]
@@ -142,8 +149,9 @@ def _override_example(resources: tuple[ResourceIR, ...]) -> str:
     for resource in resources:
         settings = resource.settings["kwargs"] if resource.kind == "factory" else resource.settings
         for key, value in settings.items():
-            if not is_secret_name(key) and not isinstance(value, (dict, list)) and not url_has_password(value):
-                return env_name(resource.name, key)
+            if is_secret_name(key) or holds_secret((key,), value) or isinstance(value, (dict, list, tuple)):
+                continue
+            return env_name(resource.name, key)
     return env_name(resources[0].name, "setting")
 
 

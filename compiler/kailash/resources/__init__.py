@@ -4,6 +4,10 @@ These describe resources; nothing here connects until a run first uses one. A co
 module creates its resources through ``kailash_rt``; a registry handed to
 ``AsyncLocalRuntime(resource_registry=...)`` shares live resources across runs, and the
 caller closes them with ``await registry.aclose()``.
+
+Every setting of a ``with_*`` declaration is written into the generated module as a
+literal, so a value that cannot be (an ``ssl.SSLContext``, a client object) is refused at
+the ``with_*`` call (``check_writable``) rather than working in process only.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kailash_rt import ResourceFactory, SharedResources
+from kailash_rt._settings import env_name
 
 from .._location import caller_location
+from ..errors import WorkflowError
 
 if TYPE_CHECKING:
     from ..ir import Location, ResourceIR
@@ -44,6 +50,7 @@ class ResourceRegistry:
         return list(found.values())
 
     def register_declaration(self, resource: ResourceIR) -> None:
+        check_writable(resource)
         self._declarations[resource.name] = resource
 
     def has_factory(self, name: str) -> bool:
@@ -81,4 +88,56 @@ class ResourceRegistry:
     close_all = aclose
 
 
-__all__ = ["ResourceFactory", "ResourceRegistry"]
+_SCALARS = (type(None), bool, int, float, str)
+
+
+def check_writable(resource: ResourceIR) -> None:
+    """Refuse a setting a compiled module cannot hold as a literal, naming it and the call."""
+    found = _unwritable((), resource.settings)
+    if found is None:
+        return
+    path, value = found
+    setting = ".".join(path)
+    cls = type(value)
+    kind = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    variable = env_name(resource.name, *path)
+    if resource.kind == "postgres" and path == ("ssl",):
+        hint = (
+            'use ssl="require" (encrypted) or ssl="verify-full" (server certificate checked; CA file from'
+            f" PGSSLROOTCERT), which {variable} can override from the environment; for an SSLContext of your own,"
+            " create the pool in a ResourceFactory's create() and declare it with require_resource()"
+        )
+    else:
+        hint = (
+            "pass plain values (str, int, float, bool, None, and lists and dicts of them), which the environment"
+            f" can override ({variable}); build richer objects in a ResourceFactory's create() and declare it"
+            " with require_resource()"
+        )
+    raise WorkflowError(
+        f"resource {resource.name!r}: setting {setting!r} is a value of type {kind}, which cannot be written into"
+        " a compiled module (and the in-process runtime runs that same module)",
+        location=resource.location,
+        hint=hint,
+    )
+
+
+def _unwritable(path: tuple[str, ...], value: Any) -> tuple[tuple[str, ...], Any] | None:
+    if isinstance(value, _SCALARS):
+        return None
+    if isinstance(value, (list, tuple)):
+        items: list[tuple[Any, Any]] = list(enumerate(value))
+    elif isinstance(value, dict):
+        items = list(value.items())
+        for key in value:
+            if not isinstance(key, _SCALARS):
+                return (*path, repr(key)), key
+    else:
+        return path, value
+    for key, item in items:
+        found = _unwritable((*path, str(key)), item)
+        if found is not None:
+            return found
+    return None
+
+
+__all__ = ["ResourceFactory", "ResourceRegistry", "check_writable"]

@@ -5,6 +5,12 @@ workflow file itself (which the compiled module must not import) has its source 
 into the module, together with import lines for the names that source reads. The
 constructor arguments recorded by ``ResourceFactory.__new__`` are bound to the parameter
 names of ``__init__`` so the module passes them by keyword (and secrets by variable).
+
+Copied source must not carry a secret either: a secret default of the inlined class's
+``__init__`` (``def __init__(self, token="...")``) is passed as an argument instead (so the
+module reads it from ``<RESOURCE>_TOKEN``) and written as ``None`` in the copy; any other
+secret literal in the class (an attribute, a keyword argument, a dict entry, a URL with
+a password) is a WorkflowError naming its line.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ import inspect
 import symtable
 import sys
 import textwrap
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
 from kailash_rt import ResourceFactory
+from kailash_rt._settings import holds_secret
 
 from ..errors import WorkflowError
 from ..ir import Location
@@ -66,6 +74,9 @@ def describe_factory(name: str, factory: Any, location: Location) -> dict[str, A
         settings["imports"] = [f"from {module_name} import {cls.__name__}"]
     else:
         source, imports = _inline_source(name, cls, location)
+        source, defaults = _secret_defaults_removed(source, set(kwargs))
+        settings["kwargs"] = {**kwargs, **defaults}
+        _check_no_secret_literal(name, cls, source, location)
         settings["source"] = source
         settings["imports"] = imports
     return settings
@@ -81,21 +92,119 @@ def _bound_arguments(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     positional: list[Any] = []
     named: dict[str, Any] = {}
     params = list(signature.parameters.values())[1:]
+    # With values for *args, every parameter before it must be passed by position.
+    by_position = any(p.kind is p.VAR_POSITIONAL and bound.arguments.get(p.name) for p in params)
     for param in params:
         if param.name not in bound.arguments:
             continue
         value = bound.arguments[param.name]
-        if param.kind is param.POSITIONAL_ONLY:
+        if param.kind is param.POSITIONAL_ONLY or (param.kind is param.POSITIONAL_OR_KEYWORD and by_position):
             positional.append(value)
         elif param.kind is param.VAR_POSITIONAL:
             positional.extend(value)
         elif param.kind is param.VAR_KEYWORD:
             named.update(value)
-        elif positional:  # a parameter after positional-only ones: keep the order
-            positional.append(value)
         else:
             named[param.name] = value
     return positional, named
+
+
+def _has_secret(path: tuple[str, ...], value: Any) -> bool:
+    if holds_secret(path, value):
+        return True
+    if isinstance(value, dict):
+        return any(_has_secret((*path, str(k)), v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_secret((*path, str(i)), v) for i, v in enumerate(value))
+    return False
+
+
+def _secret_defaults_removed(source: str, passed: set[str]) -> tuple[str, dict[str, Any]]:
+    """``source`` with the secret defaults of the class's own ``__init__`` written as ``None``,
+    and those defaults by parameter name (to be passed as arguments instead).
+
+    Parameters the factory was constructed with already (``passed``) are skipped too: the
+    module always passes them, so their defaults are never used, but they are still secret.
+    """
+    tree = ast.parse(source)
+    cls = tree.body[0] if tree.body and isinstance(tree.body[0], ast.ClassDef) else None
+    init = next((f for f in (cls.body if cls else []) if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    if init is None:
+        return source, {}
+    arguments = init.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    with_default = positional[len(positional) - len(arguments.defaults) :]
+    pairs = [
+        # a positional-only parameter cannot be passed by name: its secret default is refused later
+        *((p, d) for p, d in zip(with_default, arguments.defaults, strict=True) if p not in arguments.posonlyargs),
+        *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+    ]
+    spans: list[tuple[ast.expr, str]] = []
+    defaults: dict[str, Any] = {}
+    for param, default in pairs:
+        if default is None:
+            continue
+        try:
+            value = ast.literal_eval(default)
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            continue
+        if _has_secret((param.arg,), value):
+            spans.append((default, "None"))
+            if param.arg not in passed:
+                defaults[param.arg] = value
+    return _replaced(source, spans), defaults
+
+
+def _check_no_secret_literal(name: str, cls: type, source: str, location: Location) -> None:
+    """A secret written as a literal in the class source would be copied into the module."""
+    for (what, key), value in _named_literals(ast.parse(source)):
+        if not (isinstance(value, ast.Constant) and holds_secret((key,), value.value)):
+            continue
+        try:
+            where = f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1] + value.lineno - 1}"
+        except (OSError, TypeError):
+            where = f"line {value.lineno} of the class"
+        label = f"{what} {key!r}" if key else "a URL holding a password or key"
+        raise WorkflowError(
+            f"resource {name!r}: {label} in {cls.__name__} ({where}) is a secret, which the compiled module"
+            " would contain: the class source is copied into it",
+            location=location,
+            hint="pass the secret as an argument of the factory (the compiled module then reads it from"
+            " the environment), or read os.environ inside create()",
+        )
+
+
+def _named_literals(tree: ast.AST) -> Iterator[tuple[tuple[str, str], ast.expr]]:
+    """Values in ``tree`` with the name they are given: defaults, assignments, keyword
+    arguments, dict entries; and every other string constant (under the name "")."""
+    named: set[int] = set()
+    for node in ast.walk(tree):
+        pairs: list[tuple[tuple[str, str], ast.expr | None]] = []
+        if isinstance(node, ast.arguments):
+            params = [*node.posonlyargs, *node.args]
+            with_default = params[len(params) - len(node.defaults) :]
+            pairs += [(("the default of", p.arg), d) for p, d in zip(with_default, node.defaults, strict=True)]
+            pairs += [(("the default of", p.arg), d) for p, d in zip(node.kwonlyargs, node.kw_defaults, strict=True)]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                target_name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)
+                if isinstance(target_name, str):
+                    pairs.append((("the value of", target_name), node.value))
+        elif isinstance(node, ast.keyword) and node.arg is not None:
+            pairs.append((("argument", node.arg), node.value))
+        elif isinstance(node, ast.Dict):
+            pairs += [
+                (("the entry", k.value), v)
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            ]
+        for what, value in pairs:
+            if value is not None:
+                named.add(id(value))
+                yield what, value
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in named:
+            yield ("the string", ""), node
 
 
 def _is_literal(value: Any) -> bool:
@@ -171,19 +280,31 @@ def _renamed(source: str, names: set[str], replacement: str) -> str:
     """``source`` with every read of one of ``names`` replaced by ``replacement`` (the module's ``rt``)."""
     if not names:
         return source
-    lines = source.splitlines(keepends=True)
-    spots = sorted(
+    spots = [
+        (node, replacement) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name) and node.id in names
+    ]
+    return _replaced(source, spots)
+
+
+def _replaced(source: str, spans: Sequence[tuple[ast.expr, str]]) -> str:
+    """``source`` with the text of each expression replaced."""
+    if not spans:
+        return source
+    raw = source.encode("utf-8")  # ast offsets count UTF-8 bytes
+    starts = [0]
+    for line in raw.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    edits = sorted(
         (
-            (node.lineno, node.col_offset, node.end_col_offset)
-            for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Name) and node.id in names
+            (starts[node.lineno - 1] + node.col_offset, starts[node.end_lineno - 1] + node.end_col_offset, text)
+            for node, text in spans
+            if node.end_lineno is not None and node.end_col_offset is not None
         ),
         reverse=True,
     )
-    for line, start, end in spots:
-        raw = lines[line - 1].encode("utf-8")  # ast offsets count UTF-8 bytes
-        lines[line - 1] = (raw[:start] + replacement.encode() + raw[end:]).decode("utf-8")
-    return "".join(lines)
+    for start, end, text in edits:
+        raw = raw[:start] + text.encode("utf-8") + raw[end:]
+    return raw.decode("utf-8")
 
 
 def _free_names(source: str, class_name: str) -> list[str]:

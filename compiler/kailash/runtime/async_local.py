@@ -6,18 +6,20 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+from kailash_rt._settings import given_secrets
+
 from ..codegen import GeneratedModule, compile_ir
 from ..resources import ResourceRegistry
-from ..resources.specs import run_resources
+from ..resources.specs import run_resources, run_secrets
 from ..workflow import Workflow
 from .loader import load_module
 
 _compiled: dict[str, tuple[GeneratedModule, ModuleType]] = {}
 
 
-def compiled_module(workflow: Workflow) -> tuple[GeneratedModule, ModuleType]:
+def compiled_module(workflow: Workflow, key: str | None = None) -> tuple[GeneratedModule, ModuleType]:
     """The generated module of ``workflow``, compiled and loaded once per process per content."""
-    key = workflow.ir.content_hash()
+    key = key if key is not None else workflow.ir.content_hash()
     found = _compiled.get(key)
     if found is None:
         generated = compile_ir(workflow.ir)
@@ -35,7 +37,9 @@ class AsyncLocalRuntime:
         self, workflow: Workflow, inputs: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """``{"results": {node_id: output}, "errors": {node_id: "ExcType: message"}}``."""
-        _, module = compiled_module(workflow)
-        resources = run_resources(workflow, self.resource_registry)
-        result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
+        key = workflow.ir.content_hash()
+        _, module = compiled_module(workflow, key)
+        resources = run_resources(workflow, self.resource_registry, key=key)
+        with given_secrets(run_secrets(workflow, key=key)):
+            result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
         return result
