@@ -209,14 +209,9 @@ def test_no_secret_reaches_a_generated_file_or_the_compile_cache(more_secrets_fi
     assert 'token=rt.env("SVC_TOKEN")' in resources and "region" not in resources
     docstring = " ".join(source.split('"""')[1].split())
     for variable in MORE_VARIABLES:
-        if not variable.startswith("FETCH_"):  # resource-node variables: see the test below
-            assert variable in docstring, variable
+        assert variable in docstring, variable
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render.py must pass the workflow's nodes to resource_block(ir.resources, ir.name, ir.nodes)",
-)
 def test_module_docstring_lists_resource_node_secret_variables(more_secrets_file: Path, tmp_path: Path) -> None:
     source = _compile_file(more_secrets_file, tmp_path / "out", "more_secrets").read_text()
     docstring = " ".join(source.split('"""')[1].split())

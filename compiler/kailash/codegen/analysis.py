@@ -196,7 +196,7 @@ def _module_bindings(ir: WorkflowIR) -> set[str]:
             taken.update(top_level_bindings(node.code, skip="process_item"))
     from .resources import resource_block  # it registers the resource node kind, which imports this module
 
-    block = resource_block(ir.resources, ir.name)
+    block = resource_block(ir.resources, ir.name, ir.nodes)
     taken.update(top_level_bindings("\n".join([*block.imports, block.source])))
     return taken
 

@@ -59,7 +59,7 @@ def render_chunks(plan: ModulePlan, source_name: str) -> list[str | BlockChunk]:
 
 def render_header(plan: ModulePlan, source_name: str) -> str:
     ir = plan.ir
-    resources = resource_block(ir.resources, ir.name)
+    resources = resource_block(ir.resources, ir.name, ir.nodes)
     inputs: dict[str, list[str]] = {}
     for node_plan in plan.nodes:
         for name in node_plan.inputs:

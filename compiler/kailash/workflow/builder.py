@@ -197,8 +197,8 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
                 location=resource.location,
                 hint="give every resource a unique name",
             )
+        self._registry.register_declaration(resource)  # checks the settings can be written into a module
         self._resources[resource.name] = resource
-        self._registry.register_declaration(resource)
         return self
 
     # -- resources ------------------------------------------------------------------
@@ -214,7 +214,14 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         max_size: int = 10,
         **kwargs: Any,
     ) -> AsyncWorkflowBuilder:
-        """Declare a PostgreSQL connection pool (asyncpg); created on first use."""
+        """Declare a PostgreSQL connection pool (asyncpg); created on first use.
+
+        Extra keyword arguments (``command_timeout``, ``ssl``, ...) go to ``asyncpg.create_pool``
+        and must be plain values the generated module can hold: ``ssl`` is a mode string
+        ("require", "verify-full", with the CA file in ``PGSSLROOTCERT``) or comes from the
+        ``<NAME>_SSL`` environment variable; an ``SSLContext`` belongs in a ResourceFactory's
+        ``create()``.
+        """
         settings = {
             "host": host,
             "port": port,
