@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
+
+from ._calls import check_number
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -20,15 +21,8 @@ def batch_processor(*, batch_size: int = 100, flush_interval: float = 5.0) -> Ca
     function returns the batch's results (``batch_results`` in the code block); the output
     is ``{"processed_count", "results", "batch_count", "flush_reasons"}``.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
-    if (
-        isinstance(flush_interval, bool)
-        or not isinstance(flush_interval, (int, float))
-        or not math.isfinite(flush_interval)
-        or flush_interval <= 0
-    ):
-        raise ValueError(f"flush_interval must be a positive finite number, not {flush_interval!r}")
+    check_number("batch_size", batch_size, integer=True, positive=True)
+    check_number("flush_interval", flush_interval, positive=True)
 
     def decorate(fn: NodeFunction) -> NodeFunction:
         @functools.wraps(fn)

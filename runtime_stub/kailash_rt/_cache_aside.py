@@ -16,7 +16,7 @@ import string
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ._calls import describe
+from ._calls import check_number, describe
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -66,8 +66,7 @@ def cache_fetch(fn: NodeFunction) -> NodeFunction:
 
 def cache_store(*, cache: str, ttl_seconds: int = 3600) -> NodeFunction:
     """The store node: writes a fetched value as JSON with the TTL; ``{"data", "cached", "cache_key", ...}``."""
-    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds < 1:
-        raise ValueError(f"ttl_seconds must be a positive integer, not {ttl_seconds!r}")
+    check_number("ttl_seconds", ttl_seconds, integer=True, positive=True)
 
     async def store(*, fetch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         client = kwargs.pop(cache)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -37,3 +38,17 @@ def describe(exc: BaseException) -> str:
     """``"ExcType: message"``, as a run reports errors."""
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def check_number(name: str, value: Any, *, integer: bool = False, positive: bool = False) -> None:
+    """ValueError unless ``value`` is a finite number (an int if ``integer``), >= 0 or > 0."""
+    kinds = (int,) if integer else (int, float)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or not math.isfinite(value)
+        or value < 0
+        or (positive and value == 0)
+    ):
+        what = "integer" if integer else "finite number"
+        raise ValueError(f"{name} must be a {'positive' if positive else 'non-negative'} {what}, not {value!r}")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ._calls import describe, keyword_picker
+from ._calls import check_number, describe, keyword_picker
 from ._parallel import parallel_map
 
 NodeFunction = Callable[..., Awaitable[Any]]
@@ -52,8 +51,7 @@ class ScatterGather:
 
 def scatter_gather(*, worker_count: int = 4) -> Callable[[Callable[..., Any]], ScatterGather]:
     """Decorate ``process_item``: the scatter, worker and gather nodes are methods of the result."""
-    if isinstance(worker_count, bool) or not isinstance(worker_count, int) or worker_count < 1:
-        raise ValueError(f"worker_count must be a positive integer, not {worker_count!r}")
+    check_number("worker_count", worker_count, integer=True, positive=True)
 
     def decorate(fn: Callable[..., Any]) -> ScatterGather:
         return ScatterGather(fn, worker_count)
@@ -75,13 +73,7 @@ def parallel_fetch(
     "statistics": {...}}``. Without ``continue_on_error`` any failure fails the node.
     The node receives the inputs of all operations; each operation gets those it names.
     """
-    if (
-        isinstance(timeout_per_operation, bool)
-        or not isinstance(timeout_per_operation, (int, float))
-        or not math.isfinite(timeout_per_operation)
-        or timeout_per_operation <= 0
-    ):
-        raise ValueError(f"timeout_per_operation must be a positive finite number, not {timeout_per_operation!r}")
+    check_number("timeout_per_operation", timeout_per_operation, positive=True)
     calls = [(name, fn, keyword_picker(fn)) for name, fn in operations.items()]
 
     async def one(fn: NodeFunction, kwargs: dict[str, Any]) -> tuple[bool, Any]:

@@ -22,13 +22,14 @@ import contextlib
 import contextvars
 import functools
 import inspect
-import math
 import queue
 import threading
 import types
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from time import perf_counter
 from typing import Any
+
+from ._calls import check_number
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -56,16 +57,11 @@ def parallel_map(
     recorded in ``errors`` with its index when ``continue_on_error``; otherwise it fails
     the node with ``ItemFailed`` naming the index, and the remaining items are not started.
     """
-    _check_count("max_workers", max_workers)
+    check_number("max_workers", max_workers, integer=True, positive=True)
     if batch_size is not None:
-        _check_count("batch_size", batch_size)
-    if timeout_per_item is not None and (
-        isinstance(timeout_per_item, bool)
-        or not isinstance(timeout_per_item, (int, float))
-        or not math.isfinite(timeout_per_item)
-        or timeout_per_item <= 0
-    ):
-        raise ValueError(f"timeout_per_item must be a positive finite number, not {timeout_per_item!r}")
+        check_number("batch_size", batch_size, integer=True, positive=True)
+    if timeout_per_item is not None:
+        check_number("timeout_per_item", timeout_per_item, positive=True)
 
     def decorate(fn: Callable[..., Any]) -> NodeFunction:
         mapper = _Map(fn, max_workers, batch_size, timeout_per_item, continue_on_error)
@@ -297,8 +293,3 @@ def _error_entry(index: int, item: Any, exc: BaseException, duration: float) -> 
         "item": item,
         "duration": duration,
     }
-
-
-def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, not {value!r}")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ._calls import describe, keyword_picker, with_key
+from ._calls import check_number, describe, keyword_picker, with_key
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -40,10 +40,10 @@ def retry_with_backoff(
     scaled by a random factor in [0.5, 1] (jitter). Other exceptions fail at once. The
     output gains ``attempts`` (one record per attempt) and ``total_attempts``.
     """
-    _check_number("max_retries", max_retries, integer=True)
-    _check_number("initial_backoff", initial_backoff)
-    _check_number("backoff_factor", backoff_factor)
-    _check_number("max_backoff", max_backoff)
+    check_number("max_retries", max_retries, integer=True)
+    check_number("initial_backoff", initial_backoff)
+    check_number("backoff_factor", backoff_factor)
+    check_number("max_backoff", max_backoff)
 
     def decorate(fn: NodeFunction) -> NodeFunction:
         @functools.wraps(fn)
@@ -140,9 +140,9 @@ def rate_limited(
     One token bucket per decorated function, shared by every run in the process.
     ``burst_size`` defaults to twice the rate. A dict output gains ``_rate_limit_info``.
     """
-    _check_number("requests_per_second", requests_per_second, positive=True)
+    check_number("requests_per_second", requests_per_second, positive=True)
     burst = burst_size if burst_size is not None else max(1, int(min(requests_per_second * 2, 2**62)))
-    _check_number("burst_size", burst, integer=True, positive=True)
+    check_number("burst_size", burst, integer=True, positive=True)
     bucket = TokenBucket(requests_per_second, burst)
 
     def decorate(fn: NodeFunction) -> NodeFunction:
@@ -229,8 +229,8 @@ def circuit_breaker(
 
     A dict output gains ``_circuit_breaker_info``: ``state``, ``failure_count``, ``operation_duration``.
     """
-    _check_number("failure_threshold", failure_threshold, integer=True, positive=True)
-    _check_number("reset_timeout", reset_timeout)
+    check_number("failure_threshold", failure_threshold, integer=True, positive=True)
+    check_number("reset_timeout", reset_timeout)
     breaker = CircuitBreaker(failure_threshold, reset_timeout)
 
     def decorate(fn: NodeFunction) -> NodeFunction:
@@ -305,22 +305,9 @@ class TimeoutWithFallback:
 
 def timeout_with_fallback(*, timeout_seconds: float = 5.0) -> Callable[[NodeFunction], TimeoutWithFallback]:
     """Decorate the primary function; decorate the fallback with ``@<primary>.fallback``."""
-    _check_number("timeout_seconds", timeout_seconds, positive=True)
+    check_number("timeout_seconds", timeout_seconds, positive=True)
 
     def decorate(fn: NodeFunction) -> TimeoutWithFallback:
         return TimeoutWithFallback(fn, timeout_seconds)
 
     return decorate
-
-
-def _check_number(name: str, value: Any, *, integer: bool = False, positive: bool = False) -> None:
-    kinds = (int,) if integer else (int, float)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, kinds)
-        or not math.isfinite(value)
-        or value < 0
-        or (positive and value == 0)
-    ):
-        what = "integer" if integer else "finite number"
-        raise ValueError(f"{name} must be a {'positive' if positive else 'non-negative'} {what}, not {value!r}")
