@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from ._resources import Resources, RunResources
+from ._resources import Resources, RunResources, SharedResources
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -137,7 +137,7 @@ class Run:
         self,
         workflow: str,
         inputs: Mapping[str, Any] | None = None,
-        resources: Mapping[str, Any] | Resources | None = None,
+        resources: Mapping[str, Any] | Resources | SharedResources | None = None,
         *,
         declared: Resources | None = None,
     ) -> None:
