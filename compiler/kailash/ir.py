@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 IR_VERSION = 1
@@ -114,6 +115,11 @@ class WorkflowIR:
         )
 
     def content_hash(self) -> str:
+        """sha256 of the JSON form; computed once (the IR is frozen)."""
+        return self._content_hash
+
+    @cached_property
+    def _content_hash(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()
 
     def node(self, node_id: str) -> NodeIR:

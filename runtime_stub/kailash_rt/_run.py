@@ -8,6 +8,8 @@ gets a task of its own when it can run beside another one.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -17,6 +19,8 @@ from ._resources import Resources, RunResources, SharedResources
 NodeFunction = Callable[..., Awaitable[Any]]
 
 _PENDING, _OK, _FAILED = 0, 1, 2
+
+logger = logging.getLogger("kailash_rt")
 
 
 class InputError(ValueError):
@@ -149,6 +153,7 @@ class Run:
         self._tasks: set[asyncio.Task[None]] = set()
         self._remaining = 0
         self._done: asyncio.Future[None] | None = None
+        self._debug = False
         self.resources = RunResources(declared, resources)
         self.result = RunResult(results={}, errors={})
         self.result.exceptions = {}
@@ -240,6 +245,7 @@ class Run:
 
     async def _execute(self, inputs: dict[tuple[str, str], Any]) -> None:
         self._inputs = inputs
+        self._debug = logger.isEnabledFor(logging.DEBUG)
         self._remaining = len(self._nodes)
         ready = [n for n in self._nodes if n.waiting == 0]
         if not ready:
@@ -288,6 +294,13 @@ class Run:
             entry = following
 
     async def _run_node(self, entry: _Node) -> None:
+        if self._debug:
+            await self._run_node_logged(entry)
+        else:
+            await self._call(entry)
+
+    async def _call(self, entry: _Node) -> None:
+        """Run one node; its output or its error is recorded, nothing is raised."""
         try:
             kwargs = await self._arguments(entry) if entry.refs else entry.static
             entry.output = await entry.fn(**kwargs)
@@ -301,6 +314,13 @@ class Run:
         else:
             entry.state = _OK
             self._finish_one()
+
+    async def _run_node_logged(self, entry: _Node) -> None:
+        logger.debug("%s: node %r started", self.workflow, entry.node_id)
+        started = time.perf_counter()
+        await self._call(entry)
+        outcome = "finished" if entry.state == _OK else f"failed ({self._errors[entry.node_id]!r})"
+        logger.debug("%s: node %r %s in %.3fs", self.workflow, entry.node_id, outcome, time.perf_counter() - started)
 
     async def _arguments(self, entry: _Node) -> dict[str, Any]:
         kwargs = dict(entry.static)

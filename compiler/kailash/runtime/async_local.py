@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
@@ -14,6 +16,7 @@ from ..resources.specs import run_resources, run_secrets
 from ..workflow import Workflow
 from .loader import load_module
 
+logger = logging.getLogger("kailash.workflow.runtime")
 _compiled: dict[str, tuple[GeneratedModule, ModuleType]] = {}
 
 
@@ -22,8 +25,10 @@ def compiled_module(workflow: Workflow, key: str | None = None) -> tuple[Generat
     key = key if key is not None else workflow.ir.content_hash()
     found = _compiled.get(key)
     if found is None:
+        started = time.perf_counter()
         generated = compile_ir(workflow.ir)
         found = _compiled[key] = (generated, load_module(generated, key))
+        logger.debug("%s: compiled in %.3fs", workflow.name, time.perf_counter() - started)
     return found
 
 
@@ -40,6 +45,15 @@ class AsyncLocalRuntime:
         key = workflow.ir.content_hash()
         _, module = compiled_module(workflow, key)
         resources = run_resources(workflow, self.resource_registry, key=key)
+        started = time.perf_counter()
         with given_secrets(run_secrets(workflow, key=key)):
             result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
+        if logger.isEnabledFor(logging.DEBUG):
+            _log_run(workflow.name, result, time.perf_counter() - started)
         return result
+
+
+def _log_run(name: str, result: dict[str, Any], seconds: float) -> None:
+    logger.debug("%s: ran in %.3fs: %d ok, %d errors", name, seconds, len(result["results"]), len(result["errors"]))
+    for node_id, error in result["errors"].items():
+        logger.debug("%s: node %r: %s", name, node_id, error)

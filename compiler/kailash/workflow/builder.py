@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
 from .resource_methods import ResourceMethods
 from .workflow import Workflow
+
+logger = logging.getLogger("kailash.workflow")
 
 _CACHE_BACKENDS = ("redis", "memory")
 
@@ -116,6 +119,9 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
                 hint="the target input is the variable name the node's code reads",
             )
         self._connections.append(ConnectionIR(from_node, from_output, to_node, to_input, location))
+        logger.debug(
+            "%s: connection %s[%r] -> %s.%s (%s)", self.name, from_node, from_output, to_node, to_input, location
+        )
         return self
 
     # -- building blocks shared with patterns ---------------------------------------
@@ -186,6 +192,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
                 hint="give every node a unique id",
             )
         self._nodes[node.node_id] = node
+        logger.debug("%s: %s node %r added (%s)", self.name, node.kind, node.node_id, node.location)
         return node.node_id
 
     def add_resource_ir(self, resource: ResourceIR) -> AsyncWorkflowBuilder:
@@ -199,6 +206,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
             )
         self._registry.register_declaration(resource)  # checks the settings can be written into a module
         self._resources[resource.name] = resource
+        logger.debug("%s: %s resource %r declared (%s)", self.name, resource.kind, resource.name, resource.location)
         return self
 
     # -- resources ------------------------------------------------------------------
@@ -304,6 +312,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         """Check the graph (unknown nodes, inputs connected twice, cycles) and freeze it."""
         ir = self.to_ir()
         check_graph(ir)
+        logger.debug("%s: built with %d nodes, %d connections", self.name, len(ir.nodes), len(ir.connections))
         return Workflow(ir, builder=self, required_resources=self.list_required_resources())
 
 
