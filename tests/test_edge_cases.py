@@ -209,3 +209,33 @@ def test_check_and_stdout_do_not_combine(tmp_path: Path) -> None:
     done = run_cli("examples/order_totals.py", "--stdout", "--check")
     assert done.returncode == 2
     assert "does not combine with --check" in done.stderr
+
+
+def test_a_resource_only_the_fallback_or_one_operation_uses_is_created_only_when_it_runs() -> None:
+    from kailash.workflow import AsyncPatterns
+
+    builder = AsyncWorkflowBuilder("deferred").with_database("backup_db", host="127.0.0.1", port=1, database="test")
+    builder.with_cache("cache", backend="memory")
+    AsyncPatterns.timeout_with_fallback(
+        builder,
+        "primary",
+        "fallback",
+        "result = {'v': 1}",
+        "row = await backup_db.fetchrow('select 1')\nresult = {'v': 2}",
+        timeout_seconds=1,
+    )
+    AsyncPatterns.parallel_fetch(
+        builder,
+        "fetch",
+        {"ok": "await cache.set('k', '1')\nresult = 1", "bad": "result = await backup_db.fetchval('select 1')"},
+        timeout_per_operation=2,
+        continue_on_error=True,
+    )
+    result = run(builder)
+    assert result["errors"] == {}
+    assert result["results"]["primary"] == {"v": 1, "_source": "primary"}
+    assert result["results"]["fetch"]["successful"] == {"ok": 1}
+    assert result["results"]["fetch"]["failed"]["bad"].startswith(
+        "ResourceError: resource 'backup_db' could not be created: ConnectionRefusedError"
+    )
+    assert 'backup_db=r.resource("backup_db", deferred=True)' in compile_ir(builder.build().ir).source

@@ -29,11 +29,12 @@ from ._resilience import (
     timeout_with_fallback,
 )
 from ._resources import Resources, SharedResources
-from ._run import InputError, Output, Run, RunResult, UpstreamFailed
+from ._run import Deferred, InputError, Output, Run, RunResult, UpstreamFailed
 from ._settings import ResourceError, env
 
 __all__ = [
     "CircuitOpenError",
+    "Deferred",
     "Fallback",
     "FetchFailed",
     "InputError",

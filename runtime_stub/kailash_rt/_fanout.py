@@ -8,6 +8,7 @@ from typing import Any
 
 from ._calls import check_number, describe, keyword_picker
 from ._parallel import parallel_map
+from ._run import resolved
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -80,7 +81,7 @@ def parallel_fetch(
         deadline = asyncio.timeout(timeout_per_operation)
         try:
             async with deadline:
-                return True, await fn(**kwargs)
+                return True, await fn(**await resolved(kwargs))
         except Exception as exc:
             if deadline.expired():
                 return False, f"TimeoutError: timed out after {timeout_per_operation}s"

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._calls import check_number, describe, keyword_picker, with_key
+from ._run import resolved
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -291,12 +292,12 @@ class TimeoutWithFallback:
         deadline = asyncio.timeout(self.timeout_seconds)
         try:
             async with deadline:
-                output = await self.primary(**self._primary_kwargs(kwargs))
+                output = await self.primary(**await resolved(self._primary_kwargs(kwargs)))
         except Exception as exc:
             if self._fallback is None:
                 raise
             reason = f"TimeoutError: timed out after {self.timeout_seconds}s" if deadline.expired() else describe(exc)
-            output = await self._fallback(**self._fallback_kwargs(kwargs))
+            output = await self._fallback(**await resolved(self._fallback_kwargs(kwargs)))
             answer = with_key(output, "_source", "fallback", wrap=True)
             answer["_primary_error"] = reason
             return answer

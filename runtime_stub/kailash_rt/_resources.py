@@ -20,6 +20,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ._settings import ResourceError
+
 logger = logging.getLogger("kailash_rt")
 
 
@@ -84,8 +86,13 @@ class _Pool:
     async def _create(self, name: str, spec: ResourceSpec) -> Any:
         try:
             resource = await spec.create()
-        except BaseException:
+        except Exception as exc:
             self._creating.pop(name, None)  # a later use tries again
+            if isinstance(exc, ResourceError) and f"{name!r}" in str(exc):
+                raise
+            raise ResourceError(f"resource {name!r} could not be created: {type(exc).__name__}: {exc}") from exc
+        except BaseException:
+            self._creating.pop(name, None)
             raise
         self._live[name] = resource
         self._created.append((name, spec, resource))

@@ -8,6 +8,7 @@ gets a task of its own when it can run beside another one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -71,10 +72,32 @@ class _InputRef:
 
 
 class _ResourceRef:
-    __slots__ = ("name",)
+    __slots__ = ("deferred", "name")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, deferred: bool) -> None:
         self.name = name
+        self.deferred = deferred
+
+
+class Deferred:
+    """A resource not created yet: a node that runs one of several functions (a primary and
+    its fallback, the operations of a parallel fetch) creates only what the function it
+    calls uses, with ``await resolved(kwargs)``."""
+
+    __slots__ = ("_create",)
+
+    def __init__(self, create: Callable[[], Awaitable[Any]]) -> None:
+        self._create = create
+
+    def get(self) -> Awaitable[Any]:
+        return self._create()
+
+
+async def resolved(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with every Deferred resource created."""
+    if not any(isinstance(value, Deferred) for value in kwargs.values()):
+        return kwargs
+    return {name: await value.get() if isinstance(value, Deferred) else value for name, value in kwargs.items()}
 
 
 def _select_key(value: Any, key: str, node_id: str) -> Any:
@@ -170,9 +193,10 @@ class Run:
         """A workflow input, given per node or for the whole workflow."""
         return _InputRef(name)
 
-    def resource(self, name: str) -> Any:
-        """A declared resource, created on first use in this run."""
-        return _ResourceRef(name)
+    def resource(self, name: str, *, deferred: bool = False) -> Any:
+        """A declared resource, created on first use in this run (``deferred``: passed as a
+        ``Deferred`` the node creates only if the function it calls needs it)."""
+        return _ResourceRef(name, deferred)
 
     async def get_resource(self, name: str) -> Any:
         """``await get_resource("name")`` inside node code."""
@@ -329,6 +353,8 @@ class Run:
                 kwargs[name] = ref._select()
             elif isinstance(ref, _InputRef):
                 kwargs[name] = self._inputs[entry.node_id, ref.name]
+            elif ref.deferred:
+                kwargs[name] = Deferred(functools.partial(self.resources.get, ref.name))
             else:
                 kwargs[name] = await self.resources.get(ref.name)
         return kwargs

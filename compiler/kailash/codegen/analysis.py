@@ -36,6 +36,7 @@ class Param:
     source: str  # "connection" | "input" | "resource" | "get_resource"
     from_node: str | None = None
     from_output: str | None = None  # None: the whole output
+    deferred: bool = False  # a resource the node creates only if the function it calls uses it
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,14 @@ def plan_timeout_primary(scope: NodeScope) -> NodePlan:
     fallback_params, modules = bind_names(scope, codeblock.free_names(fallback_code), fallback_code)
     known = {p.name for p in plan.params}
     extra = tuple(p for p in fallback_params if p.name not in known)
-    return replace(plan, params=plan.params + extra, modules=tuple(sorted({*plan.modules, *modules})))
+    params = _deferring_resources(plan.params + extra)
+    return replace(plan, params=params, modules=tuple(sorted({*plan.modules, *modules})))
+
+
+def _deferring_resources(params: tuple[Param, ...] | list[Param]) -> tuple[Param, ...]:
+    """Resources of a node that calls one of several functions are created by the function
+    that uses them: a resource only the fallback (or one operation) reads must not fail the rest."""
+    return tuple(replace(p, deferred=True) if p.source == "resource" else p for p in params)
 
 
 @planner("timeout_fallback")
@@ -205,7 +212,7 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
     return NodePlan(
         node=node,
         ident=scope.ident,
-        params=tuple(params),
+        params=_deferring_resources(params),
         template="node_parallel_fetch.py.j2",
         context={"operations": operations, "expression": call("rt.parallel_fetch", arguments, positional=mapping)},
         modules=tuple(sorted(modules)),

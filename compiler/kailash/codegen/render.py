@@ -117,7 +117,8 @@ def _argument(param: Param, plan: ModulePlan) -> str:
     if param.source == "input":
         return f"r.input({py_string(param.name)})"
     if param.source == "resource":
-        return f"r.resource({py_string(param.name)})"
+        deferred = ", deferred=True" if param.deferred else ""
+        return f"r.resource({py_string(param.name)}{deferred})"
     if param.source == "get_resource":
         return "r.get_resource"
     raise AssertionError(f"unknown parameter source {param.source!r}")
