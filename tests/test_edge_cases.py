@@ -239,3 +239,39 @@ def test_a_resource_only_the_fallback_or_one_operation_uses_is_created_only_when
         "ResourceError: resource 'backup_db' could not be created: ConnectionRefusedError"
     )
     assert 'backup_db=r.resource("backup_db", deferred=True)' in compile_ir(builder.build().ir).source
+
+
+def test_a_name_the_module_imports_for_a_retry_exception_is_that_module_in_code(tmp_path: Path) -> None:
+    from kailash.workflow import AsyncRetryPolicy
+
+    builder = AsyncWorkflowBuilder("imported")
+    builder.add_async_code(
+        "resilient_operation",
+        "result = aiohttp.ClientError.__name__",
+        retry_policy=AsyncRetryPolicy(max_attempts=3, initial_delay=0.5, retry_exceptions=["aiohttp.ClientError"]),
+    )
+    module = compile_ir(builder.build().ir)
+    assert "async def resilient_operation() -> Any:" in module.source
+    assert "Inputs: none" in module.source
+    assert run(builder)["results"] == {"resilient_operation": "ClientError"}
+    ruff_clean(module.source, tmp_path)
+
+
+def test_generated_module_prints_node_tracebacks_on_request(tmp_path: Path) -> None:
+    (tmp_path / "wf.py").write_text(
+        "from kailash.workflow import AsyncWorkflowBuilder\n"
+        "b = AsyncWorkflowBuilder('tb')\n"
+        "b.add_async_code('boom', \"x = 1\\nresult = x + 'a'\")\n"
+    )
+    assert run_cli("wf.py", "-o", "out", cwd=tmp_path).returncode == 0
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "out" / "tb.py"), "--traceback"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert "node 'boom' failed:" in done.stderr
+    assert 'tb.py", line' in done.stderr and 'result = x + "a"' in done.stderr
+    assert "TypeError: unsupported operand" in done.stderr
+    help_text = subprocess.run(
+        [sys.executable, str(tmp_path / "out" / "tb.py"), "--help"], capture_output=True, text=True, check=False
+    ).stdout
+    assert "tb: compiled workflow." in help_text and "Inputs: none" in help_text

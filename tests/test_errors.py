@@ -247,10 +247,20 @@ def test_unbound_name_under_strict_suggests_a_fix(tmp_path: Path) -> None:
 
 
 def test_unbound_name_without_strict_becomes_an_input(tmp_path: Path) -> None:
-    path, _ = write_workflow(tmp_path, STRICT_WORKFLOW)
+    unconnected = STRICT_WORKFLOW.replace('b.add_connection("fetch", "users", "count", "users")\n', "")
+    path, _ = write_workflow(tmp_path, unconnected)
     result = run_cli(str(path), "--stdout")
     assert result.returncode == 0, result.stderr
     assert "usres (used by count)" in result.stdout
+
+
+def test_a_connection_into_a_name_the_code_misspells_is_an_error_without_strict(tmp_path: Path) -> None:
+    failure = compile_failing(tmp_path, STRICT_WORKFLOW)
+    message = failure.message()
+    assert f"wf.py:{failure.line}: node 'count': the connection from 'fetch' goes into 'users'" in message
+    assert "which the code never reads; the code reads 'usres', which nothing connects" in message
+    assert "hint: did you mean add_connection(..., 'count', 'usres')?" in message
+    assert "Traceback" not in failure.stderr
 
 
 def test_source_without_workflows(tmp_path: Path) -> None:

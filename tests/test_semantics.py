@@ -324,7 +324,7 @@ def test_tracebacks_of_node_errors_show_generated_lines() -> None:
     assert result["errors"] == {"explode": "KeyError: 'missing 42'"}
     exc = result.exceptions["explode"]
     text = "".join(traceback.format_exception(exc))
-    assert "<kailash-compile>/" in text
+    assert "/modules/_kailash_generated_" in text  # the module's source, written to the compile cache
     assert re.search(r'line \d+, in explode\n +raise KeyError\(f"missing \{value \+ 1\}"\)\n', text), text
 
 

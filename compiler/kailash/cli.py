@@ -108,8 +108,9 @@ def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[
         except WorkflowError as exc:
             _fail(str(exc), exc if verbose else None)
         except SourceError as exc:
-            if exc.cause is not None:
-                traceback.print_exception(exc.cause, file=sys.stderr)
+            if exc.cause is None:
+                _fail(str(exc), None)
+            traceback.print_exception(exc.cause, file=sys.stderr)
             _fail(f"{exc}\nhint: fix the error above in the workflow file; it must import cleanly", None)
         except CompilerBug as exc:
             _fail(f"internal error: {exc}", exc)

@@ -57,11 +57,11 @@ def node(
         if timeout is not None:
             call = _with_timeout(call, timeout)
         if retry is not None:
-            call = _with_retry(call, retry)
+            call = _with_retry(call, retry, fn.__name__)
         if max_concurrent_tasks is not None:
             call = _with_limit(call, max_concurrent_tasks)
         if on_error is not None:
-            call = _with_fallback(call, on_error)
+            call = _with_fallback(call, on_error, fn.__name__)
         return call if call is fn else functools.wraps(fn)(call)
 
     return decorate
@@ -81,7 +81,7 @@ def _with_timeout(fn: NodeFunction, seconds: float) -> NodeFunction:
     return call
 
 
-def _with_retry(fn: NodeFunction, policy: Retry) -> NodeFunction:
+def _with_retry(fn: NodeFunction, policy: Retry, name: str) -> NodeFunction:
     async def call(**kwargs: Any) -> Any:
         attempt = 1
         while True:
@@ -91,7 +91,7 @@ def _with_retry(fn: NodeFunction, policy: Retry) -> NodeFunction:
                 if attempt >= policy.attempts:
                     raise
                 attempt += 1
-                logger.debug("%s failed (%r); attempt %d follows", fn.__name__, exc, attempt)
+                logger.debug("%s failed (%r); attempt %d follows", name, exc, attempt)
                 await asyncio.sleep(policy.wait_before(attempt))
 
     return call
@@ -107,14 +107,14 @@ def _with_limit(fn: NodeFunction, limit: int) -> NodeFunction:
     return call
 
 
-def _with_fallback(fn: NodeFunction, fallback: Fallback) -> NodeFunction:
+def _with_fallback(fn: NodeFunction, fallback: Fallback, name: str) -> NodeFunction:
     level = logging.getLevelName(fallback.log_level.upper())
 
     async def call(**kwargs: Any) -> Any:
         try:
             return await fn(**kwargs)
         except Exception as exc:
-            logger.log(level, "%s failed (%s: %s); using its fallback value", fn.__name__, type(exc).__name__, exc)
+            logger.log(level, "%s failed (%s: %s); using its fallback value", name, type(exc).__name__, exc)
             return copy.deepcopy(fallback.value)
 
     return call

@@ -22,6 +22,7 @@ from .names import (
     BUILTIN_NAMES,
     MODULE_DUNDERS,
     RESERVED,
+    imported_names,
     module_identifier,
     node_identifier,
     top_level_bindings,
@@ -83,6 +84,7 @@ class NodeScope:
     connected: list[Param]
     resources: set[str]
     strict: bool
+    imported: frozenset[str] = frozenset()  # names the module imports at top level anyway
 
 
 KindPlanner = Callable[[NodeScope], NodePlan]
@@ -102,7 +104,8 @@ def planner(kind: str) -> Callable[[KindPlanner], KindPlanner]:
 def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     check_graph(ir)
     order = topological_order(ir)
-    idents = _identifiers(ir, _module_bindings(ir))
+    bindings, imported = _module_bindings(ir)
+    idents = _identifiers(ir, bindings)
     resources = {r.name for r in ir.resources}
     incoming: dict[str, list[Param]] = {}
     for c in ir.connections:
@@ -115,7 +118,8 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
         kind_planner = PLANNERS.get(node.kind)
         if kind_planner is None:
             raise WorkflowError(f"node kind {node.kind!r} cannot be compiled", location=node.location)
-        plans.append(kind_planner(NodeScope(node, idents[node.node_id], connected, resources, strict)))
+        scope = NodeScope(node, idents[node.node_id], connected, resources, strict, frozenset(imported))
+        plans.append(kind_planner(scope))
     _check_module_names(plans)
     needed = {p.from_node for plan in plans for p in plan.params if p.from_node is not None}
     handles = _handles({p.node.node_id: p.ident for p in plans}, needed)
@@ -140,7 +144,7 @@ def bind_names(scope: NodeScope, names: list[str], code: str) -> tuple[list[Para
     connected = {p.name for p in params}
     modules: list[str] = []
     for name in names:
-        if name in connected or name in BUILTIN_NAMES or name in MODULE_DUNDERS:
+        if name in connected or name in BUILTIN_NAMES or name in MODULE_DUNDERS or name in scope.imported:
             continue
         if name in scope.resources:
             params.append(Param(name, "resource"))
@@ -185,21 +189,25 @@ def _first_use(code: str, name: str) -> CodeLine | None:
 HOISTING_KINDS = frozenset({"parallel_map", "scatter", "scatter_worker"})
 
 
-def _module_bindings(ir: WorkflowIR) -> set[str]:
-    """Names the module binds at top level besides node functions: imports of retry
-    exceptions, hoisted imports and helpers of map code blocks, the resource block."""
+def _module_bindings(ir: WorkflowIR) -> tuple[set[str], set[str]]:
+    """Names the module binds at top level besides node functions (imports of retry
+    exceptions, hoisted imports and helpers of map code blocks, the resource block), and
+    the subset of them that import statements bind."""
     taken: set[str] = set()
+    imported: set[str] = set()
     for node in ir.nodes:
         names = list(node.retry.retry_on) if node.retry else []
         names += [n for n in node.settings.get("retry_on") or [] if isinstance(n, str)]
-        taken.update(name.split(".")[0] for name in names if "." in name)
+        imported.update(name.split(".")[0] for name in names if "." in name)
         if node.kind in HOISTING_KINDS:
             taken.update(top_level_bindings(node.code, skip="process_item"))
+            imported.update(imported_names(node.code))
     from .resources import resource_block  # it registers the resource node kind, which imports this module
 
     block = resource_block(ir.resources, ir.name, ir.nodes)
     taken.update(top_level_bindings("\n".join([*block.imports, block.source])))
-    return taken
+    imported.update(imported_names("\n".join(block.imports)))
+    return taken | imported, imported
 
 
 def _identifiers(ir: WorkflowIR, taken: set[str]) -> dict[str, str]:

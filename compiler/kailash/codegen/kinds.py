@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 
 import libcst as cst
 
@@ -15,7 +16,9 @@ from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES
 @planner("code")
 def plan_code(scope: NodeScope) -> NodePlan:
     code = scope.node.code
-    params, modules = bind_names(scope, codeblock.free_names(code), code)
+    names = codeblock.free_names(code)
+    params, modules = bind_names(scope, names, code)
+    _check_connected_names_are_read(scope, names, params)
     return NodePlan(
         node=scope.node,
         ident=scope.ident,
@@ -27,6 +30,24 @@ def plan_code(scope: NodeScope) -> NodePlan:
         },
         modules=tuple(modules),
     )
+
+
+def _check_connected_names_are_read(scope: NodeScope, names: list[str], params: list[Param]) -> None:
+    """A connection into a name the code never reads, beside an input the code does read that
+    is spelled almost the same, is a typo: say so now rather than "needs input" at run time."""
+    unbound = [p.name for p in params if p.source == "input"]
+    for param in scope.connected:
+        if param.name in names:
+            continue
+        close = difflib.get_close_matches(param.name, unbound, n=1)
+        if close:
+            raise WorkflowError(
+                f"the connection from {param.from_node!r} goes into {param.name!r}, which the code never reads;"
+                f" the code reads {close[0]!r}, which nothing connects",
+                location=scope.node.location,
+                node_id=scope.node.node_id,
+                hint=f"did you mean add_connection(..., {scope.node.node_id!r}, {close[0]!r})?",
+            )
 
 
 @planner("parallel_map")

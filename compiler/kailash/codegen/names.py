@@ -91,6 +91,15 @@ def node_identifier(node_id: str, taken: frozenset[str] | set[str] = frozenset()
     return ident
 
 
+def imported_names(source: str) -> list[str]:
+    """Names bound by the top-level import statements of ``source``."""
+    names: list[str] = []
+    for statement in ast.parse(source).body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            names.extend((a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*")
+    return names
+
+
 def top_level_bindings(source: str, *, skip: str | None = None) -> list[str]:
     """Names bound by the top-level statements of ``source`` (imports, defs, classes, assignments)."""
     names: list[str] = []

@@ -1,7 +1,9 @@
-"""Load a generated module in process, without writing it anywhere.
+"""Load a generated module in process, never writing into the user's tree.
 
-The module gets a real loader that serves its source, so tracebacks show the generated
-lines and ``inspect.getsource`` works, just as for a module compiled to a file.
+The source is written to the compile cache (``<cache>/modules/<name>_<hash>.py``) and
+imported from there, so every tool (Python's own traceback printer included) shows the
+generated lines. Without a usable cache directory the module is loaded from memory, with
+a loader that serves its source to ``linecache`` and ``inspect``.
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from __future__ import annotations
 import importlib.abc
 import importlib.util
 import linecache
+import os
 import sys
+import tempfile
+from pathlib import Path
 from types import ModuleType
 
 from ..codegen import GeneratedModule
+from ..codegen.formatting import cache_dir
 
 
 class _GeneratedSourceLoader(importlib.abc.SourceLoader):
@@ -36,16 +42,38 @@ def load_module(generated: GeneratedModule, key: str) -> ModuleType:
     existing = sys.modules.get(name)
     if existing is not None:
         return existing
-    filename = f"<kailash-compile>/{generated.filename}"
-    loader = _GeneratedSourceLoader(filename, generated.source)
-    spec = importlib.util.spec_from_loader(name, loader, origin=filename)
-    assert spec is not None
+    path = _written(generated, name)
+    if path is not None:
+        spec = importlib.util.spec_from_file_location(name, path)
+    else:
+        filename = f"<kailash-compile>/{generated.filename}"
+        loader = _GeneratedSourceLoader(filename, generated.source)
+        spec = importlib.util.spec_from_loader(name, loader, origin=filename)
+        linecache.cache[filename] = (len(generated.source), None, generated.source.splitlines(True), filename)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    linecache.cache[filename] = (len(generated.source), None, generated.source.splitlines(True), filename)
     sys.modules[name] = module
     try:
-        loader.exec_module(module)
+        spec.loader.exec_module(module)
     except BaseException:
         del sys.modules[name]
         raise
     return module
+
+
+def _written(generated: GeneratedModule, name: str) -> Path | None:
+    """The module's source in the cache directory (written once, atomically), or None."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    path = directory / "modules" / f"{name}.py"
+    try:
+        if path.is_file() and path.read_text(encoding="utf-8") == generated.source:
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as handle:
+            handle.write(generated.source)
+        os.replace(handle.name, path)
+    except OSError:
+        return None
+    return path
