@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from ._location import _PACKAGE_DIR
-from .workflow import AsyncWorkflowBuilder, Workflow
+from .workflow import Workflow, WorkflowBuilder
 from .workflow.policies import WORKFLOW_FILE_MODULE_PREFIX
 
 _IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__))
@@ -41,7 +41,7 @@ def load_workflows(source: str) -> list[FoundWorkflow]:
         if not hasattr(module, attribute):
             raise SourceError(f"{source}: {target} has no attribute {attribute!r}")
         value = getattr(module, attribute)
-        if callable(value) and not isinstance(value, (AsyncWorkflowBuilder, Workflow)):
+        if callable(value) and not isinstance(value, (WorkflowBuilder, Workflow)):
             try:
                 value = value()
             except BaseException as exc:
@@ -51,7 +51,7 @@ def load_workflows(source: str) -> list[FoundWorkflow]:
         found = _workflows_in(vars(module), source, strict_type=False)
     if not found:
         raise SourceError(
-            f"{source}: no workflow found; define a module-level AsyncWorkflowBuilder or Workflow,"
+            f"{source}: no workflow found; define a module-level AsyncWorkflowBuilder (or WorkflowBuilder) or Workflow,"
             " or name one with SOURCE:attribute"
         )
     return found
@@ -121,7 +121,7 @@ def _workflows_in(namespace: dict[str, Any], source: str, *, strict_type: bool) 
     for attribute, value in namespace.items():
         items = value if isinstance(value, (list, tuple)) and strict_type else [value]
         for item in items:
-            if isinstance(item, (AsyncWorkflowBuilder, Workflow)):
+            if isinstance(item, (WorkflowBuilder, Workflow)):
                 values.append((attribute, item))
             elif strict_type:
                 raise SourceError(f"{source}: {attribute!r} is a {type(item).__name__}, not a workflow or builder")
@@ -132,7 +132,7 @@ def _workflows_in(namespace: dict[str, Any], source: str, *, strict_type: bool) 
         if id(value) in seen:
             continue
         seen.add(id(value))
-        if isinstance(value, AsyncWorkflowBuilder):
+        if isinstance(value, WorkflowBuilder):
             if id(value) in built_from:
                 continue
             value = value.build()

@@ -57,6 +57,11 @@ class Output:
     def __getitem__(self, key: str) -> Output:
         return Output(self._node, (*self._keys, key))
 
+    @property
+    def result(self) -> Output:
+        """The node's result: its whole output, or ``output["result"]`` when it has that key."""
+        return self["result"]
+
     def _select(self) -> Any:
         value = self._node.output
         for key in self._keys:

@@ -201,7 +201,7 @@ async def run(
             "charge_payment",
             charge_payment,
             items=price_orders_out["results"],
-            rates=cached_prices_out["result"],
+            rates=cached_prices_out.result,
         )
         r.node("write_audit_log", write_audit_log, items=price_orders_out["results"])
         lookup_customer_out = r.node(
@@ -213,13 +213,13 @@ async def run(
         fetch_customer_out = r.node(
             "fetch_customer",
             fetch_customer,
-            cache_result=lookup_customer_out["result"],
+            cache_result=lookup_customer_out.result,
             customer_id=load_orders_out["customer_id"],
         )
         r.node(
             "store_customer",
             store_customer,
-            fetch_data=fetch_customer_out["result"],
+            fetch_data=fetch_customer_out.result,
             cache=r.resource("cache"),
         )
         r.node("dashboard", dashboard)

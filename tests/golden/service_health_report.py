@@ -97,9 +97,9 @@ async def run(
         r.node(
             "report",
             report,
-            latency=check_latency_out["result"],
-            errors=check_errors_out["result"],
-            inventory=check_inventory_out["result"],
+            latency=check_latency_out.result,
+            errors=check_errors_out.result,
+            inventory=check_inventory_out.result,
         )
     return r.result
 

@@ -260,7 +260,8 @@ def _check_required_resources(node: NodeIR, declared: set[str]) -> None:
     missing = [name for name in node.required_resources if name not in declared]
     if missing:
         raise WorkflowError(
-            f"required resource {', '.join(map(repr, missing))} is not declared",
+            f"required resource{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}"
+            f" {'are' if len(missing) > 1 else 'is'} not declared",
             location=node.location,
             node_id=node.node_id,
             hint=f"declare it with with_database/with_http_client/with_cache/require_resource"

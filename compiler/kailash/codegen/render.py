@@ -113,7 +113,11 @@ def _argument(param: Param, plan: ModulePlan) -> str:
     if param.source == "connection":
         assert param.from_node is not None
         handle = plan.handles[param.from_node]
-        return handle if param.from_output is None else f"{handle}[{py_string(param.from_output)}]"
+        if param.from_output is None:
+            return handle
+        if param.from_output == "result":
+            return f"{handle}.result"
+        return f"{handle}[{py_string(param.from_output)}]"
     if param.source == "input":
         return f"r.input({py_string(param.name)})"
     if param.source == "resource":

@@ -33,6 +33,9 @@ class ResourceRegistry:
         self._declarations: dict[str, ResourceIR] = {}
         self._shared: SharedResources | None = None
 
+    def __repr__(self) -> str:
+        return f"ResourceRegistry({', '.join(self.list_resources()) or 'empty'})"
+
     def register_factory(self, name: str, factory: Any) -> None:
         self._factories[name] = factory
         self._factory_locations[name] = caller_location()

@@ -10,7 +10,7 @@ import ast
 import keyword
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Self
 
 from .. import codeblock
 from .._location import caller_location
@@ -29,8 +29,13 @@ logger = logging.getLogger("kailash.workflow")
 _CACHE_BACKENDS = ("redis", "memory")
 
 
-class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
-    """Build an async workflow: code nodes, patterns, resources, connections."""
+class WorkflowBuilder:
+    """The base builder: nodes, connections, resources as IR; ``build()`` checks and freezes it.
+
+    ``add_node("PythonCodeNode", id, {"code": ...})`` is the guide's migration path; code nodes
+    compile exactly like ``add_async_code``, other node types of the interpreted SDK have no
+    compiled form.
+    """
 
     def __init__(
         self,
@@ -47,68 +52,34 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         self._registry = resource_registry if resource_registry is not None else ResourceRegistry()
 
     # -- nodes --------------------------------------------------------------------
-    def add_async_code(
-        self,
-        node_id: str,
-        code: str,
-        *,
-        timeout: float | None = None,
-        max_concurrent_tasks: int | None = None,
-        retry_policy: RetryPolicy | AsyncRetryPolicy | None = None,
-        error_handler: ErrorHandler | None = None,
-        required_resources: Sequence[str] | None = None,
-        description: str | None = None,
-    ) -> str:
-        """Add a node running ``code`` as the body of an async function; its output is ``result``."""
+    CODE_NODE_TYPES = ("PythonCodeNode", "AsyncPythonCodeNode")
+
+    def add_node(self, node_type: str, node_id: str, config: dict[str, Any] | None = None) -> str:
         location = caller_location()
-        node = self.make_node(
-            node_id,
-            "code",
-            code,
-            location,
-            timeout=timeout,
-            max_concurrent_tasks=max_concurrent_tasks,
-            retry_policy=retry_policy,
-            error_handler=error_handler,
-            required_resources=required_resources,
-            description=description,
-        )
+        config = dict(config or {})
+        if node_type not in self.CODE_NODE_TYPES:
+            raise WorkflowError(
+                f"node type {node_type!r} cannot be compiled",
+                location=location,
+                node_id=node_id,
+                hint=f"use one of {', '.join(self.CODE_NODE_TYPES)} or the AsyncWorkflowBuilder methods",
+            )
+        if "code" not in config:
+            raise WorkflowError(f'{node_type} needs {{"code": ...}} in its config', location=location, node_id=node_id)
+        code = config.pop("code")
+        timeout = config.pop("timeout", None)
+        description = config.pop("description", None)
+        if config:
+            raise WorkflowError(
+                f"unsupported config keys {', '.join(map(repr, sorted(config)))}",
+                location=location,
+                node_id=node_id,
+                hint='a code node takes "code", "timeout" and "description"',
+            )
+        node = self.make_node(node_id, "code", code, location, timeout=timeout, description=description)
         return self.add_node_ir(node)
 
-    def add_parallel_map(
-        self,
-        node_id: str,
-        code: str,
-        *,
-        input_field: str = "items",
-        output_field: str = "results",
-        max_workers: int = 10,
-        batch_size: int | None = None,
-        timeout_per_item: float | None = None,
-        continue_on_error: bool = False,
-        description: str | None = None,
-    ) -> str:
-        """Add a node applying ``process_item(item)`` (defined by ``code``) to every item of ``input_field``."""
-        location = caller_location()
-        settings = {
-            "input_field": input_field,
-            "output_field": output_field,
-            "max_workers": max_workers,
-            "batch_size": batch_size,
-            "timeout_per_item": timeout_per_item,
-            "continue_on_error": continue_on_error,
-        }
-        _check_identifier("input_field", input_field, node_id, location)
-        check_number("max_workers", max_workers, integer=True, positive=True, node_id=node_id, location=location)
-        if batch_size is not None:
-            check_number("batch_size", batch_size, integer=True, positive=True, node_id=node_id, location=location)
-        if timeout_per_item is not None:
-            check_number("timeout_per_item", timeout_per_item, positive=True, node_id=node_id, location=location)
-        node = self.make_node(node_id, "parallel_map", code, location, settings=settings, description=description)
-        require_function(node, "process_item")
-        return self.add_node_ir(node)
-
-    def add_connection(self, from_node: str, from_output: str, to_node: str, to_input: str) -> AsyncWorkflowBuilder:
+    def add_connection(self, from_node: str, from_output: str, to_node: str, to_input: str) -> Self:
         """Pass ``from_node``'s output key ``from_output`` to ``to_node`` as the variable ``to_input``."""
         location = caller_location()
         if not isinstance(to_input, str) or not to_input.isidentifier() or keyword.iskeyword(to_input):
@@ -195,7 +166,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         logger.debug("%s: %s node %r added (%s)", self.name, node.kind, node.node_id, node.location)
         return node.node_id
 
-    def add_resource_ir(self, resource: ResourceIR) -> AsyncWorkflowBuilder:
+    def add_resource_ir(self, resource: ResourceIR) -> Self:
         """Declare a resource; a second declaration under the same name is an error."""
         first = self._resources.get(resource.name)
         if first is not None:
@@ -208,6 +179,113 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
         self._resources[resource.name] = resource
         logger.debug("%s: %s resource %r declared (%s)", self.name, resource.kind, resource.name, resource.location)
         return self
+
+    # -- inspection -------------------------------------------------------------------
+    def get_node_metadata(self, node_id: str) -> dict[str, Any]:
+        """Description, required resources and settings of one node."""
+        node = self._nodes.get(node_id)
+        if node is None:
+            raise KeyError(f"no node {node_id!r} (nodes: {', '.join(map(repr, self._nodes))})")
+        return node_metadata(node)
+
+    def list_required_resources(self) -> list[str]:
+        """Every resource the workflow declares (or uses from a shared registry) or a node requires, sorted."""
+        required = {resource.name for resource in self.to_ir().resources}
+        for node in self._nodes.values():
+            required.update(node.required_resources)
+        return sorted(required)
+
+    def get_resource_registry(self) -> ResourceRegistry:
+        return self._registry
+
+    def to_ir(self) -> WorkflowIR:
+        """The IR; resources of a shared registry are included when a node uses them by name."""
+        resources = dict(self._resources)
+        used = names_nodes_use(self._nodes.values())
+        for resource in self._registry.declared_resources():
+            if resource.name not in resources and resource.name in used:
+                resources[resource.name] = resource
+        return WorkflowIR(
+            name=self.name,
+            location=self._location,
+            description=self.description,
+            nodes=tuple(self._nodes.values()),
+            connections=tuple(self._connections),
+            resources=tuple(resources.values()),
+        )
+
+    def build(self) -> Workflow:
+        """Check the graph (unknown nodes, inputs connected twice, cycles) and freeze it."""
+        ir = self.to_ir()
+        check_graph(ir)
+        logger.debug("%s: built with %d nodes, %d connections", self.name, len(ir.nodes), len(ir.connections))
+        return Workflow(ir, builder=self, required_resources=self.list_required_resources())
+
+
+class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
+    """Extends WorkflowBuilder with async code nodes, parallel map, patterns and resources."""
+
+    # -- nodes --------------------------------------------------------------------
+    def add_async_code(
+        self,
+        node_id: str,
+        code: str,
+        *,
+        timeout: float | None = None,
+        max_concurrent_tasks: int | None = None,
+        retry_policy: RetryPolicy | AsyncRetryPolicy | None = None,
+        error_handler: ErrorHandler | None = None,
+        required_resources: Sequence[str] | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Add a node running ``code`` as the body of an async function; its output is ``result``."""
+        location = caller_location()
+        node = self.make_node(
+            node_id,
+            "code",
+            code,
+            location,
+            timeout=timeout,
+            max_concurrent_tasks=max_concurrent_tasks,
+            retry_policy=retry_policy,
+            error_handler=error_handler,
+            required_resources=required_resources,
+            description=description,
+        )
+        return self.add_node_ir(node)
+
+    def add_parallel_map(
+        self,
+        node_id: str,
+        code: str,
+        *,
+        input_field: str = "items",
+        output_field: str = "results",
+        max_workers: int = 10,
+        batch_size: int | None = None,
+        timeout_per_item: float | None = None,
+        continue_on_error: bool = False,
+        description: str | None = None,
+    ) -> str:
+        """Add a node applying ``process_item(item)`` (defined by ``code``) to every item of ``input_field``."""
+        location = caller_location()
+        settings = {
+            "input_field": input_field,
+            "output_field": output_field,
+            "max_workers": max_workers,
+            "batch_size": batch_size,
+            "timeout_per_item": timeout_per_item,
+            "continue_on_error": continue_on_error,
+        }
+        _check_identifier("input_field", input_field, node_id, location)
+        check_number("max_workers", max_workers, integer=True, positive=True, node_id=node_id, location=location)
+        if batch_size is not None:
+            check_number("batch_size", batch_size, integer=True, positive=True, node_id=node_id, location=location)
+        if timeout_per_item is not None:
+            check_number("timeout_per_item", timeout_per_item, positive=True, node_id=node_id, location=location)
+        node = self.make_node(node_id, "parallel_map", code, location, settings=settings, description=description)
+        require_function(node, "process_item")
+        return self.add_node_ir(node)
 
     # -- resources ------------------------------------------------------------------
     def with_database(
@@ -273,47 +351,6 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods):
             )
         settings = {"backend": backend, "host": host, "port": port, "db": db, **kwargs}
         return self.add_resource_ir(_resource(name, "cache", settings))
-
-    # -- inspection -------------------------------------------------------------------
-    def get_node_metadata(self, node_id: str) -> dict[str, Any]:
-        """Description, required resources and settings of one node."""
-        node = self._nodes.get(node_id)
-        if node is None:
-            raise KeyError(f"no node {node_id!r} (nodes: {', '.join(map(repr, self._nodes))})")
-        return node_metadata(node)
-
-    def list_required_resources(self) -> list[str]:
-        """Every resource the workflow declares or a node requires, sorted."""
-        required = set(self._resources)
-        for node in self._nodes.values():
-            required.update(node.required_resources)
-        return sorted(required)
-
-    def get_resource_registry(self) -> ResourceRegistry:
-        return self._registry
-
-    def to_ir(self) -> WorkflowIR:
-        """The IR; resources of a shared registry are included when a node uses them by name."""
-        resources = dict(self._resources)
-        used = names_nodes_use(self._nodes.values())
-        for resource in self._registry.declared_resources():
-            if resource.name not in resources and resource.name in used:
-                resources[resource.name] = resource
-        return WorkflowIR(
-            name=self.name,
-            location=self._location,
-            description=self.description,
-            nodes=tuple(self._nodes.values()),
-            connections=tuple(self._connections),
-            resources=tuple(resources.values()),
-        )
-
-    def build(self) -> Workflow:
-        """Check the graph (unknown nodes, inputs connected twice, cycles) and freeze it."""
-        ir = self.to_ir()
-        check_graph(ir)
-        logger.debug("%s: built with %d nodes, %d connections", self.name, len(ir.nodes), len(ir.connections))
-        return Workflow(ir, builder=self, required_resources=self.list_required_resources())
 
 
 def node_metadata(node: NodeIR) -> dict[str, Any]:
@@ -402,38 +439,3 @@ def _resource(name: str, kind: str, settings: dict[str, Any]) -> ResourceIR:
 def _check_identifier(name: str, value: Any, node_id: str, location: Location) -> None:
     if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
         raise WorkflowError(f"{name} must be a Python identifier, not {value!r}", location=location, node_id=node_id)
-
-
-class WorkflowBuilder(AsyncWorkflowBuilder):
-    """The base builder of the guide's migration section: ``add_node("PythonCodeNode", id, {"code": ...})``.
-
-    Code nodes compile exactly like ``add_async_code``; other node types of the
-    interpreted SDK have no compiled form.
-    """
-
-    CODE_NODE_TYPES = ("PythonCodeNode", "AsyncPythonCodeNode")
-
-    def add_node(self, node_type: str, node_id: str, config: dict[str, Any] | None = None) -> str:
-        location = caller_location()
-        config = dict(config or {})
-        if node_type not in self.CODE_NODE_TYPES:
-            raise WorkflowError(
-                f"node type {node_type!r} cannot be compiled",
-                location=location,
-                node_id=node_id,
-                hint=f"use one of {', '.join(self.CODE_NODE_TYPES)} or the AsyncWorkflowBuilder methods",
-            )
-        if "code" not in config:
-            raise WorkflowError(f'{node_type} needs {{"code": ...}} in its config', location=location, node_id=node_id)
-        code = config.pop("code")
-        timeout = config.pop("timeout", None)
-        description = config.pop("description", None)
-        if config:
-            raise WorkflowError(
-                f"unsupported config keys {', '.join(map(repr, sorted(config)))}",
-                location=location,
-                node_id=node_id,
-                hint='a code node takes "code", "timeout" and "description"',
-            )
-        node = self.make_node(node_id, "code", code, location, timeout=timeout, description=description)
-        return self.add_node_ir(node)

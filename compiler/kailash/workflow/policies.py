@@ -47,6 +47,12 @@ class RetryPolicy:
         self.backoff_factor = backoff_factor
         self.retry_on = list(retry_on or [])
 
+    def __repr__(self) -> str:
+        return (
+            f"RetryPolicy(max_retries={self.max_retries!r}, base_delay={self.base_delay!r},"
+            f" max_delay={self.max_delay!r}, retry_on={self.retry_on!r})"
+        )
+
     def to_ir(self) -> RetryIR:
         return RetryIR(
             attempts=self.max_retries + 1,
@@ -78,6 +84,12 @@ class AsyncRetryPolicy:
         self.backoff_multiplier = backoff_multiplier
         self.max_delay = max_delay
         self.retry_exceptions = list(retry_exceptions or [])
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncRetryPolicy(max_attempts={self.max_attempts!r}, initial_delay={self.initial_delay!r},"
+            f" retry_exceptions={self.retry_exceptions!r})"
+        )
 
     def to_ir(self) -> RetryIR:
         return RetryIR(
@@ -117,6 +129,11 @@ class ErrorHandler:
         self.handler_type = handler_type
         self.fallback_value = fallback_value
         self.log_level = log_level.lower()
+
+    def __repr__(self) -> str:
+        return (
+            f"ErrorHandler({self.handler_type!r}, fallback_value={self.fallback_value!r}, log_level={self.log_level!r})"
+        )
 
     def to_ir(self) -> FallbackIR:
         return FallbackIR(value=self.fallback_value, log_level=self.log_level)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 from ..ir import ConnectionIR, NodeIR, WorkflowIR
 
 if TYPE_CHECKING:
-    from .builder import AsyncWorkflowBuilder
+    from .builder import WorkflowBuilder
 
 
 class Workflow:
     """A built workflow: ``.name``, ``.nodes``, ``.connections``, ``.metadata``, ``.ir``."""
 
-    def __init__(self, ir: WorkflowIR, *, builder: AsyncWorkflowBuilder, required_resources: list[str]) -> None:
+    def __init__(self, ir: WorkflowIR, *, builder: WorkflowBuilder, required_resources: list[str]) -> None:
         from .builder import node_metadata
 
         self.ir = ir
