@@ -112,14 +112,18 @@ def _own_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
+def block_column(code: str, line: int, wrapped_column: int) -> int:
+    """The 0-based column in the block of a column on ``line`` of the wrapped source
+    (lines inside multi-line strings are not indented by the wrapping)."""
+    return max(wrapped_column - (0 if line in string_continuation_lines(code) else 4), 0)
+
+
 def _block_error(code: str, message: str, wrapped_line: int | None, offset: int | None) -> CodeSyntaxError:
     """A CodeSyntaxError at a line/offset of the wrapped source, mapped back into the block."""
     line = max((wrapped_line or 2) - 1, 1)
     lines = code.splitlines()
     text = lines[line - 1] if line <= len(lines) else ""
-    column = None
-    if offset is not None:
-        column = max(offset - 1 - (0 if line in string_continuation_lines(code) else 4), 0)
+    column = None if offset is None else block_column(code, line, offset - 1)
     return CodeSyntaxError(message, line, column, text)
 
 

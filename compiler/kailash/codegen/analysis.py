@@ -180,9 +180,7 @@ def _first_use(code: str, name: str) -> CodeLine | None:
         return None
     line, column = uses[0]
     line -= 1  # the parse wraps the block in a function
-    lines = code.splitlines()
-    offset = 0 if line in codeblock.string_continuation_lines(code) else 4
-    return CodeLine(line, lines[line - 1], max(column - offset, 0))
+    return CodeLine(line, code.splitlines()[line - 1], codeblock.block_column(code, line, column))
 
 
 # Kinds whose code block's other top-level statements (imports, helpers) go to module level.
@@ -272,13 +270,13 @@ def _check_required_resources(node: NodeIR, declared: set[str]) -> None:
 def _check_resource_literals(node: NodeIR, declared: set[str]) -> None:
     for name, line, column in codeblock.resource_literals(node.code) if node.code else ():
         if name not in declared:
-            lines = node.code.splitlines()
-            offset = 0 if line in codeblock.string_continuation_lines(node.code) else 4
             raise WorkflowError(
                 f"get_resource({name!r}): no resource of that name is declared",
                 location=node.location,
                 node_id=node.node_id,
-                code_line=CodeLine(line, lines[line - 1], max(column - offset, 0)),
+                code_line=CodeLine(
+                    line, node.code.splitlines()[line - 1], codeblock.block_column(node.code, line, column)
+                ),
                 hint=f"declare it with with_database/with_http_client/with_cache/require_resource"
                 f" (declared: {', '.join(sorted(declared)) or 'none'})",
             )
