@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 
 import click
 
+from ._files import write_atomically
 from .codegen import GeneratedModule, compile_ir
 from .errors import CompilerBug, WorkflowError
 from .sources import SourceError, load_workflows
@@ -81,7 +81,7 @@ def main(
         return
     output_dir.mkdir(parents=True, exist_ok=True)
     for module in changed:
-        _write_atomically(output_dir / module.filename, module.source)
+        write_atomically(output_dir / module.filename, module.source)
     click.echo(
         f"compiled {len(modules)} workflow(s) to {output_dir}: {len(changed)} written,"
         f" {len(modules) - len(changed)} unchanged",
@@ -129,12 +129,6 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,17 @@ chunk that does not parse is a compiler bug, reported with the chunk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import black
 
+from .._files import write_atomically
 from ..errors import CompilerBug
 
 MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)  # as render.LINE_LENGTH
@@ -153,10 +154,5 @@ def _validate_and_format(chunk: str) -> str:
 
 def _write_quietly(path: Path, text: str) -> None:
     """Cache writes are best effort and atomic: a reader never sees half a file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_atomically(path, text)

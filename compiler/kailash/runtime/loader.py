@@ -11,12 +11,11 @@ from __future__ import annotations
 import importlib.abc
 import importlib.util
 import linecache
-import os
 import sys
-import tempfile
 from pathlib import Path
 from types import ModuleType
 
+from .._files import write_atomically
 from ..codegen import GeneratedModule
 from ..codegen.formatting import cache_dir
 
@@ -70,10 +69,7 @@ def _written(generated: GeneratedModule, name: str) -> Path | None:
     try:
         if path.is_file() and path.read_text(encoding="utf-8") == generated.source:
             return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as handle:
-            handle.write(generated.source)
-        os.replace(handle.name, path)
+        write_atomically(path, generated.source)
     except OSError:
         return None
     return path
