@@ -21,7 +21,7 @@ from .checks import check_number
 from .graph import check_graph
 from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
-from .resource_methods import ResourceMethods
+from .resource_methods import ResourceMethods, check_resource_name
 from .workflow import Workflow
 
 logger = logging.getLogger("kailash.workflow")
@@ -427,12 +427,7 @@ def require_function(node: NodeIR, name: str) -> None:
 
 def _resource(name: str, kind: str, settings: dict[str, Any]) -> ResourceIR:
     location = caller_location()
-    if not isinstance(name, str) or not name.isidentifier():
-        raise WorkflowError(
-            f"resource name {name!r} is not a Python identifier",
-            location=location,
-            hint="node code reads a resource by its name, so the name must be a valid variable name",
-        )
+    check_resource_name(name, location)
     return ResourceIR(name=name, kind=kind, settings=settings, location=location)
 
 
