@@ -10,7 +10,7 @@ import libcst as cst
 from .. import codeblock
 from ..errors import WorkflowError
 from .analysis import NodePlan, NodeScope, Param, bind_names, planner
-from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES
+from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, statement_bindings
 
 
 @planner("code")
@@ -69,10 +69,10 @@ def plan_parallel_map(scope: NodeScope) -> NodePlan:
             function_source = segment
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):
             imports.append(segment.strip())
-            bound.update((a.asname or a.name).split(".")[0] for a in statement.names)
+            bound.update(statement_bindings(statement))
         else:
             preamble.append(segment)
-            defined.update(_bound_names(statement))
+            defined.update(statement_bindings(statement))
     bound |= defined
     helper_source = "\n".join(preamble)
     modules: set[str] = set()
@@ -179,9 +179,3 @@ def _parameter_names(function_source: str) -> set[str]:
     arguments = function.args
     every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
     return {argument.arg for argument in every if argument is not None}
-
-
-def _bound_names(statement: ast.stmt) -> set[str]:
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {statement.name}
-    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -91,24 +91,25 @@ def node_identifier(node_id: str, taken: frozenset[str] | set[str] = frozenset()
     return ident
 
 
+def statement_bindings(statement: ast.stmt) -> list[str]:
+    """Names one top-level statement binds: imports, a def or class, assignment targets."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*"]
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    return [n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+
+
 def imported_names(source: str) -> list[str]:
     """Names bound by the top-level import statements of ``source``."""
-    names: list[str] = []
-    for statement in ast.parse(source).body:
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            names.extend((a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*")
-    return names
+    return [
+        name
+        for statement in ast.parse(source).body
+        if isinstance(statement, (ast.Import, ast.ImportFrom))
+        for name in statement_bindings(statement)
+    ]
 
 
 def top_level_bindings(source: str, *, skip: str | None = None) -> list[str]:
     """Names bound by the top-level statements of ``source`` (imports, defs, classes, assignments)."""
-    names: list[str] = []
-    for statement in ast.parse(source).body:
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            names.extend((a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*")
-        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if statement.name != skip:
-                names.append(statement.name)
-        else:
-            names.extend(n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    return names
+    return [name for statement in ast.parse(source).body for name in statement_bindings(statement) if name != skip]
