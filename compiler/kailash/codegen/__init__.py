@@ -8,6 +8,7 @@ from ..errors import CompilerBug
 from ..ir import WorkflowIR
 from . import kinds as _kinds  # noqa: F401  (registers the core node kinds)
 from . import pattern_kinds as _pattern_kinds  # noqa: F401  (registers the pattern node kinds)
+from . import resource_node as _resource_node  # noqa: F401  (registers the resource node kind)
 from .analysis import ModulePlan, analyse
 from .formatting import format_chunks
 from .render import render_chunks

@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import codeblock
 from ..errors import CodeLine, WorkflowError
@@ -27,6 +27,9 @@ from .names import (
     node_identifier,
     top_level_bindings,
 )
+
+if TYPE_CHECKING:
+    from .resources import ResourceBlock
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class ModulePlan:
     modules: tuple[str, ...]
     imports: tuple[str, ...]
     handles: dict[str, str]  # node id -> local name of its output in run(), for nodes with dependents
+    resources: ResourceBlock  # the RESOURCES declaration and what it needs
 
     def plan(self, node_id: str) -> NodePlan:
         return self._by_id[node_id]
@@ -104,7 +108,7 @@ def planner(kind: str) -> Callable[[KindPlanner], KindPlanner]:
 def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     check_graph(ir)
     order = topological_order(ir)
-    bindings, imported = _module_bindings(ir)
+    bindings, imported, block = _module_bindings(ir)
     idents = _identifiers(ir, bindings)
     resources = {r.name for r in ir.resources}
     incoming: dict[str, list[Param]] = {}
@@ -131,6 +135,7 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
         modules=tuple(sorted({m for plan in plans for m in plan.modules})),
         imports=tuple(sorted({i for plan in plans for i in plan.imports})),
         handles=handles,
+        resources=block,
     )
 
 
@@ -187,10 +192,10 @@ def _first_use(code: str, name: str) -> CodeLine | None:
 HOISTING_KINDS = frozenset({"parallel_map", "scatter", "scatter_worker"})
 
 
-def _module_bindings(ir: WorkflowIR) -> tuple[set[str], set[str]]:
+def _module_bindings(ir: WorkflowIR) -> tuple[set[str], set[str], ResourceBlock]:
     """Names the module binds at top level besides node functions (imports of retry
-    exceptions, hoisted imports and helpers of map code blocks, the resource block), and
-    the subset of them that import statements bind."""
+    exceptions, hoisted imports and helpers of map code blocks, the resource block), the
+    subset of them that import statements bind, and the resource block itself."""
     taken: set[str] = set()
     imported: set[str] = set()
     for node in ir.nodes:
@@ -200,12 +205,12 @@ def _module_bindings(ir: WorkflowIR) -> tuple[set[str], set[str]]:
         if node.kind in HOISTING_KINDS:
             taken.update(top_level_bindings(node.code, skip="process_item"))
             imported.update(imported_names(node.code))
-    from .resources import resource_block  # it registers the resource node kind, which imports this module
+    from .resources import resource_block  # imported here: resources.py imports this module
 
     block = resource_block(ir.resources, ir.name, ir.nodes)
     taken.update(top_level_bindings("\n".join([*block.imports, block.source])))
     imported.update(imported_names("\n".join(block.imports)))
-    return taken | imported, imported
+    return taken | imported, imported, block
 
 
 def _identifiers(ir: WorkflowIR, taken: set[str]) -> dict[str, str]:

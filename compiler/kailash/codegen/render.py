@@ -17,7 +17,6 @@ from ..ir import NodeIR, RetryIR
 from .analysis import ModulePlan, NodePlan, Param
 from .formatting import BlockChunk
 from .literals import comment_text, docstring_text, py_literal, py_string
-from .resources import resource_block
 
 _TEMPLATE_SET = "asyncio"
 LINE_LENGTH = 88
@@ -59,7 +58,7 @@ def render_chunks(plan: ModulePlan, source_name: str) -> list[str | BlockChunk]:
 
 def render_header(plan: ModulePlan, source_name: str) -> str:
     ir = plan.ir
-    resources = resource_block(ir.resources, ir.name, ir.nodes)
+    resources = plan.resources
     inputs: dict[str, list[str]] = {}
     for node_plan in plan.nodes:
         for name in node_plan.inputs:

@@ -20,7 +20,7 @@ from kailash_rt._settings import env_name, holds_secret, is_secret_name
 from ..errors import WorkflowError
 from ..ir import NodeIR, ResourceIR
 from .literals import py_literal, py_string
-from .resource_node import node_secrets  # importing it registers the "resource" node kind
+from .resource_node import node_secrets
 
 _CALLS = {"postgres": "rt.postgres", "http": "rt.http_client", "cache": "rt.cache"}
 _MEMORY_IGNORED = ("host", "port", "db")
