@@ -7,6 +7,7 @@ one by one (see formatting.py) and joined with two blank lines, as black would.
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -178,8 +179,6 @@ def _retry_imports(plan: ModulePlan) -> list[str]:
 
 
 def _is_stdlib_import(line: str) -> bool:
-    import sys
-
     module = line.split()[1].split(".")[0]
     return module in sys.stdlib_module_names
 
