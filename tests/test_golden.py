@@ -13,7 +13,10 @@ import pytest
 
 from .conftest import EXAMPLES, GOLDEN, ROOT, run_cli
 
-EXAMPLE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in EXAMPLES.glob("*.py"))
+# The examples, and workflows kept for what they test (tests/workflows).
+EXAMPLE_FILES = sorted(
+    p.relative_to(ROOT).as_posix() for p in [*EXAMPLES.glob("*.py"), *(ROOT / "tests" / "workflows").glob("*.py")]
+)
 
 
 @pytest.mark.parametrize("example", EXAMPLE_FILES)

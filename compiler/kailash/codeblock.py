@@ -18,6 +18,13 @@ from functools import lru_cache
 
 _WRAPPER = "async def __kailash_node__():\n"
 
+# Since Python 3.12 (PEP 701) an f-string is a run of tokens from FSTRING_START to
+# FSTRING_END rather than one STRING token (3.14 adds t-strings); Python 3.11 has neither.
+_LITERAL_STARTS = frozenset(
+    getattr(tokenize, name) for name in ("FSTRING_START", "TSTRING_START") if hasattr(tokenize, name)
+)
+_LITERAL_ENDS = frozenset(getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, name))
+
 
 @dataclass(frozen=True)
 class CodeSyntaxError(Exception):
@@ -55,10 +62,20 @@ def dedent(code: str) -> str:
 def string_continuation_lines(code: str) -> frozenset[int]:
     """1-based numbers of lines that start inside a multi-line string literal."""
     inside: set[int] = set()
+    open_literals: list[int] = []  # start lines of the f-/t-strings being read (they nest)
     try:
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
-                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+            if token.type in _LITERAL_STARTS:
+                open_literals.append(token.start[0])
+                continue
+            if token.type in _LITERAL_ENDS:
+                start = open_literals.pop()
+            elif token.type == tokenize.STRING and not open_literals:
+                start = token.start[0]
+            else:
+                continue
+            if not open_literals and token.end[0] > start:
+                inside.update(range(start + 1, token.end[0] + 1))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass  # the syntax check reports the real problem
     return frozenset(inside)

@@ -287,11 +287,21 @@ class Run:
             if self._remaining:
                 await self._done
         finally:
-            # Loop: a node that swallows its cancellation may still start a downstream task.
-            while self._tasks:
-                for task in self._tasks:
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._cancel_tasks()
+
+    async def _cancel_tasks(self) -> None:
+        """Cancel the node tasks still running and wait for them.
+
+        Which tasks are running is read from the tasks themselves, never from when the loop
+        runs their done-callbacks: since Python 3.12 ``gather`` of finished tasks returns
+        without yielding, so a set emptied by callbacks would never empty here. Loops
+        because a node that swallows its cancellation may still start a downstream task.
+        """
+        while running := [task for task in self._tasks if not task.done()]:
+            for task in running:
+                task.cancel()
+            await asyncio.wait(running)
+        self._tasks.clear()
 
     def _spawn(self, entry: _Node) -> None:
         task = asyncio.get_running_loop().create_task(self._drive(entry))
@@ -300,11 +310,11 @@ class Run:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if task.cancelled() or self._done is None or self._done.done():
+        if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None:  # a bug here, not a node failure: surface it rather than wait forever
-            self._done.set_exception(exc)
+        if exc is not None and self._done is not None and not self._done.done():
+            self._done.set_exception(exc)  # a bug here, not a node failure: surface it rather than wait forever
 
     async def _drive(self, entry: _Node | None) -> None:
         while entry is not None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import ast
-import builtins
-import keyword
 import re
-import sys
+
+from ..python_names import BUILTIN_NAMES, STDLIB_MODULES, is_keyword
 
 # Standard-library modules a code block may use without importing them (as the guide's
 # own examples do); the generated module imports them at the top.
@@ -45,8 +44,6 @@ AUTO_IMPORT_MODULES = frozenset(
     }
 )
 
-BUILTIN_NAMES = frozenset(dir(builtins))
-
 # Module-level names every generated module defines or imports, and the locals of run()
 # (a node function of that name would be shadowed there).
 MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES", "r", "inputs", "resources"})
@@ -62,7 +59,7 @@ def to_identifier(text: str) -> str:
     ident = re.sub(r"\W", "_", text, flags=re.ASCII)
     if not ident or ident[0].isdigit():
         ident = "n_" + ident
-    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident):
+    if is_keyword(ident):
         ident += "_"
     return ident
 
@@ -75,7 +72,7 @@ _SHADOWED_MODULES = frozenset({"kailash", "kailash_rt", "aiohttp", "asyncpg", "r
 def module_identifier(workflow_name: str) -> str:
     """The generated module's name: the workflow name as an identifier that shadows no module."""
     ident = to_identifier(workflow_name)
-    if ident in sys.stdlib_module_names or ident in _SHADOWED_MODULES:
+    if ident in STDLIB_MODULES or ident in _SHADOWED_MODULES:
         ident += "_workflow"
     return ident
 

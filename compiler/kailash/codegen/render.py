@@ -7,7 +7,6 @@ one by one (see formatting.py) and joined with two blank lines, as black would.
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import jinja2
 
 from ..ir import NodeIR, RetryIR
+from ..python_names import STDLIB_MODULES
+from ..syntax_version import OLDEST, required_version
 from .analysis import ModulePlan, NodePlan, Param
 from .formatting import BlockChunk
 from .literals import comment_text, docstring_text, py_literal, py_string
@@ -49,15 +50,15 @@ def environment() -> jinja2.Environment:
 
 def render_chunks(plan: ModulePlan, source_name: str) -> list[str | BlockChunk]:
     env = environment()
-    chunks: list[str | BlockChunk] = [render_header(plan, source_name)]
-    for node_plan in plan.nodes:
-        template = env.get_template(node_plan.template)
-        chunks.append(template.render(node=_node_context(node_plan), **node_plan.context))
-    chunks.append(render_run(plan))
-    return chunks
+    nodes = [
+        env.get_template(node_plan.template).render(node=_node_context(node_plan), **node_plan.context)
+        for node_plan in plan.nodes
+    ]
+    python = max((required_version(text) for text in [plan.resources.source, *nodes]), default=OLDEST)
+    return [render_header(plan, source_name, python), *nodes, render_run(plan)]
 
 
-def render_header(plan: ModulePlan, source_name: str) -> str:
+def render_header(plan: ModulePlan, source_name: str, python: tuple[int, int] = OLDEST) -> str:
     ir = plan.ir
     resources = plan.resources
     inputs: dict[str, list[str]] = {}
@@ -80,6 +81,7 @@ def render_header(plan: ModulePlan, source_name: str) -> str:
             source=source_name,
             inputs=inputs,
             resources=resources,
+            python=None if python == OLDEST else "{}.{}".format(*python),
             stdlib_imports=_sorted_imports(stdlib),
             third_party_imports=_sorted_imports(third_party),
         )
@@ -180,7 +182,7 @@ def _retry_imports(plan: ModulePlan) -> list[str]:
 
 def _is_stdlib_import(line: str) -> bool:
     module = line.split()[1].split(".")[0]
-    return module in sys.stdlib_module_names
+    return module in STDLIB_MODULES
 
 
 def _sorted_imports(lines: set[str]) -> list[str]:
