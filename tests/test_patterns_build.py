@@ -158,3 +158,25 @@ def test_key_fields_that_cannot_be_inputs_are_rejected_at_build_time() -> None:
     assert f"{HERE}:" in str(info.value)
     with pytest.raises(WorkflowError, match="name of the cache resource"):
         AsyncPatterns.cache_aside(builder, "c", "f", "s", CODE, cache_key_template="k_{cache}")
+
+
+# -- timeout with fallback: each node's own outcome ------------------------------------------
+def test_a_compiled_pair_whose_primary_and_fallback_both_fail_reports_each_nodes_own_error() -> None:
+    builder = AsyncWorkflowBuilder("both_fail")
+    AsyncPatterns.timeout_with_fallback(
+        builder,
+        "primary",
+        "fallback",
+        "raise ConnectionError('primary down')",
+        "raise LookupError('no cached copy')",
+        timeout_seconds=5.0,
+    )
+    builder.add_async_code("report", "result = answer")
+    builder.add_connection("fallback", "result", "report", "answer")
+    result = asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {}))
+    assert result["results"] == {}
+    assert result["errors"] == {
+        "primary": "ConnectionError: primary down",
+        "fallback": "LookupError: no cached copy",
+        "report": "UpstreamFailed: skipped because upstream node 'fallback' failed",
+    }

@@ -350,14 +350,47 @@ def test_failing_primary_uses_the_fallback() -> None:
     assert result["results"]["fallback_service"]["_primary_error"] == "ConnectionError: refused"
 
 
-def test_a_failing_fallback_fails_the_node() -> None:
-    @rt.timeout_with_fallback(timeout_seconds=0.05)
-    async def primary() -> int:
+def both_failing(primary_delay: float) -> tuple[Any, Any, list[str]]:
+    ran: list[str] = []
+
+    @rt.timeout_with_fallback(timeout_seconds=0.1)
+    async def primary_service() -> int:
+        ran.append("primary")
+        await asyncio.sleep(primary_delay)
         raise ConnectionError("primary down")
 
-    @primary.fallback
-    async def fallback() -> int:
+    @primary_service.fallback
+    async def fallback_service() -> int:
+        ran.append("fallback")
         raise LookupError("no cached copy")
 
-    with pytest.raises(LookupError, match="no cached copy"):
+    return primary_service, fallback_service, ran
+
+
+@pytest.mark.parametrize(
+    ("primary_delay", "primary_error"),
+    [(0.0, "ConnectionError: primary down"), (5.0, "TimeoutError: timed out after 0.1s")],
+)
+def test_when_primary_and_fallback_both_fail_each_node_reports_its_own_error(
+    primary_delay: float, primary_error: str
+) -> None:
+    primary, fallback, ran = both_failing(primary_delay)
+    result = run_pair(primary, fallback)
+    assert ran == ["primary", "fallback"]
+    assert result["results"] == {}
+    assert result["errors"] == {
+        "primary_service": primary_error,
+        "fallback_service": "LookupError: no cached copy",  # it ran: its own error, not "skipped"
+        "after_primary": "UpstreamFailed: skipped because upstream node 'primary_service' failed",
+        "after_fallback": "UpstreamFailed: skipped because upstream node 'fallback_service' failed",
+    }
+    assert isinstance(result.exceptions["fallback_service"], LookupError)
+
+
+def test_called_outside_a_run_a_failing_pair_raises_with_both_errors() -> None:
+    primary, _, _ = both_failing(0.0)
+    with pytest.raises(rt.FallbackFailed) as info:
         run(primary())
+    assert str(info.value) == "ConnectionError: primary down; its fallback failed too: LookupError: no cached copy"
+    assert isinstance(info.value.primary_error, ConnectionError)
+    assert isinstance(info.value.fallback_error, LookupError)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._calls import check_number, describe, keyword_picker, with_key
-from ._run import resolved
+from ._run import SplitFailure, resolved
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -262,11 +262,28 @@ def circuit_breaker(
 
 
 # -- timeout with fallback ------------------------------------------------------------------
+class FallbackFailed(SplitFailure):
+    """The primary failed and so did its fallback. In a run the primary node fails with
+    ``primary_error`` and the fallback node with ``fallback_error``."""
+
+    def __init__(
+        self, primary_error: BaseException, fallback_error: BaseException, fallback_node: NodeFunction
+    ) -> None:
+        super().__init__(
+            f"{describe(primary_error)}; its fallback failed too: {describe(fallback_error)}",
+            primary_error,
+            {fallback_node: fallback_error},
+        )
+        self.primary_error = primary_error
+        self.fallback_error = fallback_error
+
+
 class TimeoutWithFallback:
     """The primary node: runs the primary function with a timeout, the fallback when it fails.
 
     ``@primary.fallback`` marks the fallback function; the node it makes outputs the
-    primary node's answer, so a node downstream of either id gets the same answer.
+    primary node's answer, so a node downstream of either id gets the same answer. When
+    both fail, each node fails with its own error (see ``FallbackFailed``).
     """
 
     def __init__(self, primary: NodeFunction, timeout_seconds: float) -> None:
@@ -276,6 +293,7 @@ class TimeoutWithFallback:
         self._primary_kwargs = keyword_picker(primary)
         self._fallback: NodeFunction | None = None
         self._fallback_kwargs: Callable[[dict[str, Any]], dict[str, Any]] = dict
+        self._fallback_node: NodeFunction | None = None
 
     def fallback(self, fn: NodeFunction) -> NodeFunction:
         self._fallback = fn
@@ -286,6 +304,7 @@ class TimeoutWithFallback:
 
         answer_of_primary.__name__ = answer_of_primary.__qualname__ = fn.__name__
         answer_of_primary.runs = fn  # type: ignore[attr-defined]
+        self._fallback_node = answer_of_primary
         return answer_of_primary
 
     async def __call__(self, **kwargs: Any) -> Any:
@@ -294,12 +313,18 @@ class TimeoutWithFallback:
             async with deadline:
                 output = await self.primary(**await resolved(self._primary_kwargs(kwargs)))
         except Exception as exc:
-            if self._fallback is None:
+            if self._fallback is None or self._fallback_node is None:
                 raise
-            reason = f"TimeoutError: timed out after {self.timeout_seconds}s" if deadline.expired() else describe(exc)
-            output = await self._fallback(**await resolved(self._fallback_kwargs(kwargs)))
+            primary_error: Exception = exc
+            if deadline.expired():
+                primary_error = TimeoutError(f"timed out after {self.timeout_seconds}s")
+                primary_error.__cause__ = exc
+            try:
+                output = await self._fallback(**await resolved(self._fallback_kwargs(kwargs)))
+            except Exception as fallback_error:
+                raise FallbackFailed(primary_error, fallback_error, self._fallback_node) from fallback_error
             answer = with_key(output, "_source", "fallback", wrap=True)
-            answer["_primary_error"] = reason
+            answer["_primary_error"] = describe(primary_error)
             return answer
         return with_key(output, "_source", "primary", wrap=True)
 
