@@ -220,14 +220,15 @@ def test_every_breaker_transition() -> None:
         assert len(executed) == 3
 
         # open: fails fast, the code does not run
-        with pytest.raises(rt.CircuitOpenError, match="open after 3 failures"):
+        with pytest.raises(rt.CircuitOpenError, match='state "open" after 3 failures'):
             await service()
         assert len(executed) == 3
 
         # half open after the reset timeout: a failing probe opens it again
         await asyncio.sleep(0.25)
-        with pytest.raises(ConnectionError):
+        with pytest.raises(rt.CircuitOpenError, match='state "half_open" and its probe call failed') as info:
             await service()
+        assert isinstance(info.value.__cause__, ConnectionError)
         assert breaker.state == "open" and len(executed) == 4
         with pytest.raises(rt.CircuitOpenError):
             await service()
@@ -265,6 +266,72 @@ def test_half_open_lets_only_one_probe_through() -> None:
     assert sum(isinstance(o, dict) for o in outcomes) == 1
     assert sum(isinstance(o, rt.CircuitOpenError) for o in outcomes) == 2
     assert len(executed) == 2
+
+
+def test_while_the_breaker_is_not_closed_the_nodes_error_names_its_state_and_when_it_probes() -> None:
+    probe_started, release_probe = asyncio.Event(), asyncio.Event()
+    calls: list[bool] = []
+
+    @rt.circuit_breaker(failure_threshold=2, reset_timeout=0.05)
+    async def service(fail: bool) -> dict[str, Any]:
+        calls.append(fail)
+        if len(calls) == 4:  # the second probe: held until the test has called beside it
+            probe_started.set()
+            await release_probe.wait()
+        if fail:
+            raise ConnectionError("refused")
+        return {}
+
+    breaker = service.breaker  # type: ignore[attr-defined]
+
+    async def once(fail: bool) -> rt.RunResult:
+        async with rt.Run("breaker") as r:
+            r.node("protected", service, fail=fail)
+        return r.result
+
+    async def until_a_probe_may_go() -> None:
+        while breaker.opened_at + breaker.reset_timeout > time.monotonic():
+            await asyncio.sleep(0.01)
+
+    async def main() -> tuple[list[rt.RunResult], BaseException]:
+        outcomes = [await once(True), await once(True), await once(True)]  # closed, closed, open
+        await until_a_probe_may_go()
+        outcomes.append(await once(True))  # the probe fails
+        await until_a_probe_may_go()
+        probing = asyncio.ensure_future(once(False))
+        await probe_started.wait()
+        try:
+            await service(fail=False)
+        except rt.CircuitOpenError as exc:
+            beside = exc
+        release_probe.set()
+        outcomes.append(await probing)
+        return outcomes, beside
+
+    (first, second, fast, probe, closing), beside = run(main())
+    assert first["errors"] == second["errors"] == {"protected": "ConnectionError: refused"}
+    assert fast["errors"]["protected"].startswith(
+        'CircuitOpenError: circuit breaker state "open" after 2 failures in a row, so the call did not run;'
+        " it lets a probe call through in "
+    )
+    error = fast.exceptions["protected"]
+    assert isinstance(error, rt.CircuitOpenError)
+    assert error.state == "open"
+    assert error.retry_in is not None and 0 < error.retry_in <= 0.05
+    assert probe["errors"]["protected"] == (
+        'CircuitOpenError: circuit breaker state "half_open" and its probe call failed (ConnectionError: refused),'
+        ' so it is "open" again; it lets a probe call through in 0.05s'
+    )
+    assert probe.exceptions["protected"].state == "half_open"  # type: ignore[attr-defined]
+    assert isinstance(probe.exceptions["protected"].__cause__, ConnectionError)
+    assert str(beside) == (
+        'circuit breaker state "half_open" while its probe call runs, so the call did not run;'
+        " it closes if the probe succeeds, or reopens for 0.05s if the probe fails"
+    )
+    assert (beside.state, beside.retry_in) == ("half_open", None)  # type: ignore[attr-defined]
+    assert closing["errors"] == {}
+    assert closing["results"]["protected"]["_circuit_breaker_info"]["state"] == "closed"
+    assert calls == [True, True, True, False]  # the open breaker ran nothing, nor the call beside the probe
 
 
 def test_a_success_resets_the_failure_count() -> None:

@@ -174,7 +174,15 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
 class CircuitOpenError(RuntimeError):
-    """The circuit breaker is open: the node failed fast without running."""
+    """The circuit breaker did not let the call run, or let it run as its probe and the probe
+    failed. ``state`` is the breaker's state when the call came ("open", or "half_open": a
+    probe call runs, or this call was the probe); ``retry_in`` is the seconds until the
+    breaker lets a probe call through (None while a probe call runs)."""
+
+    def __init__(self, message: str, *, state: str, retry_in: float | None) -> None:
+        super().__init__(message)
+        self.state = state
+        self.retry_in = retry_in
 
 
 class CircuitBreaker:
@@ -190,21 +198,31 @@ class CircuitBreaker:
         self._probing = False
         self._lock = threading.Lock()
 
-    def admit(self) -> None:
-        """Let a call through, or raise CircuitOpenError."""
+    def admit(self) -> bool:
+        """Let a call through (True when it is the half-open breaker's probe), or raise CircuitOpenError."""
         with self._lock:
             if self.state == OPEN:
                 remaining = self.opened_at + self.reset_timeout - time.monotonic()
                 if remaining > 0:
                     raise CircuitOpenError(
-                        f"circuit breaker is open after {self.failure_count} failures in a row;"
-                        f" next try in {remaining:.1f}s"
+                        f'circuit breaker state "open" after {self.failure_count} failures in a row,'
+                        f" so the call did not run; it lets a probe call through in {_seconds(remaining)}",
+                        state=OPEN,
+                        retry_in=remaining,
                     )
                 self.state = HALF_OPEN
             if self.state == HALF_OPEN:
                 if self._probing:
-                    raise CircuitOpenError("circuit breaker is half open and its probe call has not finished")
+                    raise CircuitOpenError(
+                        'circuit breaker state "half_open" while its probe call runs, so the call did not run;'
+                        " it closes if the probe succeeds, or reopens for"
+                        f" {_seconds(self.reset_timeout)} if the probe fails",
+                        state=HALF_OPEN,
+                        retry_in=None,
+                    )
                 self._probing = True
+                return True
+            return False
 
     def succeeded(self) -> None:
         with self._lock:
@@ -223,11 +241,18 @@ class CircuitBreaker:
             self._probing = False
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.1f}s" if value >= 1 else f"{value:.2g}s"
+
+
 def circuit_breaker(
     *, failure_threshold: int = 5, reset_timeout: float = 60.0
 ) -> Callable[[NodeFunction], NodeFunction]:
     """Fail fast, without running the node, while the node keeps failing (state for the process).
 
+    While the breaker is open, or half open with its probe call running, the node fails with
+    ``CircuitOpenError`` naming the state and when a probe call goes through; a failed probe
+    fails with ``CircuitOpenError`` too (state "half_open"), its error as the cause.
     A dict output gains ``_circuit_breaker_info``: ``state``, ``failure_count``, ``operation_duration``.
     """
     check_number("failure_threshold", failure_threshold, integer=True, positive=True)
@@ -237,12 +262,19 @@ def circuit_breaker(
     def decorate(fn: NodeFunction) -> NodeFunction:
         @functools.wraps(fn)
         async def node(**kwargs: Any) -> Any:
-            breaker.admit()
+            probing = breaker.admit()
             started = time.monotonic()
             try:
                 output = await fn(**kwargs)
-            except Exception:
+            except Exception as exc:
                 breaker.failed()
+                if probing:
+                    raise CircuitOpenError(
+                        f'circuit breaker state "half_open" and its probe call failed ({describe(exc)}),'
+                        f' so it is "open" again; it lets a probe call through in {_seconds(reset_timeout)}',
+                        state=HALF_OPEN,
+                        retry_in=reset_timeout,
+                    ) from exc
                 raise
             except BaseException:
                 breaker.abandoned()
