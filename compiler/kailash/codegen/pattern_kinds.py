@@ -155,7 +155,7 @@ def plan_cache_check(scope: NodeScope) -> NodePlan:
     return _assigned(scope, expression, params)
 
 
-@planner("cache_fetch")
+@planner("cache_fetch", entry_setting="check_id")
 def plan_cache_fetch(scope: NodeScope) -> NodePlan:
     plan = _decorated(scope, "rt.cache_fetch")
     signature = [name for name in plan.context["signature"] if name != "cache_result"]
@@ -257,7 +257,7 @@ def plan_scatter(scope: NodeScope) -> NodePlan:
     )
 
 
-@planner("scatter_worker")
+@planner("scatter_worker", entry_setting="scatter_id")
 def plan_scatter_worker(scope: NodeScope) -> NodePlan:
     """``<worker> = <function>.process``: the worker gets its shard as ``items`` and the shard's
     first index in the input as ``start`` (so an item's error names its index in the input)."""
