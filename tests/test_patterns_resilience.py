@@ -195,11 +195,16 @@ def test_rate_limit_settings_are_checked() -> None:
 
 
 # -- circuit breaker ------------------------------------------------------------------------
+def let_the_reset_timeout_pass(breaker: Any) -> None:
+    """As if ``reset_timeout`` seconds had passed since the breaker opened (no waiting, no race)."""
+    breaker.opened_at -= breaker.reset_timeout
+
+
 def test_every_breaker_transition() -> None:
     executed: list[str] = []
     behaviour = {"fail": True}
 
-    @rt.circuit_breaker(failure_threshold=3, reset_timeout=0.2)
+    @rt.circuit_breaker(failure_threshold=3, reset_timeout=60.0)
     async def service() -> dict[str, Any]:
         executed.append("run")
         if behaviour["fail"]:
@@ -225,7 +230,7 @@ def test_every_breaker_transition() -> None:
         assert len(executed) == 3
 
         # half open after the reset timeout: a failing probe opens it again
-        await asyncio.sleep(0.25)
+        let_the_reset_timeout_pass(breaker)
         with pytest.raises(rt.CircuitOpenError, match='state "half_open" and its probe call failed') as info:
             await service()
         assert isinstance(info.value.__cause__, ConnectionError)
@@ -235,7 +240,7 @@ def test_every_breaker_transition() -> None:
         assert len(executed) == 4
 
         # a succeeding probe closes it
-        await asyncio.sleep(0.25)
+        let_the_reset_timeout_pass(breaker)
         behaviour["fail"] = False
         out = await service()
         assert out["_circuit_breaker_info"]["state"] == "closed"
@@ -272,7 +277,7 @@ def test_while_the_breaker_is_not_closed_the_nodes_error_names_its_state_and_whe
     probe_started, release_probe = asyncio.Event(), asyncio.Event()
     calls: list[bool] = []
 
-    @rt.circuit_breaker(failure_threshold=2, reset_timeout=0.05)
+    @rt.circuit_breaker(failure_threshold=2, reset_timeout=60.0)
     async def service(fail: bool) -> dict[str, Any]:
         calls.append(fail)
         if len(calls) == 4:  # the second probe: held until the test has called beside it
@@ -289,15 +294,11 @@ def test_while_the_breaker_is_not_closed_the_nodes_error_names_its_state_and_whe
             r.node("protected", service, fail=fail)
         return r.result
 
-    async def until_a_probe_may_go() -> None:
-        while breaker.opened_at + breaker.reset_timeout > time.monotonic():
-            await asyncio.sleep(0.01)
-
     async def main() -> tuple[list[rt.RunResult], BaseException]:
         outcomes = [await once(True), await once(True), await once(True)]  # closed, closed, open
-        await until_a_probe_may_go()
+        let_the_reset_timeout_pass(breaker)
         outcomes.append(await once(True))  # the probe fails
-        await until_a_probe_may_go()
+        let_the_reset_timeout_pass(breaker)
         probing = asyncio.ensure_future(once(False))
         await probe_started.wait()
         try:
@@ -317,16 +318,16 @@ def test_while_the_breaker_is_not_closed_the_nodes_error_names_its_state_and_whe
     error = fast.exceptions["protected"]
     assert isinstance(error, rt.CircuitOpenError)
     assert error.state == "open"
-    assert error.retry_in is not None and 0 < error.retry_in <= 0.05
+    assert error.retry_in is not None and 0 < error.retry_in <= 60
     assert probe["errors"]["protected"] == (
         'CircuitOpenError: circuit breaker state "half_open" and its probe call failed (ConnectionError: refused),'
-        ' so it is "open" again; it lets a probe call through in 0.05s'
+        ' so it is "open" again; it lets a probe call through in 60.0s'
     )
     assert probe.exceptions["protected"].state == "half_open"  # type: ignore[attr-defined]
     assert isinstance(probe.exceptions["protected"].__cause__, ConnectionError)
     assert str(beside) == (
         'circuit breaker state "half_open" while its probe call runs, so the call did not run;'
-        " it closes if the probe succeeds, or reopens for 0.05s if the probe fails"
+        " it closes if the probe succeeds, or reopens for 60.0s if the probe fails"
     )
     assert (beside.state, beside.retry_in) == ("half_open", None)  # type: ignore[attr-defined]
     assert closing["errors"] == {}
