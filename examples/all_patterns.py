@@ -132,7 +132,6 @@ result = {"id": customer_id, "name": "Ada", "tier": "gold"}
     ttl_seconds=3600,
 )
 builder.add_connection(orders, "customer_id", "lookup_customer", "customer_id")
-builder.add_connection(orders, "customer_id", "fetch_customer", "customer_id")
 
 # Parallel fetch: the dashboard figures, each with its own timeout.
 AsyncPatterns.parallel_fetch(

@@ -158,3 +158,57 @@ def test_key_fields_that_cannot_be_inputs_are_rejected_at_build_time() -> None:
     assert f"{HERE}:" in str(info.value)
     with pytest.raises(WorkflowError, match="name of the cache resource"):
         AsyncPatterns.cache_aside(builder, "c", "f", "s", CODE, cache_key_template="k_{cache}")
+
+
+# -- timeout with fallback: each node's own outcome ------------------------------------------
+def test_a_compiled_pair_whose_primary_and_fallback_both_fail_reports_each_nodes_own_error() -> None:
+    builder = AsyncWorkflowBuilder("both_fail")
+    AsyncPatterns.timeout_with_fallback(
+        builder,
+        "primary",
+        "fallback",
+        "raise ConnectionError('primary down')",
+        "raise LookupError('no cached copy')",
+        timeout_seconds=5.0,
+    )
+    builder.add_async_code("report", "result = answer")
+    builder.add_connection("fallback", "result", "report", "answer")
+    result = asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {}))
+    assert result["results"] == {}
+    assert result["errors"] == {
+        "primary": "ConnectionError: primary down",
+        "fallback": "LookupError: no cached copy",
+        "report": "UpstreamFailed: skipped because upstream node 'fallback' failed",
+    }
+
+
+# -- scatter-gather: errors name the input's index -------------------------------------------
+def test_a_compiled_scatter_gather_names_a_failing_item_by_its_index_in_the_input() -> None:
+    builder = AsyncWorkflowBuilder("scatter_index")
+    builder.add_async_code("load", "result = {'prices': [0, 10, 20, 30, 40]}")
+    builder.add_scatter_gather(
+        "split",
+        "price_worker",
+        "join",
+        """
+def process_item(item):
+    if item == 30:
+        raise ValueError("no price for 30")
+    return item
+""",
+        worker_count=2,
+    )
+    builder.add_connection("load", "prices", "split", "items")
+    result = asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {}))
+    assert result["errors"] == {
+        "price_worker_1": "ItemFailed: item 3 of the input failed: ValueError: no price for 30",
+        "join": "UpstreamFailed: skipped because upstream node 'price_worker_1' failed",
+    }
+
+
+def test_process_item_may_not_read_start_the_name_each_worker_gets_its_first_index_under() -> None:
+    builder = AsyncWorkflowBuilder("scatter_start")
+    builder.add_scatter_gather("split", "w", "join", "def process_item(item):\n    return item + start\n")
+    with pytest.raises(WorkflowError, match="'start'") as info:
+        compile_ir(builder.build().ir)
+    assert "node 'split'" in str(info.value)

@@ -51,6 +51,27 @@ def test_scatter_with_fewer_items_than_workers() -> None:
     assert run(worker.process(items=[]))["results"] == []
 
 
+def test_a_failing_item_is_named_by_its_index_in_the_input_not_in_its_workers_shard() -> None:
+    @rt.scatter_gather(worker_count=2)
+    def worker(item: int) -> int:
+        if item == 30:
+            raise ValueError("no price for 30")
+        return item
+
+    async def main() -> rt.RunResult:
+        async with rt.Run("sg") as r:
+            scattered = r.node("scatter", worker.scatter, items=[0, 10, 20, 30, 40])
+            for i in range(2):
+                r.node(f"worker_{i}", worker.process, items=scattered[f"shard_{i}"], start=scattered[f"start_{i}"])
+        return r.result
+
+    result = run(main())
+    scattered = result["results"]["scatter"]
+    assert (scattered["shard_1"], scattered["start_1"]) == ([30, 40], 3)  # the second worker starts at item 3
+    assert result["errors"] == {"worker_1": "ItemFailed: item 3 of the input failed: ValueError: no price for 30"}
+    assert result["results"]["worker_0"]["results"] == [0, 10, 20]
+
+
 # -- parallel fetch ------------------------------------------------------------------------
 def test_parallel_fetch_runs_operations_at_once_each_with_its_own_timeout() -> None:
     async def users(api: str) -> list[str]:

@@ -290,9 +290,10 @@ def test_guide_circuit_breaker_snippet_keeps_its_state_across_runs(api: GuideApi
     errors = [run(builder)["errors"]["protected_service"] for _ in range(3)]
     failure = f"ClientResponseError: 503, message='Service Unavailable', url='{api.url}/external'"
     assert errors[:2] == [failure] * 2
-    assert errors[2].startswith("CircuitOpenError: circuit breaker is open after 2 failures in a row")
+    open_error = 'CircuitOpenError: circuit breaker state "open" after 2 failures in a row, so the call did not run'
+    assert errors[2].startswith(open_error)
     api.down.clear()  # the service is back, but the breaker stays open until its reset timeout
-    assert run(builder)["errors"]["protected_service"].startswith("CircuitOpenError: circuit breaker is open")
+    assert run(builder)["errors"]["protected_service"].startswith(open_error)
     assert api.requests == ["POST /external"] * 3  # the open breaker did not run the code
 
 

@@ -268,11 +268,12 @@ def test_map_inside_a_run() -> None:
 
 
 # -- plain-def items: the run's own threads ----------------------------------------------------
-def _live_threads_settle(baseline: int) -> int:
-    deadline = time.monotonic() + 2
-    while threading.active_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return threading.active_count()
+def _still_running(threads: set[threading.Thread]) -> list[threading.Thread]:
+    """The given threads that have not ended within a generous bound (it only bounds a hang)."""
+    deadline = time.monotonic() + 10
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [thread for thread in threads if thread.is_alive()]
 
 
 def test_plain_def_items_run_max_workers_at_once_beyond_the_default_executor() -> None:
@@ -348,20 +349,26 @@ def test_a_timed_out_thread_does_not_keep_its_slot() -> None:
 
 
 def test_no_thread_outlives_the_run() -> None:
-    baseline = threading.active_count()
+    # Only the threads this test's runs used are watched: other tests' threads come and go.
+    used: set[threading.Thread] = set()
 
     @rt.parallel_map(max_workers=5, timeout_per_item=0.05, continue_on_error=True)
     def work(item: int) -> int:
+        used.add(threading.current_thread())
         time.sleep(0.2 if item == 0 else 0.001)
         return item
 
     for _ in range(3):
         out = run(work(items=list(range(20))))
         assert out["results"] == list(range(1, 20))
-    assert _live_threads_settle(baseline) == baseline  # the idle ones stop at once, the stuck one when done
+    assert threading.main_thread() not in used
+    assert _still_running(used) == []  # the idle ones stop at once, the stuck one when its item is done
+
+    used.clear()
 
     @rt.parallel_map(max_workers=4)
     def fails(item: int) -> int:
+        used.add(threading.current_thread())
         time.sleep(0.001)
         if item == 5:
             raise ValueError("five")
@@ -369,7 +376,8 @@ def test_no_thread_outlives_the_run() -> None:
 
     with pytest.raises(rt.ItemFailed, match="item 5"):
         run(fails(items=list(range(50))))
-    assert _live_threads_settle(baseline) == baseline
+    assert used
+    assert _still_running(used) == []
 
 
 def test_an_items_own_timeout_error_is_not_reported_as_the_item_timer() -> None:

@@ -195,11 +195,16 @@ def test_rate_limit_settings_are_checked() -> None:
 
 
 # -- circuit breaker ------------------------------------------------------------------------
+def let_the_reset_timeout_pass(breaker: Any) -> None:
+    """As if ``reset_timeout`` seconds had passed since the breaker opened (no waiting, no race)."""
+    breaker.opened_at -= breaker.reset_timeout
+
+
 def test_every_breaker_transition() -> None:
     executed: list[str] = []
     behaviour = {"fail": True}
 
-    @rt.circuit_breaker(failure_threshold=3, reset_timeout=0.2)
+    @rt.circuit_breaker(failure_threshold=3, reset_timeout=60.0)
     async def service() -> dict[str, Any]:
         executed.append("run")
         if behaviour["fail"]:
@@ -220,21 +225,22 @@ def test_every_breaker_transition() -> None:
         assert len(executed) == 3
 
         # open: fails fast, the code does not run
-        with pytest.raises(rt.CircuitOpenError, match="open after 3 failures"):
+        with pytest.raises(rt.CircuitOpenError, match='state "open" after 3 failures'):
             await service()
         assert len(executed) == 3
 
         # half open after the reset timeout: a failing probe opens it again
-        await asyncio.sleep(0.25)
-        with pytest.raises(ConnectionError):
+        let_the_reset_timeout_pass(breaker)
+        with pytest.raises(rt.CircuitOpenError, match='state "half_open" and its probe call failed') as info:
             await service()
+        assert isinstance(info.value.__cause__, ConnectionError)
         assert breaker.state == "open" and len(executed) == 4
         with pytest.raises(rt.CircuitOpenError):
             await service()
         assert len(executed) == 4
 
         # a succeeding probe closes it
-        await asyncio.sleep(0.25)
+        let_the_reset_timeout_pass(breaker)
         behaviour["fail"] = False
         out = await service()
         assert out["_circuit_breaker_info"]["state"] == "closed"
@@ -265,6 +271,68 @@ def test_half_open_lets_only_one_probe_through() -> None:
     assert sum(isinstance(o, dict) for o in outcomes) == 1
     assert sum(isinstance(o, rt.CircuitOpenError) for o in outcomes) == 2
     assert len(executed) == 2
+
+
+def test_while_the_breaker_is_not_closed_the_nodes_error_names_its_state_and_when_it_probes() -> None:
+    probe_started, release_probe = asyncio.Event(), asyncio.Event()
+    calls: list[bool] = []
+
+    @rt.circuit_breaker(failure_threshold=2, reset_timeout=60.0)
+    async def service(fail: bool) -> dict[str, Any]:
+        calls.append(fail)
+        if len(calls) == 4:  # the second probe: held until the test has called beside it
+            probe_started.set()
+            await release_probe.wait()
+        if fail:
+            raise ConnectionError("refused")
+        return {}
+
+    breaker = service.breaker  # type: ignore[attr-defined]
+
+    async def once(fail: bool) -> rt.RunResult:
+        async with rt.Run("breaker") as r:
+            r.node("protected", service, fail=fail)
+        return r.result
+
+    async def main() -> tuple[list[rt.RunResult], BaseException]:
+        outcomes = [await once(True), await once(True), await once(True)]  # closed, closed, open
+        let_the_reset_timeout_pass(breaker)
+        outcomes.append(await once(True))  # the probe fails
+        let_the_reset_timeout_pass(breaker)
+        probing = asyncio.ensure_future(once(False))
+        await probe_started.wait()
+        try:
+            await service(fail=False)
+        except rt.CircuitOpenError as exc:
+            beside = exc
+        release_probe.set()
+        outcomes.append(await probing)
+        return outcomes, beside
+
+    (first, second, fast, probe, closing), beside = run(main())
+    assert first["errors"] == second["errors"] == {"protected": "ConnectionError: refused"}
+    assert fast["errors"]["protected"].startswith(
+        'CircuitOpenError: circuit breaker state "open" after 2 failures in a row, so the call did not run;'
+        " it lets a probe call through in "
+    )
+    error = fast.exceptions["protected"]
+    assert isinstance(error, rt.CircuitOpenError)
+    assert error.state == "open"
+    assert error.retry_in is not None and 0 < error.retry_in <= 60
+    assert probe["errors"]["protected"] == (
+        'CircuitOpenError: circuit breaker state "half_open" and its probe call failed (ConnectionError: refused),'
+        ' so it is "open" again; it lets a probe call through in 60.0s'
+    )
+    assert probe.exceptions["protected"].state == "half_open"  # type: ignore[attr-defined]
+    assert isinstance(probe.exceptions["protected"].__cause__, ConnectionError)
+    assert str(beside) == (
+        'circuit breaker state "half_open" while its probe call runs, so the call did not run;'
+        " it closes if the probe succeeds, or reopens for 60.0s if the probe fails"
+    )
+    assert (beside.state, beside.retry_in) == ("half_open", None)  # type: ignore[attr-defined]
+    assert closing["errors"] == {}
+    assert closing["results"]["protected"]["_circuit_breaker_info"]["state"] == "closed"
+    assert calls == [True, True, True, False]  # the open breaker ran nothing, nor the call beside the probe
 
 
 def test_a_success_resets_the_failure_count() -> None:
@@ -350,14 +418,47 @@ def test_failing_primary_uses_the_fallback() -> None:
     assert result["results"]["fallback_service"]["_primary_error"] == "ConnectionError: refused"
 
 
-def test_a_failing_fallback_fails_the_node() -> None:
-    @rt.timeout_with_fallback(timeout_seconds=0.05)
-    async def primary() -> int:
+def both_failing(primary_delay: float) -> tuple[Any, Any, list[str]]:
+    ran: list[str] = []
+
+    @rt.timeout_with_fallback(timeout_seconds=0.1)
+    async def primary_service() -> int:
+        ran.append("primary")
+        await asyncio.sleep(primary_delay)
         raise ConnectionError("primary down")
 
-    @primary.fallback
-    async def fallback() -> int:
+    @primary_service.fallback
+    async def fallback_service() -> int:
+        ran.append("fallback")
         raise LookupError("no cached copy")
 
-    with pytest.raises(LookupError, match="no cached copy"):
+    return primary_service, fallback_service, ran
+
+
+@pytest.mark.parametrize(
+    ("primary_delay", "primary_error"),
+    [(0.0, "ConnectionError: primary down"), (5.0, "TimeoutError: timed out after 0.1s")],
+)
+def test_when_primary_and_fallback_both_fail_each_node_reports_its_own_error(
+    primary_delay: float, primary_error: str
+) -> None:
+    primary, fallback, ran = both_failing(primary_delay)
+    result = run_pair(primary, fallback)
+    assert ran == ["primary", "fallback"]
+    assert result["results"] == {}
+    assert result["errors"] == {
+        "primary_service": primary_error,
+        "fallback_service": "LookupError: no cached copy",  # it ran: its own error, not "skipped"
+        "after_primary": "UpstreamFailed: skipped because upstream node 'primary_service' failed",
+        "after_fallback": "UpstreamFailed: skipped because upstream node 'fallback_service' failed",
+    }
+    assert isinstance(result.exceptions["fallback_service"], LookupError)
+
+
+def test_called_outside_a_run_a_failing_pair_raises_with_both_errors() -> None:
+    primary, _, _ = both_failing(0.0)
+    with pytest.raises(rt.FallbackFailed) as info:
         run(primary())
+    assert str(info.value) == "ConnectionError: primary down; its fallback failed too: LookupError: no cached copy"
+    assert isinstance(info.value.primary_error, ConnectionError)
+    assert isinstance(info.value.fallback_error, LookupError)

@@ -22,6 +22,7 @@ from ._node import Fallback, Retry, node
 from ._parallel import ItemFailed, parallel_map
 from ._resilience import (
     CircuitOpenError,
+    FallbackFailed,
     RetriesExhausted,
     circuit_breaker,
     rate_limited,
@@ -36,6 +37,7 @@ __all__ = [
     "CircuitOpenError",
     "Deferred",
     "Fallback",
+    "FallbackFailed",
     "FetchFailed",
     "InputError",
     "ItemFailed",

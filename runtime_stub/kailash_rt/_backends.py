@@ -23,6 +23,13 @@ logger = logging.getLogger("kailash_rt")
 
 CLOSE_TIMEOUT = 10.0  # seconds a pool may take to close gracefully before it is terminated
 
+# A cache only saves work, so a Redis that is down must fail fast rather than stall the run:
+# connecting gives up after this many seconds (``with_cache(socket_connect_timeout=...)`` or
+# ``<RESOURCE>_SOCKET_CONNECT_TIMEOUT`` sets another), and a failed command is retried once,
+# at once (redis-py 6 and later retry three times with backoff: seconds per command).
+REDIS_CONNECT_TIMEOUT = 1.0
+REDIS_RETRIES = 1
+
 
 class Spec:
     """A declared resource: ``kind`` and ``settings``; named by the ``Resources`` it is declared in."""
@@ -126,11 +133,19 @@ class CacheSpec(Spec):
             return MemoryCache(self._store, decode_responses=bool(decode))
         if backend == "redis":
             redis = self._client("redis.asyncio", "redis")
-            return redis.Redis(**settings)
+            defaults = resolve(self.name, {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT})
+            return redis.Redis(**{**defaults, "retry": _redis_retry(REDIS_RETRIES), **settings})
         raise ResourceError(f"resource {self.name!r}: unsupported cache backend {backend!r} (use redis or memory)")
 
     async def close(self, resource: Any) -> None:
         await resource.aclose()
+
+
+def _redis_retry(retries: int) -> Any:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return Retry(NoBackoff(), retries)
 
 
 class FactorySpec(Spec):

@@ -6,12 +6,17 @@ function (run only on a miss), ``cache_store(cache="redis_cache", ttl_seconds=36
 store node (it writes the fetched value as JSON with the TTL). The cache is any client with
 Redis's async ``get`` and ``set(key, value, ex=ttl)``: a Redis client or the embedded memory
 cache; ``cache`` names the keyword argument that carries it.
+
+A cache that fails (Redis down) counts as a miss: the value is fetched and not stored, the
+check and store outputs say why in ``cache_error``, and the failure is logged as a warning
+on the ``kailash_rt`` logger.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import string
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +24,8 @@ from typing import Any
 from ._calls import check_number, describe
 
 NodeFunction = Callable[..., Awaitable[Any]]
+
+logger = logging.getLogger("kailash_rt")
 
 
 def cache_check(*, cache: str, key_template: str) -> NodeFunction:
@@ -37,6 +44,7 @@ def cache_check(*, cache: str, key_template: str) -> NodeFunction:
         try:
             stored = await client.get(key)
         except Exception as exc:
+            logger.warning("cache %r failed to read key %r (%s); fetching instead", cache, key, describe(exc))
             return {"found_in_cache": False, "cache_key": key, "data": None, "cache_error": describe(exc)}
         if stored is None:
             return {"found_in_cache": False, "cache_key": key, "data": None}
@@ -76,6 +84,7 @@ def cache_store(*, cache: str, ttl_seconds: int = 3600) -> NodeFunction:
         try:
             await client.set(key, json.dumps(data), ex=ttl_seconds)
         except Exception as exc:
+            logger.warning("cache %r failed to store key %r (%s); the value is not cached", cache, key, describe(exc))
             return {"data": data, "cached": False, "cache_key": key, "cache_error": describe(exc)}
         return {"data": data, "cached": True, "cache_key": key, "ttl": ttl_seconds}
 

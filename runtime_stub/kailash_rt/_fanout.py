@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ._calls import check_number, describe, keyword_picker
-from ._parallel import parallel_map
+from ._parallel import ItemMapper
 from ._run import resolved
 
 NodeFunction = Callable[..., Awaitable[Any]]
@@ -16,30 +16,36 @@ NodeFunction = Callable[..., Awaitable[Any]]
 # -- scatter-gather -----------------------------------------------------------------------
 class ScatterGather:
     """Three stages, each a node: ``.scatter`` splits ``items`` into ``worker_count`` shards
-    (``shard_0``, ``shard_1``, ...), ``.process`` is a worker node: it processes one shard
-    with ``process_item``, one item after another, and ``.gather`` joins the workers' results
+    (``shard_0``, ``shard_1``, ... and the index in ``items`` each begins at: ``start_0``,
+    ``start_1``, ...), ``.process`` is a worker node: it processes one shard with
+    ``process_item``, one item after another, and ``.gather`` joins the workers' results
     (``part_0``, ``part_1``, ...) in the original order."""
 
     def __init__(self, process_item: Callable[..., Any], worker_count: int) -> None:
         self.process_item = process_item
         self.worker_count = worker_count
-        self._work = parallel_map(max_workers=1)(process_item)
+        self._mapper = ItemMapper(process_item, 1, None, None, False)
 
     async def scatter(self, *, items: Any) -> dict[str, Any]:
         if not isinstance(items, (list, tuple)):
             raise TypeError(f"items must be a list or tuple of items, not {type(items).__name__}")
         size, extra = divmod(len(items), self.worker_count)
         shards: dict[str, Any] = {}
+        starts: dict[str, int] = {}
         start = 0
         for index in range(self.worker_count):
             end = start + size + (1 if index < extra else 0)
             shards[f"shard_{index}"] = list(items[start:end])
+            starts[f"start_{index}"] = start
             start = end
-        return {**shards, "total": len(items), "worker_count": self.worker_count}
+        return {**shards, **starts, "total": len(items), "worker_count": self.worker_count}
 
-    async def process(self, *, items: Any, **extras: Any) -> dict[str, Any]:
-        """A worker node: ``{"results", "statistics", "errors"}`` of its shard."""
-        return await self._work(items=items, **extras)
+    async def process(self, *, items: Any, start: int | None = None, **extras: Any) -> dict[str, Any]:
+        """A worker node: ``{"results", "statistics", "errors"}`` of its shard, which begins at
+        index ``start`` of the scattered items (errors name items by that index)."""
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(f"items must be a list or tuple of items, not {type(items).__name__}")
+        return await self._mapper.run(items, extras, "results", start)
 
     async def gather(self, **parts: Any) -> dict[str, Any]:
         ordered = sorted(parts.items(), key=lambda part: int(part[0].rsplit("_", 1)[1]))

@@ -64,7 +64,7 @@ def parallel_map(
         check_number("timeout_per_item", timeout_per_item, positive=True)
 
     def decorate(fn: Callable[..., Any]) -> NodeFunction:
-        mapper = _Map(fn, max_workers, batch_size, timeout_per_item, continue_on_error)
+        mapper = ItemMapper(fn, max_workers, batch_size, timeout_per_item, continue_on_error)
 
         @functools.wraps(fn)
         async def node(**kwargs: Any) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def parallel_map(
     return decorate
 
 
-class _Map:
+class ItemMapper:
     """The settings of one parallel map node and the per-run driver."""
 
     def __init__(
@@ -100,8 +100,12 @@ class _Map:
         self.timeout = timeout
         self.continue_on_error = continue_on_error
 
-    async def run(self, items: Sequence[Any], extras: dict[str, Any], output_field: str) -> dict[str, Any]:
-        state = _RunState(items, extras)
+    async def run(
+        self, items: Sequence[Any], extras: dict[str, Any], output_field: str, start: int | None = None
+    ) -> dict[str, Any]:
+        """Map ``items``; ``start``: they are a slice of a larger input beginning at that index,
+        and errors name items by their index in that input."""
+        state = _RunState(items, extras, start)
         started = perf_counter()
         step = self.batch_size or len(items) or 1
         try:
@@ -167,9 +171,9 @@ class _Map:
             except Exception as exc:
                 state.busy += perf_counter() - started
                 results[index] = _FAILED
-                state.errors.append(_error_entry(index, items[index], exc, perf_counter() - started))
+                state.errors.append(_error_entry(state.input_index(index), items[index], exc, perf_counter() - started))
                 if not self.continue_on_error:
-                    raise ItemFailed(f"item {index} of {len(items)} failed: {type(exc).__name__}: {exc}") from exc
+                    raise ItemFailed(f"{state.item_name(index)} failed: {type(exc).__name__}: {exc}") from exc
             else:
                 state.busy += perf_counter() - started
                 results[index] = value
@@ -231,15 +235,24 @@ def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
 
 
 class _RunState:
-    __slots__ = ("busy", "errors", "extras", "idle_threads", "items", "results")
+    __slots__ = ("busy", "errors", "extras", "idle_threads", "items", "results", "start")
 
-    def __init__(self, items: Sequence[Any], extras: dict[str, Any]) -> None:
+    def __init__(self, items: Sequence[Any], extras: dict[str, Any], start: int | None) -> None:
         self.items = items
         self.extras = extras
+        self.start = start  # the items are a slice of an input beginning at this index (scatter-gather)
         self.results: list[Any] = [_FAILED] * len(items)
         self.errors: list[dict[str, Any]] = []
         self.busy = 0.0  # seconds spent on items, summed over workers
         self.idle_threads: list[_ItemThread] = []  # threads for plain-def items, each idle now
+
+    def input_index(self, index: int) -> int:
+        return index if self.start is None else self.start + index
+
+    def item_name(self, index: int) -> str:
+        if self.start is None:
+            return f"item {index} of {len(self.items)}"
+        return f"item {self.start + index} of the input"
 
 
 async def _with_timeout(awaitable: Awaitable[Any], timeout: float | None) -> Any:

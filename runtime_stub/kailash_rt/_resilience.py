@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._calls import check_number, describe, keyword_picker, with_key
-from ._run import resolved
+from ._run import SplitFailure, resolved
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -174,7 +174,15 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
 class CircuitOpenError(RuntimeError):
-    """The circuit breaker is open: the node failed fast without running."""
+    """The circuit breaker did not let the call run, or let it run as its probe and the probe
+    failed. ``state`` is the breaker's state when the call came ("open", or "half_open": a
+    probe call runs, or this call was the probe); ``retry_in`` is the seconds until the
+    breaker lets a probe call through (None while a probe call runs)."""
+
+    def __init__(self, message: str, *, state: str, retry_in: float | None) -> None:
+        super().__init__(message)
+        self.state = state
+        self.retry_in = retry_in
 
 
 class CircuitBreaker:
@@ -190,21 +198,31 @@ class CircuitBreaker:
         self._probing = False
         self._lock = threading.Lock()
 
-    def admit(self) -> None:
-        """Let a call through, or raise CircuitOpenError."""
+    def admit(self) -> bool:
+        """Let a call through (True when it is the half-open breaker's probe), or raise CircuitOpenError."""
         with self._lock:
             if self.state == OPEN:
                 remaining = self.opened_at + self.reset_timeout - time.monotonic()
                 if remaining > 0:
                     raise CircuitOpenError(
-                        f"circuit breaker is open after {self.failure_count} failures in a row;"
-                        f" next try in {remaining:.1f}s"
+                        f'circuit breaker state "open" after {self.failure_count} failures in a row,'
+                        f" so the call did not run; it lets a probe call through in {_seconds(remaining)}",
+                        state=OPEN,
+                        retry_in=remaining,
                     )
                 self.state = HALF_OPEN
             if self.state == HALF_OPEN:
                 if self._probing:
-                    raise CircuitOpenError("circuit breaker is half open and its probe call has not finished")
+                    raise CircuitOpenError(
+                        'circuit breaker state "half_open" while its probe call runs, so the call did not run;'
+                        " it closes if the probe succeeds, or reopens for"
+                        f" {_seconds(self.reset_timeout)} if the probe fails",
+                        state=HALF_OPEN,
+                        retry_in=None,
+                    )
                 self._probing = True
+                return True
+            return False
 
     def succeeded(self) -> None:
         with self._lock:
@@ -223,11 +241,18 @@ class CircuitBreaker:
             self._probing = False
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.1f}s" if value >= 1 else f"{value:.2g}s"
+
+
 def circuit_breaker(
     *, failure_threshold: int = 5, reset_timeout: float = 60.0
 ) -> Callable[[NodeFunction], NodeFunction]:
     """Fail fast, without running the node, while the node keeps failing (state for the process).
 
+    While the breaker is open, or half open with its probe call running, the node fails with
+    ``CircuitOpenError`` naming the state and when a probe call goes through; a failed probe
+    fails with ``CircuitOpenError`` too (state "half_open"), its error as the cause.
     A dict output gains ``_circuit_breaker_info``: ``state``, ``failure_count``, ``operation_duration``.
     """
     check_number("failure_threshold", failure_threshold, integer=True, positive=True)
@@ -237,12 +262,19 @@ def circuit_breaker(
     def decorate(fn: NodeFunction) -> NodeFunction:
         @functools.wraps(fn)
         async def node(**kwargs: Any) -> Any:
-            breaker.admit()
+            probing = breaker.admit()
             started = time.monotonic()
             try:
                 output = await fn(**kwargs)
-            except Exception:
+            except Exception as exc:
                 breaker.failed()
+                if probing:
+                    raise CircuitOpenError(
+                        f'circuit breaker state "half_open" and its probe call failed ({describe(exc)}),'
+                        f' so it is "open" again; it lets a probe call through in {_seconds(reset_timeout)}',
+                        state=HALF_OPEN,
+                        retry_in=reset_timeout,
+                    ) from exc
                 raise
             except BaseException:
                 breaker.abandoned()
@@ -262,11 +294,28 @@ def circuit_breaker(
 
 
 # -- timeout with fallback ------------------------------------------------------------------
+class FallbackFailed(SplitFailure):
+    """The primary failed and so did its fallback. In a run the primary node fails with
+    ``primary_error`` and the fallback node with ``fallback_error``."""
+
+    def __init__(
+        self, primary_error: BaseException, fallback_error: BaseException, fallback_node: NodeFunction
+    ) -> None:
+        super().__init__(
+            f"{describe(primary_error)}; its fallback failed too: {describe(fallback_error)}",
+            primary_error,
+            {fallback_node: fallback_error},
+        )
+        self.primary_error = primary_error
+        self.fallback_error = fallback_error
+
+
 class TimeoutWithFallback:
     """The primary node: runs the primary function with a timeout, the fallback when it fails.
 
     ``@primary.fallback`` marks the fallback function; the node it makes outputs the
-    primary node's answer, so a node downstream of either id gets the same answer.
+    primary node's answer, so a node downstream of either id gets the same answer. When
+    both fail, each node fails with its own error (see ``FallbackFailed``).
     """
 
     def __init__(self, primary: NodeFunction, timeout_seconds: float) -> None:
@@ -276,6 +325,7 @@ class TimeoutWithFallback:
         self._primary_kwargs = keyword_picker(primary)
         self._fallback: NodeFunction | None = None
         self._fallback_kwargs: Callable[[dict[str, Any]], dict[str, Any]] = dict
+        self._fallback_node: NodeFunction | None = None
 
     def fallback(self, fn: NodeFunction) -> NodeFunction:
         self._fallback = fn
@@ -286,6 +336,7 @@ class TimeoutWithFallback:
 
         answer_of_primary.__name__ = answer_of_primary.__qualname__ = fn.__name__
         answer_of_primary.runs = fn  # type: ignore[attr-defined]
+        self._fallback_node = answer_of_primary
         return answer_of_primary
 
     async def __call__(self, **kwargs: Any) -> Any:
@@ -294,12 +345,18 @@ class TimeoutWithFallback:
             async with deadline:
                 output = await self.primary(**await resolved(self._primary_kwargs(kwargs)))
         except Exception as exc:
-            if self._fallback is None:
+            if self._fallback is None or self._fallback_node is None:
                 raise
-            reason = f"TimeoutError: timed out after {self.timeout_seconds}s" if deadline.expired() else describe(exc)
-            output = await self._fallback(**await resolved(self._fallback_kwargs(kwargs)))
+            primary_error: Exception = exc
+            if deadline.expired():
+                primary_error = TimeoutError(f"timed out after {self.timeout_seconds}s")
+                primary_error.__cause__ = exc
+            try:
+                output = await self._fallback(**await resolved(self._fallback_kwargs(kwargs)))
+            except Exception as fallback_error:
+                raise FallbackFailed(primary_error, fallback_error, self._fallback_node) from fallback_error
             answer = with_key(output, "_source", "fallback", wrap=True)
-            answer["_primary_error"] = reason
+            answer["_primary_error"] = describe(primary_error)
             return answer
         return with_key(output, "_source", "primary", wrap=True)
 

@@ -41,6 +41,29 @@ class UpstreamFailed(Exception):
     """A node did not run because a node it depends on failed."""
 
 
+class SplitFailure(Exception):
+    """Raised by a node function that also runs the work of dependent nodes, when its own
+    work and theirs failed (a primary and its fallback): the node fails with ``own``, and each
+    dependent whose function is a key of ``dependents`` fails with its own error instead of
+    being skipped. Other dependents are skipped as usual."""
+
+    def __init__(
+        self, message: str, own: BaseException, dependents: Mapping[Callable[..., Any], BaseException]
+    ) -> None:
+        super().__init__(message)
+        self.own = own
+        self.dependents = dict(dependents)
+
+    def error_of(self, fn: Callable[..., Any]) -> BaseException | None:
+        """The error of the dependent node whose function is ``fn`` (or wraps one of ``dependents``)."""
+        step: Callable[..., Any] | None = fn
+        while step is not None:
+            if step in self.dependents:
+                return self.dependents[step]
+            step = getattr(step, "__wrapped__", None)
+        return None
+
+
 class Output:
     """A node's output inside ``run()``; index it to pass one key downstream.
 
@@ -375,18 +398,24 @@ class Run:
         return kwargs
 
     def _fail(self, entry: _Node, exc: BaseException) -> None:
+        split = exc if isinstance(exc, SplitFailure) else None
         entry.state = _FAILED
-        self._errors[entry.node_id] = exc
+        self._errors[entry.node_id] = split.own if split else exc
         self._finish_one()
-        stack = list(entry.downstream)
+        stack = [(down, entry.node_id) for down in entry.downstream]
         while stack:
-            down = stack.pop()
+            down, failed = stack.pop()
             if down.state != _PENDING:
                 continue
             down.state = _FAILED
-            self._errors[down.node_id] = UpstreamFailed(f"skipped because upstream node {entry.node_id!r} failed")
+            own = split.error_of(down.fn) if split and failed == entry.node_id else None
+            if own is None:
+                self._errors[down.node_id] = UpstreamFailed(f"skipped because upstream node {failed!r} failed")
+            else:  # its work ran inside the failed node and failed too: its own error
+                self._errors[down.node_id] = own
+                failed = down.node_id
             self._finish_one()
-            stack.extend(down.downstream)
+            stack.extend((after, failed) for after in down.downstream)
 
     def _finish_one(self) -> None:
         self._remaining -= 1

@@ -169,11 +169,13 @@ async def run(
             "note_worker_0",
             note_worker_0,
             items=split_notes_out["shard_0"],
+            start=split_notes_out["start_0"],
         )
         note_worker_1_out = r.node(
             "note_worker_1",
             note_worker_1,
             items=split_notes_out["shard_1"],
+            start=split_notes_out["start_1"],
         )
         r.node(
             "join_notes",

@@ -89,17 +89,24 @@ class NodeScope:
     resources: set[str]
     strict: bool
     imported: frozenset[str] = frozenset()  # names the module imports at top level anyway
+    # A stage of a multi-node pattern: the connections into the pattern's entry node, which
+    # bind the names the stage's code reads that its own connections do not (a pattern is one step).
+    inherited: tuple[Param, ...] = ()
 
 
 KindPlanner = Callable[[NodeScope], NodePlan]
 PLANNERS: dict[str, KindPlanner] = {}
+ENTRY_SETTINGS: dict[str, str] = {}  # stage kind -> the setting holding its pattern's entry node id
 
 
-def planner(kind: str) -> Callable[[KindPlanner], KindPlanner]:
-    """Register the planner of a node kind."""
+def planner(kind: str, *, entry_setting: str | None = None) -> Callable[[KindPlanner], KindPlanner]:
+    """Register the planner of a node kind; ``entry_setting`` names the setting of a pattern
+    stage that holds the id of the pattern's entry node (whose connections the stage inherits)."""
 
     def register(fn: KindPlanner) -> KindPlanner:
         PLANNERS[kind] = fn
+        if entry_setting is not None:
+            ENTRY_SETTINGS[kind] = entry_setting
         return fn
 
     return register
@@ -123,6 +130,8 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
         if kind_planner is None:
             raise WorkflowError(f"node kind {node.kind!r} cannot be compiled", location=node.location)
         scope = NodeScope(node, idents[node.node_id], connected, resources, strict, frozenset(imported))
+        if node.kind in ENTRY_SETTINGS:
+            scope.inherited = tuple(incoming.get(node.settings[ENTRY_SETTINGS[node.kind]], []))
         plans.append(kind_planner(scope))
     _check_module_names(plans)
     needed = {p.from_node for plan in plans for p in plan.params if p.from_node is not None}
@@ -140,15 +149,20 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
 
 
 def bind_names(scope: NodeScope, names: list[str], code: str) -> tuple[list[Param], list[str]]:
-    """Bind a code block's free names: connection, builtin, resource, get_resource, module, input.
+    """Bind a code block's free names: connection (the node's own, then its pattern entry
+    node's), builtin, resource, get_resource, module, input.
 
     Returns the parameters (connections first, in connection order) and the standard-library
     modules to import. Under ``strict`` an input that no connection feeds is an error.
     """
     params = list(scope.connected)
     connected = {p.name for p in params}
+    inherited = {p.name: p for p in scope.inherited if p.name not in connected}
     modules: list[str] = []
     for name in names:
+        if name in inherited:
+            params.append(inherited[name])
+            continue
         if name in connected or name in BUILTIN_NAMES or name in MODULE_DUNDERS or name in scope.imported:
             continue
         if name in scope.resources:

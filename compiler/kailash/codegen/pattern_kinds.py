@@ -13,6 +13,7 @@ from typing import Any
 from .. import codeblock
 from ..errors import WorkflowError
 from ..ir import NodeIR
+from ..workflow.patterns import SHARD_START
 from .analysis import NodePlan, NodeScope, Param, bind_names, planner
 from .kinds import plan_code, plan_parallel_map
 from .literals import py_literal, py_string
@@ -154,7 +155,7 @@ def plan_cache_check(scope: NodeScope) -> NodePlan:
     return _assigned(scope, expression, params)
 
 
-@planner("cache_fetch")
+@planner("cache_fetch", entry_setting="check_id")
 def plan_cache_fetch(scope: NodeScope) -> NodePlan:
     plan = _decorated(scope, "rt.cache_fetch")
     signature = [name for name in plan.context["signature"] if name != "cache_result"]
@@ -229,6 +230,14 @@ def plan_scatter(scope: NodeScope) -> NodePlan:
     mapped = plan_parallel_map(
         NodeScope(_as_map(node), function, connected=[], resources=scope.resources, strict=False)
     )
+    if SHARD_START in {p.name for p in mapped.params}:
+        raise WorkflowError(
+            f"process_item() reads {SHARD_START!r}, the name under which each worker receives"
+            " the index of its first item",
+            location=node.location,
+            node_id=node.node_id,
+            hint="name that value differently in process_item() (and in the connection that gives it)",
+        )
     params, _ = bind_names(scope, ["items"], "")
     decorator = call("rt.scatter_gather", [("worker_count", node.settings["worker_count"])])
     return NodePlan(
@@ -248,14 +257,17 @@ def plan_scatter(scope: NodeScope) -> NodePlan:
     )
 
 
-@planner("scatter_worker")
+@planner("scatter_worker", entry_setting="scatter_id")
 def plan_scatter_worker(scope: NodeScope) -> NodePlan:
+    """``<worker> = <function>.process``: the worker gets its shard as ``items`` and the shard's
+    first index in the input as ``start`` (so an item's error names its index in the input)."""
     node = scope.node
-    mapped = plan_parallel_map(replace(scope, node=_as_map(node)))
-    return replace(
-        _assigned(scope, f"{_scatter_function(node)}.process", list(mapped.params)),
-        modules=mapped.modules,
-    )
+    start = [p for p in scope.connected if p.name == SHARD_START and p.from_node == node.settings["scatter_id"]]
+    rest = [p for p in scope.connected if p not in start]
+    mapped = plan_parallel_map(replace(scope, node=_as_map(node), connected=rest))
+    items = [p for p in mapped.params if p.name == "items"]
+    params = [*items, *start, *(p for p in mapped.params if p.name != "items")]
+    return replace(_assigned(scope, f"{_scatter_function(node)}.process", params), modules=mapped.modules)
 
 
 @planner("gather")

@@ -14,7 +14,8 @@ Node kinds and their settings:
 - ``cache_check`` / ``cache_fetch`` / ``cache_store``: cache_resource, cache_key_template,
   ttl_seconds and the ids of the other two stages
 - ``parallel_fetch``: operations ({name: code}), timeout_per_operation, continue_on_error
-- ``scatter`` / ``scatter_worker`` / ``gather``: worker_prefix, worker_count, the stage ids
+- ``scatter`` / ``scatter_worker`` / ``gather``: worker_prefix, worker_count, the stage ids; each
+  worker is connected to its shard (``items``) and the shard's first index in the input (``start``)
 """
 
 from __future__ import annotations
@@ -278,6 +279,9 @@ class AsyncPatterns:
 
 
 # -- helpers ---------------------------------------------------------------------------
+SHARD_START = "start"  # a scatter-gather worker's input: the index of its shard's first item in the input
+
+
 def scatter_gather(
     builder: AsyncWorkflowBuilder,
     location: Location,
@@ -321,6 +325,7 @@ def scatter_gather(
         builder.add_node_ir(node)
     for index, worker_id in enumerate(workers):
         _connect(builder, scatter_id, f"shard_{index}", worker_id, "items", location)
+        _connect(builder, scatter_id, f"start_{index}", worker_id, SHARD_START, location)
         _connect(builder, worker_id, "results", gather_id, f"part_{index}", location)
     return gather_id
 
