@@ -277,25 +277,18 @@ def _still_running(threads: set[threading.Thread]) -> list[threading.Thread]:
 
 
 def test_plain_def_items_run_max_workers_at_once_beyond_the_default_executor() -> None:
-    running = peak = 0
-    lock = threading.Lock()
+    # Every item waits until all 64 are running at once: the loop's default executor, with
+    # cpu_count + 4 threads, would break the barrier (its timeout only bounds a hang).
+    all_at_once = threading.Barrier(64, timeout=30)
 
     @rt.parallel_map(max_workers=64)
-    def slow(item: int) -> int:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-        time.sleep(0.2)
-        with lock:
-            running -= 1
+    def meet(item: int) -> int:
+        all_at_once.wait()
         return item
 
-    started = time.perf_counter()
-    out = run(slow(items=list(range(64))))
+    out = run(meet(items=list(range(64))))
     assert out["results"] == list(range(64))
-    assert peak == 64  # the loop's default executor has cpu_count + 4 threads
-    assert time.perf_counter() - started < 1.0  # one round of 0.2 s, not 64 / (cpu + 4) rounds
+    assert not all_at_once.broken
 
 
 def test_plain_def_threads_are_bounded_by_max_workers_and_reused_across_batches() -> None:
@@ -335,14 +328,21 @@ def test_the_item_timer_does_not_count_time_spent_waiting_for_a_thread() -> None
 
 
 def test_a_timed_out_thread_does_not_keep_its_slot() -> None:
+    released = threading.Event()
+
     @rt.parallel_map(max_workers=8, timeout_per_item=0.2, continue_on_error=True)
     def stuck_then_quick(item: int) -> int:
-        time.sleep(1.0 if item < 8 else 0.02)
+        if item < 8:
+            released.wait(30)  # stuck until the run has returned (the bound only ends a hang)
         return item
 
-    started = time.perf_counter()
-    out = run(stuck_then_quick(items=list(range(24))))
-    assert time.perf_counter() - started < 0.8  # the quick items did not wait for the stuck threads
+    started = time.monotonic()
+    try:
+        out = run(stuck_then_quick(items=list(range(24))))
+    finally:
+        released.set()
+    # Had the quick items waited for the stuck threads' slots, the run would have lasted 30 s.
+    assert time.monotonic() - started < 20
     assert [e["index"] for e in out["errors"]] == list(range(8))
     assert {e["error"] for e in out["errors"]} == {"timed out after 0.2s"}
     assert out["results"] == list(range(8, 24))
