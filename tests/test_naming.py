@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from kailash.codegen import GeneratedModule, compile_ir
 from kailash.codegen.exception_imports import exception_module
-from kailash.codegen.names import MODULE_DUNDERS, RESERVED, node_identifier, node_identifiers
+from kailash.codegen.names import MODULE_DUNDERS, RESERVED, RUN_LOCALS, node_identifier, node_identifiers
 from kailash.codegen.namespace import header_names
 from kailash.errors import WorkflowError, WorkflowWarning
 from kailash.runtime import AsyncLocalRuntime
@@ -218,7 +218,28 @@ def test_global_of_the_nodes_own_helper_and_of_a_fresh_name_is_allowed() -> None
 
 
 def test_every_reserved_name_has_an_owner_in_the_namespace() -> None:
-    assert set(header_names()) >= RESERVED | MODULE_DUNDERS
+    assert set(header_names()) == (RESERVED - RUN_LOCALS) | MODULE_DUNDERS
+
+
+def test_a_module_level_name_only_run_uses_locally_may_be_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run()'s locals (r, inputs, resources) shadow nothing run() reads: an import may bind them."""
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "resources" / "__init__.py").write_text("")
+    (tmp_path / "resources" / "errors.py").write_text("class Busy(Exception):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "resources", raising=False)
+    builder = AsyncWorkflowBuilder("run_locals")
+    builder.add_async_code("a", "result = 1", retry_policy=RetryPolicy(retry_on=["resources.errors.Busy"]))
+    builder.add_parallel_map("m", "import math as r\n\n\ndef process_item(x):\n    return r.floor(x)")
+    try:
+        result = run(builder, {"items": [1.5]})
+    finally:
+        for name in ("resources.errors", "resources"):
+            sys.modules.pop(name, None)
+    assert result["errors"] == {}
+    assert result["results"]["a"] == 1 and result["results"]["m"]["results"] == [1]
 
 
 def test_a_function_a_node_defines_that_another_node_has_is_a_clear_error() -> None:

@@ -52,9 +52,12 @@ THIRD_PARTY_AUTO_IMPORTS = frozenset({"aiohttp", "asyncpg", "redis"})
 
 AUTO_IMPORT_MODULES = STDLIB_AUTO_IMPORTS | THIRD_PARTY_AUTO_IMPORTS
 
-# Module-level names every generated module defines or imports, and the locals of run()
-# (a node function of that name would be shadowed there).
-MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES", "r", "inputs", "resources"})
+# The locals of run(): a node function of that name would be shadowed there (run() reads
+# nothing else of the module under these names, so an import or helper may have them).
+RUN_LOCALS = frozenset({"r", "inputs", "resources"})
+
+# Module-level names every generated module defines or imports, and the locals of run().
+MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES"}) | RUN_LOCALS
 
 # Module-level names Python itself provides; code blocks may read them.
 MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__"})

@@ -40,13 +40,7 @@ _HEADER_IMPORTS = {
     "Any": ("typing.Any", "`from typing import Any`"),
     "Mapping": ("collections.abc.Mapping", "`from collections.abc import Mapping`"),
 }
-_MODULE_ROLES = {
-    "run": "the module's run()",
-    "RESOURCES": "the module's resource declarations",
-    "r": "a local of run()",
-    "inputs": "a parameter of run()",
-    "resources": "a parameter of run()",
-}
+_MODULE_ROLES = {"run": "the module's run()", "RESOURCES": "the module's resource declarations"}
 
 
 def header_names() -> dict[str, Owner]:
