@@ -170,22 +170,6 @@ b.add_connection("b", "result", "a", "y")
     assert "Traceback" not in failure.stderr
 
 
-def test_node_ids_colliding_as_identifiers(tmp_path: Path) -> None:
-    failure = compile_failing(
-        tmp_path,
-        HEADER
-        + """
-b.add_async_code("a-b", "result = 1")
-b.add_async_code("a_b", "result = 2")  # <-
-""",
-    )
-    message = failure.message()
-    assert message.startswith(f"error: wf.py:{failure.line}: node 'a_b':")
-    assert "'a-b'" in message and "'a_b'" in message
-    assert "hint: " in message and "rename" in message
-    assert "Traceback" not in failure.stderr
-
-
 def test_retry_on_unknown_exception(tmp_path: Path) -> None:
     failure = compile_failing(
         tmp_path,

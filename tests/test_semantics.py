@@ -18,6 +18,7 @@ from typing import Any
 
 import kailash.runtime.async_local as async_local
 import pytest
+from kailash.errors import WorkflowWarning
 from kailash.runtime import AsyncLocalRuntime
 from kailash.workflow import AsyncRetryPolicy, AsyncWorkflowBuilder, ErrorHandler, RetryPolicy, Workflow
 from kailash_rt._run import InputError
@@ -82,7 +83,8 @@ def test_missing_output_key_is_an_error_of_the_consumer_listing_keys() -> None:
 def test_node_without_result_outputs_none() -> None:
     b = AsyncWorkflowBuilder(unique("no_result"))
     b.add_async_code("quiet", "x = 1")
-    assert execute(b.build()) == {"results": {"quiet": None}, "errors": {}}
+    with pytest.warns(WorkflowWarning, match="node 'quiet': the code block never assigns `result`"):
+        assert execute(b.build()) == {"results": {"quiet": None}, "errors": {}}
 
 
 # -- data flow ----------------------------------------------------------------------------

@@ -6,13 +6,15 @@ import difflib
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 import click
 
 from ._files import write_atomically
 from .codegen import GeneratedModule, compile_ir
-from .errors import CompilerBug, WorkflowError
+from .errors import CompilerBug, WorkflowError, WorkflowWarning
+from .ir import WorkflowIR
 from .sources import SourceError, load_workflows
 
 EXIT_STALE = 1
@@ -31,7 +33,11 @@ EXIT_ERROR = 2
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing modules that are missing or stale.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the generated modules instead of writing them.")
-@click.option("--strict", is_flag=True, help="Make names that no connection, resource or import binds an error.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Make names that no connection, resource or import binds an error, and every warning too.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
 @click.version_option(package_name="kailash-compile")
 def main(
@@ -97,7 +103,7 @@ def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[
         try:
             found = load_workflows(source)
             for item in found:
-                module = compile_ir(item.workflow.ir, strict=strict, jobs=os.cpu_count() or 1)
+                module = _compile(item.workflow.ir, strict)
                 if module.filename in names:
                     raise SourceError(
                         f"{source}: workflow {item.workflow.name!r} would be written to {module.filename},"
@@ -115,6 +121,19 @@ def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[
         except CompilerBug as exc:
             _fail(f"internal error: {exc}", exc)
     return modules
+
+
+def _compile(ir: WorkflowIR, strict: bool) -> GeneratedModule:
+    """Compile one workflow, printing its warnings as ``warning: ...``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", WorkflowWarning)
+        module = compile_ir(ir, strict=strict, jobs=os.cpu_count() or 1)
+    for warning in caught:
+        if isinstance(warning.message, WorkflowWarning):
+            click.echo(f"warning: {warning.message}", err=True)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    return module
 
 
 def _fail(message: str, exc: BaseException | None) -> None:

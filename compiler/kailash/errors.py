@@ -16,8 +16,8 @@ class CodeLine:
     column: int | None = None
 
 
-class WorkflowError(ValueError):
-    """Bad workflow input: says where (file:line, node id), what, and what to do."""
+class _Report(Exception):
+    """A message about the workflow: where (file:line, node id), what, the code line, what to do."""
 
     def __init__(
         self,
@@ -47,6 +47,15 @@ class WorkflowError(ValueError):
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
+
+
+class WorkflowError(_Report, ValueError):
+    """Bad workflow input: says where (file:line, node id), what, and what to do."""
+
+
+class WorkflowWarning(_Report, UserWarning):
+    """Code that compiles but most likely does not do what its author meant; under --strict it is
+    a WorkflowError instead."""
 
 
 class CompilerBug(RuntimeError):

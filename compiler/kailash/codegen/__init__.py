@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from ..errors import CompilerBug
@@ -28,7 +29,9 @@ class GeneratedModule:
 def compile_ir(ir: WorkflowIR, *, strict: bool = False, jobs: int = 1) -> GeneratedModule:
     """Compile a workflow IR into the source of a standalone asyncio module.
 
-    ``jobs`` > 1 lets black run in that many worker processes when many chunks are new.
+    ``jobs`` > 1 lets black run in that many worker processes when many chunks are new. Code
+    that compiles but most likely does not do what its author meant gives a ``WorkflowWarning``
+    at the builder call of its node (under ``strict`` a WorkflowError instead).
     """
     plan = analyse(ir, strict=strict)
     source = format_chunks(render_chunks(plan, ir.location.file), jobs=jobs)
@@ -36,6 +39,9 @@ def compile_ir(ir: WorkflowIR, *, strict: bool = False, jobs: int = 1) -> Genera
         compile(source, plan.module_name, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise CompilerBug(f"the generated module does not compile ({exc}); this is a kailash-compile bug") from exc
+    for warning in plan.warnings:
+        location = warning.location or ir.location
+        warnings.warn_explicit(warning, type(warning), location.file, location.line)
     return GeneratedModule(plan.module_name, source, plan)
 
 

@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import codeblock
-from ..errors import CodeLine, WorkflowError
+from ..errors import CodeLine, WorkflowError, WorkflowWarning
 from ..ir import NodeIR, WorkflowIR
 from ..workflow.graph import check_graph, topological_order
+from .diagnostics import Diagnostics, module_use
+from .exception_imports import exception_imports
 from .names import (
     AUTO_IMPORT_MODULES,
     BUILTIN_NAMES,
     MODULE_DUNDERS,
-    RESERVED,
     imported_names,
     module_identifier,
     node_identifier,
+    node_identifiers,
     top_level_bindings,
 )
+from .namespace import check_globals, check_module_names
 
 if TYPE_CHECKING:
     from .resources import ResourceBlock
@@ -50,9 +53,10 @@ class NodePlan:
     params: tuple[Param, ...]  # what run() passes, in call order
     template: str  # the node's template, per kind
     context: dict[str, Any] = field(default_factory=dict)  # kind-specific template values
-    modules: tuple[str, ...] = ()  # standard-library modules used without import
-    imports: tuple[str, ...] = ()  # import lines the node needs at module top
-    module_names: tuple[str, ...] = ()  # module-level names the node defines besides its function
+    modules: tuple[str, ...] = ()  # well-known modules used without import
+    imports: tuple[str, ...] = ()  # import lines of the code block, moved to module top
+    module_names: tuple[str, ...] = ()  # helpers the code block defines at module level
+    functions: tuple[str, ...] = ()  # module-level functions the node defines besides its own
     upstream: tuple[str, ...] = ()
 
     @property
@@ -70,6 +74,7 @@ class ModulePlan:
     imports: tuple[str, ...]
     handles: dict[str, str]  # node id -> local name of its output in run(), for nodes with dependents
     resources: ResourceBlock  # the RESOURCES declaration and what it needs
+    warnings: tuple[WorkflowWarning, ...] = ()
 
     def plan(self, node_id: str) -> NodePlan:
         return self._by_id[node_id]
@@ -87,8 +92,10 @@ class NodeScope:
     ident: str
     connected: list[Param]
     resources: set[str]
-    strict: bool
-    imported: frozenset[str] = frozenset()  # names the module imports at top level anyway
+    strict: bool  # an unbound name is an error, not an input
+    idents: Mapping[str, str] = field(default_factory=dict)  # node id -> its function's name
+    scatter_functions: Mapping[str, str] = field(default_factory=dict)  # worker prefix -> function name
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
     # A stage of a multi-node pattern: the connections into the pattern's entry node, which
     # bind the names the stage's code reads that its own connections do not (a pattern is one step).
     inherited: tuple[Param, ...] = ()
@@ -97,13 +104,14 @@ class NodeScope:
 KindPlanner = Callable[[NodeScope], NodePlan]
 PLANNERS: dict[str, KindPlanner] = {}
 ENTRY_SETTINGS: dict[str, str] = {}  # stage kind -> the setting holding its pattern's entry node id
+_Planner = TypeVar("_Planner", bound=KindPlanner)
 
 
-def planner(kind: str, *, entry_setting: str | None = None) -> Callable[[KindPlanner], KindPlanner]:
+def planner(kind: str, *, entry_setting: str | None = None) -> Callable[[_Planner], _Planner]:
     """Register the planner of a node kind; ``entry_setting`` names the setting of a pattern
     stage that holds the id of the pattern's entry node (whose connections the stage inherits)."""
 
-    def register(fn: KindPlanner) -> KindPlanner:
+    def register(fn: _Planner) -> _Planner:
         PLANNERS[kind] = fn
         if entry_setting is not None:
             ENTRY_SETTINGS[kind] = entry_setting
@@ -115,8 +123,11 @@ def planner(kind: str, *, entry_setting: str | None = None) -> Callable[[KindPla
 def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     check_graph(ir)
     order = topological_order(ir)
-    bindings, imported, block = _module_bindings(ir)
-    idents = _identifiers(ir, bindings)
+    retry_imports = {node.node_id: exception_imports(node) for node in ir.nodes}
+    taken, block = _module_bindings(ir, retry_imports)
+    idents = node_identifiers((node.node_id for node in ir.nodes), taken)
+    scatter_functions = _scatter_functions(ir, taken | set(idents.values()))
+    diagnostics = Diagnostics(strict)
     resources = {r.name for r in ir.resources}
     incoming: dict[str, list[Param]] = {}
     for c in ir.connections:
@@ -129,11 +140,14 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
         kind_planner = PLANNERS.get(node.kind)
         if kind_planner is None:
             raise WorkflowError(f"node kind {node.kind!r} cannot be compiled", location=node.location)
-        scope = NodeScope(node, idents[node.node_id], connected, resources, strict, frozenset(imported))
+        scope = NodeScope(
+            node, idents[node.node_id], connected, resources, strict, idents, scatter_functions, diagnostics
+        )
         if node.kind in ENTRY_SETTINGS:
             scope.inherited = tuple(incoming.get(node.settings[ENTRY_SETTINGS[node.kind]], []))
         plans.append(kind_planner(scope))
-    _check_module_names(plans)
+    owners = check_module_names(plans, block, retry_imports)
+    check_globals(plans, owners)
     needed = {p.from_node for plan in plans for p in plan.params if p.from_node is not None}
     handles = _handles({p.node.node_id: p.ident for p in plans}, needed)
     return ModulePlan(
@@ -142,18 +156,21 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
         nodes=tuple(plans),
         order=tuple(order),
         modules=tuple(sorted({m for plan in plans for m in plan.modules})),
-        imports=tuple(sorted({i for plan in plans for i in plan.imports})),
+        imports=tuple(sorted({line for plan in plans for line in (*plan.imports, *retry_imports[plan.node.node_id])})),
         handles=handles,
         resources=block,
+        warnings=tuple(diagnostics.warnings),
     )
 
 
-def bind_names(scope: NodeScope, names: list[str], code: str) -> tuple[list[Param], list[str]]:
+def bind_names(scope: NodeScope, names: list[str], code: str, *, warn: bool = True) -> tuple[list[Param], list[str]]:
     """Bind a code block's free names: connection (the node's own, then its pattern entry
     node's), builtin, resource, get_resource, module, input.
 
-    Returns the parameters (connections first, in connection order) and the standard-library
-    modules to import. Under ``strict`` an input that no connection feeds is an error.
+    Returns the parameters (connections first, in connection order) and the well-known
+    modules to import. Under ``strict`` an input that no connection feeds is an error. An
+    input the code reads as an importable module (``yaml.safe_load``) is a warning that the
+    code lacks its import (``warn``: the code is this node's own, not planned elsewhere too).
     """
     params = list(scope.connected)
     connected = {p.name for p in params}
@@ -163,7 +180,7 @@ def bind_names(scope: NodeScope, names: list[str], code: str) -> tuple[list[Para
         if name in inherited:
             params.append(inherited[name])
             continue
-        if name in connected or name in BUILTIN_NAMES or name in MODULE_DUNDERS or name in scope.imported:
+        if name in connected or name in BUILTIN_NAMES or name in MODULE_DUNDERS:
             continue
         if name in scope.resources:
             params.append(Param(name, "resource"))
@@ -172,6 +189,16 @@ def bind_names(scope: NodeScope, names: list[str], code: str) -> tuple[list[Para
         elif name in AUTO_IMPORT_MODULES:
             modules.append(name)
         else:
+            use = module_use(name, code) if warn or scope.strict else None
+            if use is not None:
+                consequence = "" if scope.diagnostics.strict else f", so {name!r} is a workflow input"
+                scope.diagnostics.warn(
+                    scope.node,
+                    f"the code uses the module {name!r} but does not import it{consequence}",
+                    code_line=use,
+                    hint=f"add `import {name}` to the code block (or, if {name!r} is meant as an input,"
+                    " give it a name no module has)",
+                )
             if scope.strict:
                 raise _unbound(scope, name, code, sorted(connected | scope.resources))
             params.append(Param(name, "input"))
@@ -206,71 +233,32 @@ def _first_use(code: str, name: str) -> CodeLine | None:
 HOISTING_KINDS = frozenset({"parallel_map", "scatter", "scatter_worker"})
 
 
-def _module_bindings(ir: WorkflowIR) -> tuple[set[str], set[str], ResourceBlock]:
-    """Names the module binds at top level besides node functions (imports of retry
-    exceptions, hoisted imports and helpers of map code blocks, the resource block), the
-    subset of them that import statements bind, and the resource block itself."""
+def _module_bindings(ir: WorkflowIR, retry_imports: dict[str, tuple[str, ...]]) -> tuple[set[str], ResourceBlock]:
+    """Names the module binds at top level besides node functions (``retry_imports`` of retry
+    exceptions, hoisted imports and helpers of map code blocks, the resource block), and the
+    resource block itself."""
     taken: set[str] = set()
-    imported: set[str] = set()
     for node in ir.nodes:
-        names = list(node.retry.retry_on) if node.retry else []
-        names += [n for n in node.settings.get("retry_on") or [] if isinstance(n, str)]
-        imported.update(name.split(".")[0] for name in names if "." in name)
+        taken.update(name for line in retry_imports[node.node_id] for name in imported_names(line))
         if node.kind in HOISTING_KINDS:
             taken.update(top_level_bindings(node.code, skip="process_item"))
-            imported.update(imported_names(node.code))
     from .resources import resource_block  # imported here: resources.py imports this module
 
     block = resource_block(ir.resources, ir.name, ir.nodes)
     taken.update(top_level_bindings("\n".join([*block.imports, block.source])))
-    imported.update(imported_names("\n".join(block.imports)))
-    return taken | imported, imported, block
+    return taken, block
 
 
-def _identifiers(ir: WorkflowIR, taken: set[str]) -> dict[str, str]:
-    idents: dict[str, str] = {}
-    owner: dict[str, str] = {}
+def _scatter_functions(ir: WorkflowIR, taken: set[str]) -> dict[str, str]:
+    """worker prefix -> the name of the scatter-gather function its stages share, which shadows
+    no other module-level name."""
+    functions: dict[str, str] = {}
     for node in ir.nodes:
-        ident = node_identifier(node.node_id, taken)
-        if ident in owner:
-            raise WorkflowError(
-                f"node ids {owner[ident]!r} and {node.node_id!r} both become the Python identifier {ident!r}",
-                location=node.location,
-                node_id=node.node_id,
-                hint="rename one of the two nodes so their ids differ after replacing non-identifier characters",
-            )
-        owner[ident] = node.node_id
-        idents[node.node_id] = ident
-    return idents
-
-
-def _check_module_names(plans: list[NodePlan]) -> None:
-    """Helpers and imports a code block puts at module level must not clash with anything else there."""
-    owner = {plan.ident: f"the function of node {plan.node.node_id!r}" for plan in plans}
-    imported: dict[str, str] = {}  # name -> the import line binding it
-    for plan in plans:
-        for line in plan.imports:
-            for name in top_level_bindings(line):
-                clash = owner.get(name) or (f"`{imported[name]}`" if imported.get(name, line) != line else None)
-                if clash:
-                    raise WorkflowError(
-                        f"`{line}` in the code block binds {name!r}, which clashes with {clash}",
-                        location=plan.node.location,
-                        node_id=plan.node.node_id,
-                        hint="import it under another name (import ... as ...)",
-                    )
-                imported[name] = line
-    for plan in plans:
-        for name in plan.module_names:
-            if name in RESERVED or name in owner or name in imported:
-                taken = owner.get(name) or (f"`{imported[name]}`" if name in imported else "a name the module uses")
-                raise WorkflowError(
-                    f"the code block defines {name!r} at its top level, which clashes with {taken}",
-                    location=plan.node.location,
-                    node_id=plan.node.node_id,
-                    hint="rename the helper in the code block",
-                )
-            owner[name] = f"a helper of node {plan.node.node_id!r}"
+        if node.kind == "scatter":
+            prefix = node.settings["worker_prefix"]
+            functions[prefix] = node_identifier(prefix, taken)
+            taken = taken | {functions[prefix]}
+    return functions
 
 
 def _check_required_resources(node: NodeIR, declared: set[str]) -> None:

@@ -10,15 +10,24 @@ import libcst as cst
 from .. import codeblock
 from ..errors import WorkflowError
 from .analysis import NodePlan, NodeScope, Param, bind_names, planner
+from .diagnostics import never_returns
 from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, statement_bindings
 
 
 @planner("code")
-def plan_code(scope: NodeScope) -> NodePlan:
+def plan_code(scope: NodeScope, *, gives_result: bool = True) -> NodePlan:
+    """``gives_result``: the node's output is what the code assigns to ``result``."""
     code = scope.node.code
     names = codeblock.free_names(code)
     params, modules = bind_names(scope, names, code)
     _check_connected_names_are_read(scope, names, params)
+    assigns_result = codeblock.binds(code, "result")
+    if gives_result and not assigns_result and never_returns(code):
+        scope.diagnostics.warn(
+            scope.node,
+            "the code block never assigns `result`, so the node's output is always None",
+            hint="assign the node's output to `result` (result = ...)",
+        )
     return NodePlan(
         node=scope.node,
         ident=scope.ident,
@@ -26,7 +35,7 @@ def plan_code(scope: NodeScope) -> NodePlan:
         template="node_code.py.j2",
         context={
             "body": codeblock.indent(code),
-            "returns": "result" if codeblock.binds(code, "result") else "None",
+            "returns": "result" if assigns_result else "None",
         },
         modules=tuple(modules),
     )
@@ -51,8 +60,10 @@ def _check_connected_names_are_read(scope: NodeScope, names: list[str], params: 
 
 
 @planner("parallel_map")
-def plan_parallel_map(scope: NodeScope) -> NodePlan:
-    """``process_item`` becomes the node's function; other top-level statements go to module level."""
+def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
+    """``process_item`` becomes the node's function; other top-level statements go to module level.
+
+    ``warn``: the code is this node's own (a scatter-gather's workers plan their scatter's code)."""
     node = scope.node
     code = node.code
     lines = code.splitlines(keepends=True)
@@ -91,7 +102,7 @@ def plan_parallel_map(scope: NodeScope) -> NodePlan:
     scope.connected = [p for p in scope.connected if p.name != item_field] + [
         p for p in scope.connected if p.name == item_field
     ]
-    params, more_modules = bind_names(scope, names, code)
+    params, more_modules = bind_names(scope, names, code, warn=warn)
     modules.update(more_modules)
     extras = [p.name for p in params if p.name != item_field]
     clashing = sorted(set(extras) & _parameter_names(function_source))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
+from collections.abc import Iterable, Set
 
 from ..python_names import BUILTIN_NAMES, STDLIB_MODULES, is_keyword
 
 # Standard-library modules a code block may use without importing them (as the guide's
 # own examples do); the generated module imports them at the top.
-AUTO_IMPORT_MODULES = frozenset(
+STDLIB_AUTO_IMPORTS = frozenset(
     {
         "asyncio",
         "base64",
@@ -44,9 +46,18 @@ AUTO_IMPORT_MODULES = frozenset(
     }
 )
 
-# Module-level names every generated module defines or imports, and the locals of run()
-# (a node function of that name would be shadowed there).
-MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES", "r", "inputs", "resources"})
+# Third-party modules bound the same way: the guide's own "Error Handling and Recovery"
+# example uses aiohttp without importing it. The module's docstring says to install them.
+THIRD_PARTY_AUTO_IMPORTS = frozenset({"aiohttp", "asyncpg", "redis"})
+
+AUTO_IMPORT_MODULES = STDLIB_AUTO_IMPORTS | THIRD_PARTY_AUTO_IMPORTS
+
+# The locals of run(): a node function of that name would be shadowed there (run() reads
+# nothing else of the module under these names, so an import or helper may have them).
+RUN_LOCALS = frozenset({"r", "inputs", "resources"})
+
+# Module-level names every generated module defines or imports, and the locals of run().
+MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES"}) | RUN_LOCALS
 
 # Module-level names Python itself provides; code blocks may read them.
 MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__"})
@@ -77,15 +88,55 @@ def module_identifier(workflow_name: str) -> str:
     return ident
 
 
-def node_identifier(node_id: str, taken: frozenset[str] | set[str] = frozenset()) -> str:
-    """The function name of a node: never shadows a builtin, an imported module, a module name,
-    or one of the ``taken`` names this module binds at its top level."""
+def node_identifier(node_id: str, taken: Set[str] = frozenset()) -> str:
+    """The function name of a node on its own: never shadows a builtin, an imported module, a
+    module name, or one of the ``taken`` names this module binds at its top level."""
     ident = to_identifier(node_id)
     if ident in RESERVED or ident.startswith("__"):
-        ident = ident.strip("_") + "_node" if ident.strip("_") else "node"
+        stripped = ident.strip("_")
+        if stripped[:1].isdigit():  # "__1": the name must not start with its digit
+            stripped = "n_" + stripped
+        ident = stripped + "_node" if stripped else "node"
     while ident in taken:
         ident += "_node"
     return ident
+
+
+def node_identifiers(node_ids: Iterable[str], taken: Set[str] = frozenset()) -> dict[str, str]:
+    """The function name of every node: unique in the module, whatever the order of the nodes.
+
+    An id whose ``node_identifier`` no other id shares gets it as it is. Of several ids that
+    share one, an id spelled exactly like it keeps it and each other gets a suffix derived from
+    its own id (a short hash), so reordering nodes never renames one, and adding a node renames
+    none but those whose identifier it comes to share.
+    """
+    ids = list(node_ids)
+    plain = {node_id: node_identifier(node_id, taken) for node_id in ids}
+    sharing: dict[str, list[str]] = {}
+    for node_id in ids:
+        sharing.setdefault(plain[node_id], []).append(node_id)
+    idents: dict[str, str] = {}
+    for ident, owners in sharing.items():
+        for node_id in owners:
+            if len(owners) == 1 or node_id == ident:
+                idents[node_id] = ident
+    used = set(taken) | RESERVED | set(idents.values())
+    for node_id in sorted(node_id for node_id in ids if node_id not in idents):
+        idents[node_id] = _suffixed(plain[node_id], node_id, used)
+        used.add(idents[node_id])
+    return {node_id: idents[node_id] for node_id in ids}
+
+
+def _suffixed(ident: str, node_id: str, used: Set[str]) -> str:
+    """``<ident>_<hash of node_id>``, with as few hash digits (at least 8) as keep it unused."""
+    digest = hashlib.sha256(node_id.encode("utf-8", "surrogatepass")).hexdigest()
+    for length in range(8, len(digest) + 1, 4):
+        candidate = f"{ident}_{digest[:length]}"
+        if candidate not in used:
+            return candidate
+    while candidate in used:
+        candidate += "_"
+    return candidate
 
 
 def statement_bindings(statement: ast.stmt) -> list[str]:

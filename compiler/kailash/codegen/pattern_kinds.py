@@ -15,9 +15,10 @@ from ..errors import WorkflowError
 from ..ir import NodeIR
 from ..workflow.patterns import SHARD_START
 from .analysis import NodePlan, NodeScope, Param, bind_names, planner
+from .diagnostics import never_returns
 from .kinds import plan_code, plan_parallel_map
 from .literals import py_literal, py_string
-from .names import node_identifier, to_identifier
+from .names import to_identifier
 
 
 def call(function: str, arguments: list[tuple[str, Any]], positional: str | None = None) -> str:
@@ -27,15 +28,15 @@ def call(function: str, arguments: list[tuple[str, Any]], positional: str | None
     return f"{function}({', '.join(parts)})"
 
 
-def _decorated(
-    scope: NodeScope, decorator: str, *, returns: str | None = None, imports: tuple[str, ...] = ()
-) -> NodePlan:
-    """The node's code as an async function under ``decorator``; its parameters are what run() passes."""
-    base = plan_code(scope)
+def _decorated(scope: NodeScope, decorator: str, *, returns: str | None = None) -> NodePlan:
+    """The node's code as an async function under ``decorator``; its parameters are what run() passes.
+
+    ``returns``: the name the code assigns the node's output to, when not ``result``."""
+    base = plan_code(scope, gives_result=returns is None)
     context = {**base.context, "decorator": decorator, "signature": [p.name for p in base.params]}
     if returns is not None:
         context["returns"] = returns
-    return replace(base, template="node_pattern.py.j2", context=context, imports=imports)
+    return replace(base, template="node_pattern.py.j2", context=context)
 
 
 # -- single-node patterns ---------------------------------------------------------------------
@@ -50,8 +51,7 @@ def plan_retry_with_backoff(scope: NodeScope) -> NodePlan:
     if names:
         exceptions = f"({', '.join(names)},)" if len(names) == 1 else f"({', '.join(names)})"
         decorator = decorator[:-1] + f", retry_on={exceptions})"
-    imports = tuple(sorted({f"import {name.rsplit('.', 1)[0]}" for name in names if "." in name}))
-    return _decorated(scope, decorator, imports=imports)
+    return _decorated(scope, decorator)  # analysis adds the imports of the retry exceptions
 
 
 @planner("rate_limited")
@@ -94,7 +94,8 @@ def plan_timeout_primary(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     plan = _decorated(scope, call("rt.timeout_with_fallback", [("timeout_seconds", settings["timeout_seconds"])]))
     fallback_code = settings["fallback_code"]
-    fallback_params, modules = bind_names(scope, codeblock.free_names(fallback_code), fallback_code)
+    # The fallback node plans (and warns about) its own code; here it only tells what the node receives.
+    fallback_params, modules = bind_names(scope, codeblock.free_names(fallback_code), fallback_code, warn=False)
     known = {p.name for p in plan.params}
     extra = tuple(p for p in fallback_params if p.name not in known)
     params = _deferring_resources(plan.params + extra)
@@ -124,8 +125,11 @@ def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
             " that node runs the fallback when the primary fails",
         )
     own = plan_code(replace(scope, connected=[], strict=False))
-    primary = node_identifier(primary_id)
-    context = {**own.context, "decorator": f"{primary}.fallback", "signature": [p.name for p in own.params]}
+    context = {
+        **own.context,
+        "decorator": f"{scope.idents[primary_id]}.fallback",
+        "signature": [p.name for p in own.params],
+    }
     return replace(own, params=tuple(answer), template="node_pattern.py.j2", context=context)
 
 
@@ -194,6 +198,13 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
         names = codeblock.free_names(code)
         bound, used_modules = bind_names(scope, names, code)
         modules.update(used_modules)
+        assigns_result = codeblock.binds(code, "result")
+        if not assigns_result and never_returns(code):
+            scope.diagnostics.warn(
+                node,
+                f"operation {name!r} never assigns `result`, so its output is always None",
+                hint="assign the operation's output to `result` (result = ...)",
+            )
         own = [p for p in bound if p.name in names]
         params += [p for p in bound if p.name not in {q.name for q in params}]
         operations.append(
@@ -202,7 +213,7 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
                 "ident": ident,
                 "signature": [p.name for p in own],
                 "body": codeblock.indent(code),
-                "returns": "result" if codeblock.binds(code, "result") else "None",
+                "returns": "result" if assigns_result else "None",
             }
         )
     arguments = [
@@ -217,7 +228,7 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
         template="node_parallel_fetch.py.j2",
         context={"operations": operations, "expression": call("rt.parallel_fetch", arguments, positional=mapping)},
         modules=tuple(sorted(modules)),
-        module_names=tuple(owner),
+        functions=tuple(owner),
     )
 
 
@@ -226,10 +237,8 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
 def plan_scatter(scope: NodeScope) -> NodePlan:
     """``@rt.scatter_gather(worker_count=n)`` on process_item, named by the worker prefix; then the scatter stage."""
     node = scope.node
-    function = _scatter_function(node)
-    mapped = plan_parallel_map(
-        NodeScope(_as_map(node), function, connected=[], resources=scope.resources, strict=False)
-    )
+    function = _scatter_function(scope)
+    mapped = plan_parallel_map(replace(scope, node=_as_map(node), ident=function, connected=[], strict=False))
     if SHARD_START in {p.name for p in mapped.params}:
         raise WorkflowError(
             f"process_item() reads {SHARD_START!r}, the name under which each worker receives"
@@ -253,7 +262,8 @@ def plan_scatter(scope: NodeScope) -> NodePlan:
         },
         modules=mapped.modules,
         imports=mapped.imports,
-        module_names=(function, *mapped.module_names),
+        module_names=mapped.module_names,
+        functions=(function,),
     )
 
 
@@ -264,19 +274,19 @@ def plan_scatter_worker(scope: NodeScope) -> NodePlan:
     node = scope.node
     start = [p for p in scope.connected if p.name == SHARD_START and p.from_node == node.settings["scatter_id"]]
     rest = [p for p in scope.connected if p not in start]
-    mapped = plan_parallel_map(replace(scope, node=_as_map(node), connected=rest))
+    mapped = plan_parallel_map(replace(scope, node=_as_map(node), connected=rest), warn=False)
     items = [p for p in mapped.params if p.name == "items"]
     params = [*items, *start, *(p for p in mapped.params if p.name != "items")]
-    return replace(_assigned(scope, f"{_scatter_function(node)}.process", params), modules=mapped.modules)
+    return replace(_assigned(scope, f"{_scatter_function(scope)}.process", params), modules=mapped.modules)
 
 
 @planner("gather")
 def plan_gather(scope: NodeScope) -> NodePlan:
-    return _assigned(scope, f"{_scatter_function(scope.node)}.gather", list(scope.connected))
+    return _assigned(scope, f"{_scatter_function(scope)}.gather", list(scope.connected))
 
 
-def _scatter_function(node: NodeIR) -> str:
-    return node_identifier(node.settings["worker_prefix"])
+def _scatter_function(scope: NodeScope) -> str:
+    return scope.scatter_functions[scope.node.settings["worker_prefix"]]
 
 
 def _as_map(node: NodeIR) -> NodeIR:

@@ -65,12 +65,9 @@ def render_header(plan: ModulePlan, source_name: str, python: tuple[int, int] = 
     for node_plan in plan.nodes:
         for name in node_plan.inputs:
             inputs.setdefault(name, []).append(node_plan.node.node_id)
-    stdlib = {f"import {m}" for m in plan.modules} | {
-        "from collections.abc import Mapping",
-        "from typing import Any",
-    }
+    stdlib = {"from collections.abc import Mapping", "from typing import Any"}
     third_party = {"import kailash_rt as rt"}
-    for line in [*plan.imports, *_retry_imports(plan), *resources.imports]:
+    for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *resources.imports]:
         (stdlib if _is_stdlib_import(line) else third_party).add(line)
     return (
         environment()
@@ -84,6 +81,7 @@ def render_header(plan: ModulePlan, source_name: str, python: tuple[int, int] = 
             python=None if python == OLDEST else "{}.{}".format(*python),
             stdlib_imports=_sorted_imports(stdlib),
             third_party_imports=_sorted_imports(third_party),
+            requires=_installed_modules(third_party),
         )
     )
 
@@ -170,19 +168,19 @@ def _retry(retry: RetryIR) -> str:
     return f"rt.Retry({', '.join(parts)})"
 
 
-def _retry_imports(plan: ModulePlan) -> list[str]:
-    lines = []
-    for node_plan in plan.nodes:
-        retry = node_plan.node.retry
-        for name in retry.retry_on if retry else ():
-            if "." in name:
-                lines.append(f"import {name.rsplit('.', 1)[0]}")
-    return lines
-
-
 def _is_stdlib_import(line: str) -> bool:
-    module = line.split()[1].split(".")[0]
-    return module in STDLIB_MODULES
+    return _imported_package(line) in STDLIB_MODULES
+
+
+def _imported_package(line: str) -> str:
+    return line.split()[1].split(".")[0]
+
+
+def _installed_modules(third_party: set[str]) -> list[str]:
+    """The top-level packages the module imports besides the standard library and kailash_rt:
+    what a machine that runs it must have installed."""
+    packages = {_imported_package(line) for line in third_party} - {"kailash_rt", ""}
+    return sorted(packages, key=str.lower)
 
 
 def _sorted_imports(lines: set[str]) -> list[str]:
