@@ -136,7 +136,7 @@ if cached is not None:
 else:
     calls.append(user_id)
     user = {"id": user_id, "name": f"user-{user_id}"}
-    await store.setex(key, ttl, json.dumps(user))
+    await store.set(key, json.dumps(user), ex=ttl)
     result = {"user": user, "found_in_cache": False}
 """
 
