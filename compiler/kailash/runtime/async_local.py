@@ -46,7 +46,7 @@ class AsyncLocalRuntime:
         _, module = compiled_module(workflow, key)
         resources = run_resources(workflow, self.resource_registry, key=key)
         started = time.perf_counter()
-        with given_secrets(run_secrets(workflow, key=key)):
+        with given_secrets(run_secrets(workflow)):
             result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
         if logger.isEnabledFor(logging.DEBUG):
             _log_run(workflow.name, result, time.perf_counter() - started)
