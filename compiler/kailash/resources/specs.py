@@ -7,9 +7,9 @@ resources, and gives secret resource-node parameters their values (``run_secrets
 secret without a value (an IR read from JSON) is read from the environment, as the
 compiled module does.
 
-The specs are made once per workflow content (and secret values) and kept for the
-process, as a compiled module's ``RESOURCES`` is: the data of a memory cache lasts from
-one run to the next.
+The specs are made once per workflow content and kept while the workflow is one of the
+most recently run, as a compiled module's ``RESOURCES`` is: the data of a memory cache
+lasts from one run to the next.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import kailash_rt as rt
 
+from .._lru import LRU, WORKFLOWS_KEPT
 from ..ir import EnvRef, ResourceIR, WorkflowIR
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ _KINDS = {"postgres": rt.postgres, "http": rt.http_client, "cache": rt.cache}
 _ENV_TYPES = {"str": str, "int": int, "float": float}
 
 # Per workflow content and secret values: the named specs of its declared resources.
-_DECLARED: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = {}
+_DECLARED: LRU[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = LRU(WORKFLOWS_KEPT)
 
 
 def real_value(value: Any) -> Any:
@@ -67,8 +68,8 @@ def run_resources(
     ``key`` is the workflow's content hash, when the caller has it already.
 
     The specs of ``with_*`` declarations are made once per workflow content and secret
-    values, so state they hold (the data of a memory cache) lasts for the process, as with the
-    compiled module.
+    values, so state they hold (the data of a memory cache) lasts from run to run, as with the
+    compiled module, while the workflow is one of the ``WORKFLOWS_KEPT`` most recently run.
     A factory resource uses the builder's live factory object of this workflow.
     """
     ir = workflow if isinstance(workflow, WorkflowIR) else workflow.ir
