@@ -7,7 +7,8 @@ caller closes them with ``await registry.aclose()``.
 
 Every setting of a ``with_*`` declaration is written into the generated module as a
 literal, so a value that cannot be (an ``ssl.SSLContext``, a client object) is refused at
-the ``with_*`` call (``check_writable``) rather than working in process only.
+the ``with_*`` call (``check_writable``) rather than working in process only; so is a
+setting the client library does not take or a value of the wrong type (``checks``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kailash_rt._settings import env_name
 from .._location import caller_location
 from ..errors import WorkflowError
 from ..literal_values import first_unwritable
+from .checks import check_setting_names, check_setting_values
 
 if TYPE_CHECKING:
     from ..ir import Location, ResourceIR
@@ -54,7 +56,9 @@ class ResourceRegistry:
         return list(found.values())
 
     def register_declaration(self, resource: ResourceIR) -> None:
+        check_setting_names(resource)
         check_writable(resource)
+        check_setting_values(resource)
         self._declarations[resource.name] = resource
 
     def has_factory(self, name: str) -> bool:
