@@ -381,8 +381,9 @@ class EchoFactory(ResourceFactory):
         ([1, 2], "[SHOWN-5"),
         (Env("SVC_PIN", int), "pin-SHOWN-6"),
         (Env("SVC_RATE", float), "rate-SHOWN-7"),
+        (Env("SVC_PIN", int), "9" * 5000),
     ],
-    ids=["int", "float", "bool", "dict", "list", "secret-int", "secret-float"],
+    ids=["int", "float", "bool", "dict", "list", "secret-int", "secret-float", "secret-int-too-long"],
 )
 def test_an_override_that_cannot_be_parsed_never_shows_its_value(
     declared: Any, text: str, monkeypatch: pytest.MonkeyPatch
@@ -393,11 +394,11 @@ def test_an_override_that_cannot_be_parsed_never_shows_its_value(
         resolve("svc", {"pin" if isinstance(declared, Env) else "setting": declared})
     message = str(caught.value)
     assert variable in message and "cannot be used" in message
-    assert "SHOWN" not in message
+    assert "SHOWN" not in message and "9999" not in message
     if isinstance(declared, Env):
         with pytest.raises(ResourceError) as read:
             declared.read()
-        assert "SHOWN" not in str(read.value)
+        assert "SHOWN" not in str(read.value) and "9999" not in str(read.value)
 
 
 def test_ir_from_json_reads_secrets_from_the_environment() -> None:

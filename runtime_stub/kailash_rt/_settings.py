@@ -168,7 +168,8 @@ def _parse_int(text: str) -> int | float:
     try:
         return int(text)
     except ValueError:
-        pass
+        if text.strip().lstrip("+-").isdigit():  # longer than Python reads (sys.get_int_max_str_digits)
+            raise ValueError("expected a number, and this whole number is too long to read") from None
     try:
         return float(text)  # a timeout declared as 30 may be overridden with 2.5
     except ValueError:
