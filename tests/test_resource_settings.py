@@ -151,3 +151,11 @@ def test_known_names_cover_the_installed_client_library(kind: str, module: str, 
     pytest.importorskip(module)
     checks._installed.cache_clear()
     assert checks._installed(kind) - {"self"} <= checks._known(kind)
+
+
+def test_a_long_bad_value_is_shown_shortened() -> None:
+    with pytest.raises(
+        WorkflowError, match=r"setting 'port' must be .*, not '9999.*\.\.\. \(str of 100002 characters\)"
+    ) as c:
+        AsyncWorkflowBuilder("long").with_cache("c", port="9" * 100_000)
+    assert len(str(c.value)) < 400

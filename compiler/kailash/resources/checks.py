@@ -185,13 +185,18 @@ def check_setting_values(resource: ResourceIR) -> None:
             continue
         expected = check(real)
         if expected is not None:
-            shown = f"a {value.kind} (not shown: it is a secret)" if isinstance(value, EnvRef) else repr(value)
+            shown = f"a {value.kind} (not shown: it is a secret)" if isinstance(value, EnvRef) else _shown(value)
             raise WorkflowError(
                 f"resource {resource.name!r}: setting {name!r} must be {expected}, not {shown}",
                 location=resource.location,
                 hint=_close_mode(real) if name == "ssl" and isinstance(real, str) else None,
             )
     _check_pool_sizes(resource)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({type(value).__name__} of {len(text)} characters)"
 
 
 def _known(kind: str) -> frozenset[str]:
