@@ -10,7 +10,8 @@ from typing import Any
 
 import kailash_rt as rt
 import pytest
-from kailash_rt._settings import env_name, given_secrets, is_secret_name, url_has_secret
+from kailash_rt._secrets import has_credentials, is_secret_name
+from kailash_rt._settings import env_name, given_secrets
 
 
 class Tracked:
@@ -198,9 +199,9 @@ def test_urls_carrying_secrets() -> None:
         "/users?token=T",
         "redis://:pw@h:6379/0",
     ):
-        assert url_has_secret(secret), secret
-    for plain in ("https://x/v1?page=1", "https://x/v1?api_key=", "postgresql://u@h/db", "SELECT 1 WHERE a = ?", "k?"):
-        assert not url_has_secret(plain), plain
+        assert has_credentials(secret), secret
+    for plain in ("https://x/v1?page=1", "https://x/v1?api_key=", "postgresql://h/db", "SELECT 1 WHERE a = ?", "k?"):
+        assert not has_credentials(plain), plain
 
 
 def test_secret_values_are_read_when_used_given_in_process_first(monkeypatch: pytest.MonkeyPatch) -> None:

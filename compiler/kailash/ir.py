@@ -2,17 +2,94 @@
 
 The builder appends to it; analysis and rendering read it. Every node, connection and
 resource remembers the file:line of the builder call that made it.
+
+The IR never holds a secret as a plain value. A resource's settings and a resource node's
+parameters are checked when the IR is made (``kailash_rt._secrets`` decides what a secret
+is) and each secret becomes an ``EnvRef``: the environment variable a compiled module
+reads it from. The real value stays in the ``EnvRef`` for in-process runs, but it is not
+part of the IR's JSON form, ``repr``, equality or content hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-IR_VERSION = 1
+from kailash_rt._secrets import replace_secrets
+from kailash_rt._settings import env_name
+
+IR_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # version 1 had no EnvRef: its secrets are found again when read
+
+
+class EnvRef:
+    """A secret setting: the compiled module reads it from environment variable ``variable``
+    as ``kind`` ("str", "int" or "float", the type of the declared value).
+
+    ``value`` is the value the builder was given, kept in memory for in-process runs; it is
+    never written anywhere: not in ``repr``, the JSON form, ``==`` or ``hash``.
+    """
+
+    __slots__ = ("kind", "value", "variable")
+    KINDS = ("str", "int", "float")
+
+    def __init__(self, variable: str, kind: str = "str", value: Any = None) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"EnvRef kind must be one of {self.KINDS}, not {kind!r}")
+        self.variable = variable
+        self.kind = kind
+        self.value = value
+
+    @classmethod
+    def of(cls, variable: str, value: Any) -> EnvRef:
+        """The reference to a secret ``value`` (str, int or float) read from ``variable``."""
+        kind = next(name for name, type_ in _KIND_TYPES if isinstance(value, type_))
+        return cls(variable, kind, value)
+
+    def __repr__(self) -> str:
+        return f"EnvRef({self.variable!r})" if self.kind == "str" else f"EnvRef({self.variable!r}, {self.kind!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnvRef) and (other.variable, other.kind) == (self.variable, self.kind)
+
+    def __hash__(self) -> int:
+        return hash(("EnvRef", self.variable, self.kind))
+
+    def __copy__(self) -> EnvRef:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> EnvRef:
+        return self
+
+
+_KIND_TYPES: tuple[tuple[str, type], ...] = (("int", int), ("float", float), ("str", str))
+
+
+def with_env_refs(owner: tuple[str, ...], path: tuple[str, ...], value: Any) -> Any:
+    """``value`` (a setting at ``path``) with each secret in it replaced by an ``EnvRef``
+    named after ``owner`` and the secret's path: ``MAIN_DB_PASSWORD``, ``Q_PARAMS_TOKEN``."""
+    return replace_secrets(path, value, lambda at, secret: EnvRef.of(env_name(*owner, *at), secret))
+
+
+def _settings_with_env_refs(owner: tuple[str, ...], settings: dict[Any, Any]) -> dict[Any, Any]:
+    """Settings by name, each checked from its own value down (as the literal check counts depth)."""
+    return {key: with_env_refs(owner, (str(key),), value) for key, value in settings.items()}
+
+
+def env_refs(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], EnvRef]]:
+    """Every ``EnvRef`` in a setting, with its path."""
+    if isinstance(value, EnvRef):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from env_refs(item, (*path, str(key)))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from env_refs(item, (*path, str(index)))
 
 
 @dataclass(frozen=True)
@@ -55,6 +132,12 @@ class NodeIR:
     retry: RetryIR | None = None
     fallback: FallbackIR | None = None
 
+    def __post_init__(self) -> None:
+        params = self.settings.get("params") if self.kind == "resource" else None
+        if isinstance(params, dict):
+            params = _settings_with_env_refs((self.node_id, "params"), params)
+            object.__setattr__(self, "settings", {**self.settings, "params": params})
+
 
 @dataclass(frozen=True)
 class ConnectionIR:
@@ -72,6 +155,15 @@ class ResourceIR:
     settings: dict[str, Any]
     location: Location
     description: str | None = None
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        if self.kind != "factory":
+            settings = _settings_with_env_refs((self.name,), settings)
+        elif isinstance(settings.get("args"), list) and isinstance(settings.get("kwargs"), dict):
+            args = [with_env_refs((self.name,), (f"arg{i}",), arg) for i, arg in enumerate(settings["args"])]
+            settings = {**settings, "args": args, "kwargs": _settings_with_env_refs((self.name,), settings["kwargs"])}
+        object.__setattr__(self, "settings", settings)
 
 
 @dataclass(frozen=True)
@@ -98,7 +190,7 @@ class WorkflowIR:
     def from_json(cls, text: str) -> WorkflowIR:
         data = json.loads(text)
         version = data.pop("ir_version", None)
-        if version != IR_VERSION:
+        if version not in _READABLE_VERSIONS:
             raise ValueError(f"IR version {version!r} is not supported (this compiler reads {IR_VERSION})")
         return cls(
             name=data["name"],
@@ -122,11 +214,38 @@ class WorkflowIR:
     def _content_hash(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()
 
+    def secret_values(self) -> dict[str, Any]:
+        """The real values of the secrets the builder was given, by environment variable."""
+        return dict(self._secret_values)
+
+    def resource_secret_values(self) -> tuple[tuple[str, Any], ...]:
+        """The real values of the resources' secrets, sorted by variable: an in-memory cache key."""
+        return self._resource_secret_values
+
+    @cached_property
+    def _resource_secret_values(self) -> tuple[tuple[str, Any], ...]:
+        found = (item for resource in self.resources for item in resource_secret_values(resource).items())
+        return tuple(sorted(found, key=lambda item: item[0]))
+
+    @cached_property
+    def _secret_values(self) -> dict[str, Any]:
+        found = dict(self._resource_secret_values)
+        for node in self.nodes:
+            if node.kind == "resource":
+                refs = env_refs(node.settings["params"])
+                found.update((ref.variable, ref.value) for _, ref in refs if ref.value is not None)
+        return found
+
     def node(self, node_id: str) -> NodeIR:
         for node in self.nodes:
             if node.node_id == node_id:
                 return node
         raise KeyError(node_id)
+
+
+def resource_secret_values(resource: ResourceIR) -> dict[str, Any]:
+    """The real values of one resource's secrets, by environment variable."""
+    return {ref.variable: ref.value for _, ref in env_refs(resource.settings) if ref.value is not None}
 
 
 def _node_from_dict(data: dict[str, Any]) -> NodeIR:
@@ -146,10 +265,13 @@ def _node_from_dict(data: dict[str, Any]) -> NodeIR:
 
 # Literal values (settings, fallback values) keep their Python types through JSON: a tuple,
 # or a dict whose keys are not all strings (or look like a tag), is written as a tagged object.
-_TUPLE, _ITEMS = "$tuple", "$items"
+# A secret is written as {"$env": [variable, kind]}, without its value.
+_TUPLE, _ITEMS, _ENV = "$tuple", "$items", "$env"
 
 
 def encode_value(value: Any) -> Any:
+    if isinstance(value, EnvRef):
+        return {_ENV: [value.variable, value.kind]}
     if isinstance(value, tuple):
         return {_TUPLE: [encode_value(v) for v in value]}
     if isinstance(value, list):
@@ -167,6 +289,9 @@ def decode_value(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {_TUPLE}:
             return tuple(decode_value(v) for v in value[_TUPLE])
+        if set(value) == {_ENV}:
+            variable, kind = value[_ENV]
+            return EnvRef(variable, kind)
         if set(value) == {_ITEMS}:
             return {_hashable(decode_value(k)): decode_value(v) for k, v in value[_ITEMS]}
         return {k: decode_value(v) for k, v in value.items()}

@@ -17,7 +17,8 @@ from typing import Any
 
 from ._factory import ResourceFactory, close_object
 from ._memcache import MemoryCache, MemoryStore
-from ._settings import ResourceError, is_secret_name, resolve, resolve_value
+from ._secrets import has_secret
+from ._settings import ResourceError, resolve, resolve_value
 
 logger = logging.getLogger("kailash_rt")
 
@@ -56,7 +57,7 @@ class Spec:
         await close_object(resource)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={'***' if is_secret_name(k) else repr(v)}" for k, v in self.settings.items())
+        shown = ", ".join(f"{k}={'***' if has_secret((k,), v) else repr(v)}" for k, v in self.settings.items())
         return f"{type(self).__name__}({self.name!r}, {shown})"
 
     def _client(self, module: str, package: str) -> ModuleType:

@@ -6,8 +6,11 @@ environment, under a name derived from the resource and setting names: setting `
 of resource ``main_db`` is ``MAIN_DB_HOST``; header ``X-Token`` of resource ``api`` is
 ``API_HEADERS_X_TOKEN``. The compiler uses the same functions to name the variables.
 
-A secret parameter of a resource node is read when the node runs, ``env("Q_PARAMS_TOKEN").read()``;
+A secret declared as a number or a flag is read as one: ``env("SVC_PIN", int)``. A secret
+parameter of a resource node is read when the node runs, ``env("Q_PARAMS_TOKEN").read()``;
 the in-process runtime supplies such values with ``given_secrets`` instead of the environment.
+What a secret is, is decided in ``_secrets``. An error about a variable's value never shows
+the value.
 """
 
 from __future__ import annotations
@@ -19,27 +22,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
-
-# A name holds a secret when, squashed to lower-case letters and digits, it contains one of
-# these words ("X-Api-Key" -> "xapikey") ...
-_SECRET_WORDS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "accesskey",
-    "authorization",
-    "credential",
-    "privatekey",
-    "cookie",
-    "sessionid",
-)
-# ... or when one of its words (split at punctuation and camelCase) is one of these short ones,
-# which inside longer words mean something else ("author", "compass").
-_SECRET_PARTS = frozenset({"pwd", "pass", "pw", "auth", "session", "jwt", "sid"})
 
 
 class ResourceError(RuntimeError):
@@ -52,79 +34,55 @@ def env_name(*parts: str) -> str:
     return re.sub(r"_+", "_", joined).upper()
 
 
-def is_secret_name(name: str) -> bool:
-    """Does a setting, header or argument of this name hold a secret (password, token, API key, ...)?"""
-    text = str(name)
-    squashed = re.sub(r"[^0-9a-z]", "", text.lower())
-    if any(word in squashed for word in _SECRET_WORDS):
-        return True
-    parts = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", text)
-    return any(part.lower() in _SECRET_PARTS for part in parts)
-
-
-def url_has_secret(value: Any) -> bool:
-    """A URL with a password (``postgres://user:secret@host/db``) or a secret-named query
-    parameter (``https://api/v1?api_key=...``) is a secret as a whole."""
-    if not isinstance(value, str) or any(c.isspace() for c in value):
-        return False
-    if "://" in value:
-        try:
-            parts = urlsplit(value)
-            if parts.password is not None:
-                return True
-        except ValueError:
-            return False
-        query = parts.query
-    elif "?" in value:  # a relative URL such as "/users?token=..."
-        query = value.split("?", 1)[1].split("#", 1)[0]
-    else:
-        return False
-    return any(is_secret_name(key) and item for key, item in parse_qsl(query, keep_blank_values=True))
-
-
-def holds_secret(path: tuple[str, ...], value: Any) -> bool:
-    """Is ``value`` (a string setting at ``path``) a secret that must not be written into a file?"""
-    return isinstance(value, str) and bool(value) and (any(map(is_secret_name, path)) or url_has_secret(value))
-
-
 class Env:
-    """A setting read from an environment variable when the resource is created."""
+    """A setting read from an environment variable: the text, or the ``type`` it was declared as."""
 
-    __slots__ = ("name",)
+    __slots__ = ("kind", "name")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, kind: type = str) -> None:
+        if kind not in _PARSERS:
+            raise TypeError(f"env({name!r}): the type must be one of str, int, float, bool, not {kind!r}")
         self.name = name
+        self.kind = kind
 
     def __repr__(self) -> str:
-        return f"env({self.name!r})"
+        return f"env({self.name!r})" if self.kind is str else f"env({self.name!r}, {self.kind.__name__})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Env) and other.name == self.name
+        return isinstance(other, Env) and (other.name, other.kind) == (self.name, self.kind)
 
     def __hash__(self) -> int:
-        return hash(("Env", self.name))
+        return hash(("Env", self.name, self.kind))
 
-    def read(self) -> str:
+    def read(self) -> Any:
         """The value now: given in process (``given_secrets``), else from the environment."""
         given = _GIVEN.get()
-        text = given.get(self.name) if given else None
-        if text is None:
-            text = os.environ.get(self.name)
+        if given and self.name in given:
+            return given[self.name]
+        text = os.environ.get(self.name)
         if text is None:
             raise ResourceError(f"environment variable {self.name} is not set")
-        return text
+        return self.parse(self.name, text)
+
+    def parse(self, variable: str, text: str) -> Any:
+        """``text`` read from ``variable`` as this setting's type; the error never shows the text."""
+        try:
+            return _PARSERS[self.kind](text)
+        except ValueError as exc:
+            raise ResourceError(f"environment variable {variable} cannot be used: {exc}") from None
 
 
-def env(name: str) -> Env:
-    """``password=rt.env("MAIN_DB_PASSWORD")``: the value of that variable, read on first use."""
-    return Env(name)
+def env(name: str, kind: type = str) -> Env:
+    """``password=rt.env("MAIN_DB_PASSWORD")``: the value of that variable, read on first use;
+    ``pin=rt.env("SVC_PIN", int)`` reads it as an int (also ``float`` and ``bool``)."""
+    return Env(name, kind)
 
 
-_GIVEN: ContextVar[Mapping[str, str] | None] = ContextVar("kailash_rt_given_secrets", default=None)
+_GIVEN: ContextVar[Mapping[str, Any] | None] = ContextVar("kailash_rt_given_secrets", default=None)
 
 
 @contextmanager
-def given_secrets(values: Mapping[str, str]) -> Iterator[None]:
+def given_secrets(values: Mapping[str, Any]) -> Iterator[None]:
     """Within this block (and the tasks it starts), ``env(name).read()`` returns ``values[name]``.
 
     The in-process runtime passes real secret values this way instead of the environment.
@@ -155,15 +113,15 @@ def resolve_value(resource: str, path: tuple[str, ...], value: Any) -> Any:
 def _resolve_one(resource: str, path: tuple[str, ...], value: Any) -> Any:
     variable = env_name(resource, *path)
     if isinstance(value, Env):
-        text = os.environ.get(variable) if variable != value.name else None
-        if text is None:
-            text = os.environ.get(value.name)
+        if variable != value.name and (text := os.environ.get(variable)) is not None:
+            return value.parse(variable, text)
+        text = os.environ.get(value.name)
         if text is None:
             raise ResourceError(
                 f"resource {resource!r} needs environment variable {value.name} (its {'.'.join(path)} setting);"
                 " set it before the first node that uses the resource runs"
             )
-        return text
+        return value.parse(value.name, text)
     text = os.environ.get(variable)
     if isinstance(value, Mapping):
         if text is not None:
@@ -177,25 +135,52 @@ def _resolve_one(resource: str, path: tuple[str, ...], value: Any) -> Any:
 
 
 def _coerce(variable: str, text: str, like: Any) -> Any:
-    """An override from the environment, read as the type of the declared value."""
-    try:
-        if isinstance(like, bool):
-            lowered = text.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
-        if isinstance(like, (int, float)):
-            try:
-                return int(text)
-            except ValueError:
-                return float(text)  # a timeout declared as 30 may be overridden with 2.5
-        if isinstance(like, (Mapping, list, tuple)):
+    """An override from the environment, read as the type of the declared value.
+
+    The error names the variable and what was expected, never the text: it may be a secret.
+    """
+    if isinstance(like, bool):
+        return Env(variable, bool).parse(variable, text)
+    if isinstance(like, (int, float)):
+        return Env(variable, float if isinstance(like, float) else int).parse(variable, text)
+    if isinstance(like, (Mapping, list, tuple)):
+        try:
             value = json.loads(text)
-            if not isinstance(value, (dict, list)):
-                raise ValueError("expected a JSON object or array")
-            return value
-    except ValueError as exc:
-        raise ResourceError(f"environment variable {variable}={text!r} cannot be used: {exc}") from None
+        except json.JSONDecodeError as exc:
+            message = f"expected a JSON object or array, and it is not JSON ({exc.msg} at character {exc.pos})"
+            raise ResourceError(f"environment variable {variable} cannot be used: {message}") from None
+        if not isinstance(value, (dict, list)):
+            raise ResourceError(f"environment variable {variable} cannot be used: expected a JSON object or array")
+        return value
     return text
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _parse_int(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        if text.strip().lstrip("+-").isdigit():  # longer than Python reads (sys.get_int_max_str_digits)
+            raise ValueError("expected a number, and this whole number is too long to read") from None
+    try:
+        return float(text)  # a timeout declared as 30 may be overridden with 2.5
+    except ValueError:
+        raise ValueError("expected a number") from None
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError("expected a number") from None
+
+
+_PARSERS: dict[type, Any] = {str: str, int: _parse_int, float: _parse_float, bool: _parse_bool}

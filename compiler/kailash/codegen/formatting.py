@@ -25,11 +25,13 @@ from pathlib import Path
 import black
 
 from .._files import write_atomically
+from .._lru import LRU
 from ..errors import CompilerBug
 
 MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)  # as render.LINE_LENGTH
 _KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
-_memory: dict[str, str] = {}
+# Formatted chunks by key, in memory: the most recently used only (a chunk is about a node).
+_memory: LRU[str, str] = LRU(8192)
 # Below this many cache misses, starting worker processes costs more than it saves.
 PARALLEL_MISSES = 64
 

@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..ir import EnvRef
 
-def py_literal(value: Any) -> str:
-    """Source text of a plain value; nothing in a string can break out of its literal."""
-    if value is None or isinstance(value, (bool, int)):
-        return repr(value)
+
+def py_literal(value: Any, secret: Callable[[EnvRef], str] | None = None) -> str:
+    """Source text of a plain value; nothing in a string can break out of its literal.
+
+    Subclasses (an IntEnum, a StrEnum) are written as the plain value they hold. A secret
+    (``EnvRef``) is written as ``secret(ref)``: where there is none, it is a TypeError.
+    """
+    if value is None or isinstance(value, bool):
+        return repr(None if value is None else bool(value))
+    if isinstance(value, int):
+        return int.__repr__(value)
     if isinstance(value, float):
-        text = repr(value)
+        text = float.__repr__(value)
         return text if text not in ("inf", "-inf", "nan") else f'float("{text}")'
     if isinstance(value, str):
         return py_string(value)
+    if isinstance(value, EnvRef) and secret is not None:
+        return secret(value)
     if isinstance(value, list):
-        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+        return "[" + ", ".join(py_literal(v, secret) for v in value) + "]"
     if isinstance(value, tuple):
-        inner = ", ".join(py_literal(v) for v in value)
+        inner = ", ".join(py_literal(v, secret) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v, secret)}" for k, v in value.items()) + "}"
     raise TypeError(f"{type(value).__name__} values cannot be written into a generated module")
+
+
+def env_call(ref: EnvRef) -> str:
+    """``rt.env("MAIN_DB_PASSWORD")``, or ``rt.env("SVC_PIN", int)`` for a secret that is not a string."""
+    kind = "" if ref.kind == "str" else f", {ref.kind}"
+    return f"rt.env({py_string(ref.variable)}{kind})"
 
 
 def py_string(text: str) -> str:
     """A string literal, double-quoted unless that needs more escapes (black's preference)."""
+    text = str.__str__(text)  # the plain string a subclass holds
     literal = repr(text)
     if literal.startswith("'") and '"' not in text:
         literal = '"' + literal[1:-1].replace("\\'", "'") + '"'

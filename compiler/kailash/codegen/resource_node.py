@@ -8,25 +8,22 @@
 
 Inputs connected to the node are passed as keyword arguments too (over ``params``).
 
-A secret parameter (a value whose name, or the name of a key above it, looks secret, or
-a URL carrying a password or an API key) is not written: the node reads it when it runs,
+A secret parameter (``kailash_rt._secrets`` decides; the IR holds it as an ``EnvRef``) is
+not written: the node reads it when it runs,
 ``headers={"Authorization": rt.env("Q_PARAMS_HEADERS_AUTHORIZATION").read()}``, from the
 environment variable ``<NODE>_PARAMS_<PATH>``; the in-process runtime gives it the real
-value (``node_secrets``).
+value (``WorkflowIR.secret_values``).
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
-
-from kailash_rt._settings import env_name, holds_secret
+from collections.abc import Iterable, Iterator
 
 from ..errors import WorkflowError
-from ..ir import NodeIR
+from ..ir import EnvRef, NodeIR, env_refs
 from .analysis import NodePlan, NodeScope, Param, planner
-from .literals import py_literal, py_string
+from .literals import env_call, py_literal, py_string
 
 
 @planner("resource")
@@ -51,8 +48,9 @@ def plan_resource(scope: NodeScope) -> NodePlan:
             node_id=node.node_id,
             hint="connect the value to an input of another name",
         )
-    read = _secret_read(node.node_id)
-    arguments = [(key, secret_literal((key,), value, read)) for key, value in params.items() if key not in connected]
+    arguments = [
+        (key, py_literal(value, secret=_read_when_run)) for key, value in params.items() if key not in connected
+    ]
     arguments += [(name, name) for name in connected]
     plain = [f"{key}={value}" for key, value in arguments if key.isidentifier() and not keyword.iskeyword(key)]
     other = [
@@ -73,48 +71,13 @@ def plan_resource(scope: NodeScope) -> NodePlan:
     )
 
 
-def secret_literal(path: tuple[str, ...], value: Any, secret: Callable[[tuple[str, ...]], str]) -> str:
-    """``value`` as source text, each secret string in it replaced by ``secret(path)``."""
-    if holds_secret(path, value):
-        return secret(path)
-    if isinstance(value, dict):
-        items = [f"{py_literal(k)}: {secret_literal((*path, str(k)), v, secret)}" for k, v in value.items()]
-        return "{" + ", ".join(items) + "}"
-    if isinstance(value, (list, tuple)):
-        inner = [secret_literal((*path, str(i)), v, secret) for i, v in enumerate(value)]
-        if isinstance(value, tuple):
-            return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
-        return "[" + ", ".join(inner) + "]"
-    return py_literal(value)
+def _read_when_run(ref: EnvRef) -> str:
+    return f"{env_call(ref)}.read()"
 
 
-def param_variable(node_id: str, path: tuple[str, ...]) -> str:
-    """The environment variable of a secret parameter: ``<NODE>_PARAMS_<PATH>``."""
-    return env_name(node_id, "params", *path)
-
-
-def _secret_read(node_id: str) -> Callable[[tuple[str, ...]], str]:
-    return lambda path: f"rt.env({py_string(param_variable(node_id, path))}).read()"
-
-
-def _secrets(path: tuple[str, ...], value: Any) -> Iterator[tuple[tuple[str, ...], str]]:
-    if holds_secret(path, value):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _secrets((*path, str(key)), item)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _secrets((*path, str(i)), item)
-
-
-def node_secrets(nodes: Iterable[NodeIR]) -> dict[str, str]:
-    """The secret parameters of resource nodes, by environment variable: their real values."""
-    found: dict[str, str] = {}
+def node_secret_variables(nodes: Iterable[NodeIR]) -> Iterator[tuple[NodeIR, tuple[str, ...], EnvRef]]:
+    """The secret parameters of resource nodes: node, parameter path, and its ``EnvRef``."""
     for node in nodes:
-        if node.kind != "resource":
-            continue
-        for key, value in node.settings["params"].items():
-            for path, secret in _secrets((key,), value):
-                found[param_variable(node.node_id, path)] = secret
-    return found
+        if node.kind == "resource":
+            for path, ref in env_refs(node.settings["params"]):
+                yield node, path, ref

@@ -1,11 +1,11 @@
 """The module's resource block: ``RESOURCES = rt.Resources(...)`` and what it needs.
 
-Every declared setting is written as a literal, except secrets: a setting, header or
-argument whose name (or the name of a key above it) looks secret (password, pwd, token,
-API or access key, auth, authorization, cookie, session, secret, credential), or a URL
-with a password or a secret-named query parameter in it, becomes
-``rt.env("<RESOURCE>_<SETTING>")``, read when the resource is first used. The block lists
-those variables, and those of secret resource-node parameters, for the module docstring.
+Every declared setting is written as a literal, except secrets: the IR holds each as an
+``EnvRef`` (see ``kailash.ir``), written as ``rt.env("<RESOURCE>_<SETTING>")`` (with the
+declared type when it is not a string: ``rt.env("SVC_PIN", int)``) and read when the
+resource is first used. The block lists those variables, and those of secret
+resource-node parameters, for the module docstring; two secrets that would share one
+variable are an error.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kailash_rt._settings import env_name, holds_secret, is_secret_name
+from kailash_rt._secrets import is_secret_name
+from kailash_rt._settings import env_name
 
 from ..errors import WorkflowError
-from ..ir import NodeIR, ResourceIR
-from .literals import py_literal, py_string
-from .resource_node import node_secrets
+from ..ir import EnvRef, NodeIR, ResourceIR, env_refs
+from .literals import env_call, py_literal, py_string
+from .resource_node import node_secret_variables
 
 _CALLS = {"postgres": "rt.postgres", "http": "rt.http_client", "cache": "rt.cache"}
 _MEMORY_IGNORED = ("host", "port", "db")
@@ -41,14 +42,14 @@ def resource_block(
 
     ``nodes``: the workflow's nodes, whose secret resource-node parameters are listed too.
     """
-    env_vars: set[str] = set(node_secrets(nodes))
+    env_vars = _secret_variables(resources, nodes)
     if not resources:
         return ResourceBlock(source="", env_vars=tuple(sorted(env_vars)))
     imports: set[str] = set()
     classes: dict[str, str] = {}  # class name -> its source, or "" when imported
     entries: list[tuple[str, str]] = []
     for resource in resources:
-        renderer = _Renderer(resource, env_vars)
+        renderer = _Renderer(resource)
         if resource.kind == "factory":
             call = renderer.factory(classes, imports)
         elif resource.kind in _CALLS:
@@ -78,29 +79,44 @@ def resource_block(
     )
 
 
-class _Renderer:
-    """Settings of one resource as source text, secrets replaced by ``rt.env(...)``."""
+def _secret_variables(resources: Iterable[ResourceIR], nodes: Iterable[NodeIR]) -> set[str]:
+    """The variables of every secret; two different secrets may not share one."""
+    owners: dict[str, tuple[str, Any]] = {}
+    found = [
+        *(
+            (f"setting {'.'.join(path)!r} of resource {r.name!r}", r.location, ref)
+            for r in resources
+            for path, ref in env_refs(r.settings)
+        ),
+        *(
+            (f"parameter {'.'.join(path)!r} of node {n.node_id!r}", n.location, ref)
+            for n, path, ref in node_secret_variables(nodes)
+        ),
+    ]
+    for what, location, ref in found:
+        first = owners.setdefault(ref.variable, (what, location))
+        if first[0] != what:
+            raise WorkflowError(
+                f"the secrets {first[0]} (declared at {first[1]}) and {what} would both be read from"
+                f" environment variable {ref.variable}",
+                location=location,
+                hint="rename the resource, node or key of one of them so that their variable names differ",
+            )
+    return set(owners)
 
-    def __init__(self, resource: ResourceIR, env_vars: set[str]) -> None:
+
+class _Renderer:
+    """Settings of one resource as source text, secrets as ``rt.env(...)``."""
+
+    def __init__(self, resource: ResourceIR) -> None:
         self.resource = resource
-        self.env_vars = env_vars
 
     def keywords(self, settings: dict[str, Any]) -> str:
         return _keywords([(key, self.value((key,), value)) for key, value in settings.items()])
 
     def value(self, path: tuple[str, ...], value: Any) -> str:
-        if holds_secret(path, value):
-            return self.env(path)
-        if isinstance(value, dict):
-            items = [f"{py_literal(k)}: {self.value((*path, str(k)), v)}" for k, v in value.items()]
-            return "{" + ", ".join(items) + "}"
-        if isinstance(value, (list, tuple)):
-            inner = [self.value((*path, str(i)), v) for i, v in enumerate(value)]
-            if isinstance(value, tuple):
-                return f"({inner[0]},)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
-            return "[" + ", ".join(inner) + "]"
         try:
-            return py_literal(value)
+            return py_literal(value, secret=env_call)
         except TypeError:
             raise WorkflowError(
                 f"resource {self.resource.name!r}: setting {'.'.join(path)!r} is a {type(value).__name__},"
@@ -108,11 +124,6 @@ class _Renderer:
                 location=self.resource.location,
                 hint="pass plain values: str, int, float, bool, None, and lists and dicts of them",
             ) from None
-
-    def env(self, path: tuple[str, ...]) -> str:
-        variable = env_name(self.resource.name, *path)
-        self.env_vars.add(variable)
-        return f"rt.env({py_string(variable)})"
 
     def factory(self, classes: dict[str, str], imports: set[str]) -> str:
         settings = self.resource.settings
@@ -149,7 +160,7 @@ def _override_example(resources: tuple[ResourceIR, ...]) -> str:
     for resource in resources:
         settings = resource.settings["kwargs"] if resource.kind == "factory" else resource.settings
         for key, value in settings.items():
-            if is_secret_name(key) or holds_secret((key,), value) or isinstance(value, (dict, list, tuple)):
+            if is_secret_name(key) or isinstance(value, (EnvRef, dict, list, tuple)):
                 continue
             return env_name(resource.name, key)
     return env_name(resources[0].name, "setting")

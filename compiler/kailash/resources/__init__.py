@@ -7,7 +7,8 @@ caller closes them with ``await registry.aclose()``.
 
 Every setting of a ``with_*`` declaration is written into the generated module as a
 literal, so a value that cannot be (an ``ssl.SSLContext``, a client object) is refused at
-the ``with_*`` call (``check_writable``) rather than working in process only.
+the ``with_*`` call (``check_writable``) rather than working in process only; so is a
+setting the client library does not take or a value of the wrong type (``checks``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from kailash_rt._settings import env_name
 
 from .._location import caller_location
 from ..errors import WorkflowError
+from ..literal_values import first_unwritable
+from .checks import check_setting_names, check_setting_values
 
 if TYPE_CHECKING:
     from ..ir import Location, ResourceIR
@@ -53,7 +56,9 @@ class ResourceRegistry:
         return list(found.values())
 
     def register_declaration(self, resource: ResourceIR) -> None:
+        check_setting_names(resource)
         check_writable(resource)
+        check_setting_values(resource)
         self._declarations[resource.name] = resource
 
     def has_factory(self, name: str) -> bool:
@@ -91,20 +96,19 @@ class ResourceRegistry:
     close_all = aclose
 
 
-_SCALARS = (type(None), bool, int, float, str)
-
-
 def check_writable(resource: ResourceIR) -> None:
-    """Refuse a setting a compiled module cannot hold as a literal, naming it and the call."""
-    found = _unwritable((), resource.settings)
+    """Refuse a setting a compiled module cannot hold as a literal, naming it and the call.
+
+    (A factory's arguments are checked when it is described: ``describe_factory``.)
+    """
+    if resource.kind == "factory":
+        return
+    found = next(filter(None, (first_unwritable(v, (k,)) for k, v in resource.settings.items())), None)
     if found is None:
         return
-    path, value = found
-    setting = ".".join(path)
-    cls = type(value)
-    kind = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    variable = env_name(resource.name, *path)
-    if resource.kind == "postgres" and path == ("ssl",):
+    setting = ".".join(found.path)
+    variable = env_name(resource.name, *found.path)
+    if resource.kind == "postgres" and found.path == ("ssl",):
         hint = (
             'use ssl="require" (encrypted) or ssl="verify-full" (server certificate checked; CA file from'
             f" PGSSLROOTCERT), which {variable} can override from the environment; for an SSLContext of your own,"
@@ -117,30 +121,11 @@ def check_writable(resource: ResourceIR) -> None:
             " with require_resource()"
         )
     raise WorkflowError(
-        f"resource {resource.name!r}: setting {setting!r} is a value of type {kind}, which cannot be written into"
+        f"resource {resource.name!r}: setting {setting!r} {found.reason}, which cannot be written into"
         " a compiled module (and the in-process runtime runs that same module)",
         location=resource.location,
         hint=hint,
     )
-
-
-def _unwritable(path: tuple[str, ...], value: Any) -> tuple[tuple[str, ...], Any] | None:
-    if isinstance(value, _SCALARS):
-        return None
-    if isinstance(value, (list, tuple)):
-        items: list[tuple[Any, Any]] = list(enumerate(value))
-    elif isinstance(value, dict):
-        items = list(value.items())
-        for key in value:
-            if not isinstance(key, _SCALARS):
-                return (*path, repr(key)), key
-    else:
-        return path, value
-    for key, item in items:
-        found = _unwritable((*path, str(key)), item)
-        if found is not None:
-            return found
-    return None
 
 
 __all__ = ["ResourceFactory", "ResourceRegistry", "check_writable"]

@@ -27,12 +27,11 @@ from types import ModuleType
 from typing import Any
 
 from kailash_rt import ResourceFactory
-from kailash_rt._settings import holds_secret
+from kailash_rt._secrets import has_secret, is_secret
 
 from ..errors import WorkflowError
 from ..ir import Location
-
-_LITERAL_SCALARS = (type(None), bool, int, float, str)
+from ..literal_values import first_unwritable
 
 
 def describe_factory(name: str, factory: Any, location: Location) -> dict[str, Any]:
@@ -52,9 +51,11 @@ def describe_factory(name: str, factory: Any, location: Location) -> dict[str, A
     cls = type(factory)
     args, kwargs = _bound_arguments(cls, factory.init_args, factory.init_kwargs)
     for label, value in [*((f"argument {i + 1}", a) for i, a in enumerate(args)), *kwargs.items()]:
-        if not _is_literal(value):
+        found = first_unwritable(value)
+        if found is not None:
+            inside = f" (at {'.'.join(found.path)})" if found.path else ""
             raise WorkflowError(
-                f"resource {name!r}: {cls.__name__} argument {label!r} is a {type(value).__name__},"
+                f"resource {name!r}: {cls.__name__} argument {label!r}{inside} {found.reason},"
                 " which a compiled module cannot rebuild",
                 location=location,
                 hint="pass plain values (str, int, float, bool, None, lists and dicts of them)"
@@ -109,16 +110,6 @@ def _bound_arguments(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return positional, named
 
 
-def _has_secret(path: tuple[str, ...], value: Any) -> bool:
-    if holds_secret(path, value):
-        return True
-    if isinstance(value, dict):
-        return any(_has_secret((*path, str(k)), v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_secret((*path, str(i)), v) for i, v in enumerate(value))
-    return False
-
-
 def _secret_defaults_removed(source: str, passed: set[str]) -> tuple[str, dict[str, Any]]:
     """``source`` with the secret defaults of the class's own ``__init__`` written as ``None``,
     and those defaults by parameter name (to be passed as arguments instead).
@@ -148,7 +139,7 @@ def _secret_defaults_removed(source: str, passed: set[str]) -> tuple[str, dict[s
             value = ast.literal_eval(default)
         except (ValueError, TypeError, SyntaxError, RecursionError):
             continue
-        if _has_secret((param.arg,), value):
+        if has_secret((param.arg,), value):
             spans.append((default, "None"))
             if param.arg not in passed:
                 defaults[param.arg] = value
@@ -158,7 +149,7 @@ def _secret_defaults_removed(source: str, passed: set[str]) -> tuple[str, dict[s
 def _check_no_secret_literal(name: str, cls: type, source: str, location: Location) -> None:
     """A secret written as a literal in the class source would be copied into the module."""
     for (what, key), value in _named_literals(ast.parse(source)):
-        if not (isinstance(value, ast.Constant) and holds_secret((key,), value.value)):
+        if not (isinstance(value, ast.Constant) and is_secret((key,), value.value)):
             continue
         try:
             where = f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1] + value.lineno - 1}"
@@ -205,16 +196,6 @@ def _named_literals(tree: ast.AST) -> Iterator[tuple[tuple[str, str], ast.expr]]
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in named:
             yield ("the string", ""), node
-
-
-def _is_literal(value: Any) -> bool:
-    if isinstance(value, _LITERAL_SCALARS):
-        return not isinstance(value, float) or value == value  # NaN cannot round-trip through JSON
-    if isinstance(value, (list, tuple)):
-        return all(_is_literal(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_literal(v) for k, v in value.items())
-    return False
 
 
 def _importable(cls: type) -> bool:

@@ -1,12 +1,15 @@
 """Resource specs with real values, for running a workflow in process.
 
 A compiled module reads secrets from the environment. In process there is no need: the
-builder recorded the real values, so the runtime hands the generated ``run()`` specs that
-carry them (``run_resources``), or a registry's shared live resources, and gives secret
-resource-node parameters their values (``run_secrets``).
+builder recorded the real values (in the IR's ``EnvRef``s), so the runtime hands the
+generated ``run()`` specs that carry them (``run_resources``), or a registry's shared live
+resources, and gives secret resource-node parameters their values (``run_secrets``). A
+secret without a value (an IR read from JSON) is read from the environment, as the
+compiled module does.
 
-The specs are made once per workflow content and kept for the process, as a compiled
-module's ``RESOURCES`` is: the data of a memory cache lasts from one run to the next.
+The specs are made once per workflow content and kept while the workflow is one of the
+most recently run, as a compiled module's ``RESOURCES`` is: the data of a memory cache
+lasts from one run to the next.
 """
 
 from __future__ import annotations
@@ -15,26 +18,38 @@ from typing import TYPE_CHECKING, Any
 
 import kailash_rt as rt
 
-from ..codegen.resource_node import node_secrets
-from ..ir import ResourceIR, WorkflowIR
+from .._lru import LRU, WORKFLOWS_KEPT
+from ..ir import EnvRef, ResourceIR, WorkflowIR
 
 if TYPE_CHECKING:
     from ..workflow import Workflow
     from . import ResourceRegistry
 
 _KINDS = {"postgres": rt.postgres, "http": rt.http_client, "cache": rt.cache}
+_ENV_TYPES = {"str": str, "int": int, "float": float}
 
-# Per workflow content (its IR hash): the named specs of its declared resources, and the
-# values of its secret resource-node parameters.
-_DECLARED: dict[str, dict[str, Any]] = {}
-_SECRETS: dict[str, dict[str, str]] = {}
+# Per workflow content and secret values: the named specs of its declared resources.
+_DECLARED: LRU[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = LRU(WORKFLOWS_KEPT)
+
+
+def real_value(value: Any) -> Any:
+    """A setting with each ``EnvRef`` replaced by its real value, or by ``rt.env`` when it has none."""
+    if isinstance(value, EnvRef):
+        return value.value if value.value is not None else rt.env(value.variable, _ENV_TYPES[value.kind])
+    if isinstance(value, dict):
+        return {key: real_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [real_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(real_value(item) for item in value)
+    return value
 
 
 def spec_for(resource: ResourceIR, live_factory: Any = None) -> Any:
     """The ``kailash_rt`` spec of one declared resource, with its real setting values."""
     make = _KINDS.get(resource.kind)
     if make is not None:
-        return make(**resource.settings)
+        return make(**real_value(resource.settings))
     if resource.kind == "factory":
         if live_factory is not None:
             return rt.factory(live_factory)
@@ -52,8 +67,9 @@ def run_resources(
     resources take precedence by name (the caller closes them with ``await registry.aclose()``).
     ``key`` is the workflow's content hash, when the caller has it already.
 
-    The specs of ``with_*`` declarations are made once per workflow content, so state they
-    hold (the data of a memory cache) lasts for the process, as with the compiled module.
+    The specs of ``with_*`` declarations are made once per workflow content and secret
+    values, so state they hold (the data of a memory cache) lasts from run to run, as with the
+    compiled module, while the workflow is one of the ``WORKFLOWS_KEPT`` most recently run.
     A factory resource uses the builder's live factory object of this workflow.
     """
     ir = workflow if isinstance(workflow, WorkflowIR) else workflow.ir
@@ -61,10 +77,11 @@ def run_resources(
     if not ir.resources:
         return shared
     key = key if key is not None else ir.content_hash()
-    declared = _DECLARED.get(key)
+    secrets = ir.resource_secret_values()
+    declared = _DECLARED.get((key, secrets))
     if declared is None:
         made = {r.name: spec_for(r) for r in ir.resources if r.kind != "factory"}
-        declared = _DECLARED[key] = rt.Resources(**made).specs
+        declared = _DECLARED[(key, secrets)] = rt.Resources(**made).specs
     builder_registry = None if isinstance(workflow, WorkflowIR) else workflow.builder.get_resource_registry()
     live: dict[str, Any] = {}
     for resource in ir.resources:
@@ -76,18 +93,15 @@ def run_resources(
     return resources.sharing(shared) if shared is not None else resources
 
 
-def run_secrets(workflow: Workflow | WorkflowIR, *, key: str | None = None) -> dict[str, str]:
-    """The real values of the workflow's secret resource-node parameters, by variable name.
+def run_secrets(workflow: Workflow | WorkflowIR) -> dict[str, Any]:
+    """The real values of the workflow's secrets, by variable name.
 
-    The generated module reads them with ``rt.env(NAME).read()``; the in-process runtime
-    passes them with ``kailash_rt._settings.given_secrets`` instead of the environment.
+    The generated module reads a secret resource-node parameter with ``rt.env(NAME).read()``;
+    the in-process runtime passes these values with ``kailash_rt._settings.given_secrets``
+    instead of the environment.
     """
     ir = workflow if isinstance(workflow, WorkflowIR) else workflow.ir
-    key = key if key is not None else ir.content_hash()
-    found = _SECRETS.get(key)
-    if found is None:
-        found = _SECRETS[key] = node_secrets(ir.nodes)
-    return found
+    return ir.secret_values()
 
 
 def registry_specs(registry: ResourceRegistry) -> dict[str, Any]:

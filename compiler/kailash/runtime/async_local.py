@@ -10,6 +10,7 @@ from typing import Any
 
 from kailash_rt._settings import given_secrets
 
+from .._lru import LRU, WORKFLOWS_KEPT
 from ..codegen import GeneratedModule, compile_ir
 from ..resources import ResourceRegistry
 from ..resources.specs import run_resources, run_secrets
@@ -17,19 +18,21 @@ from ..workflow import Workflow
 from .loader import load_module
 
 logger = logging.getLogger("kailash.workflow.runtime")
-_compiled: dict[str, tuple[GeneratedModule, ModuleType]] = {}
+# Per workflow content (its hash, which covers no secret value): the generated module, for
+# the most recently used workflows only.
+_compiled: LRU[str, GeneratedModule] = LRU(WORKFLOWS_KEPT)
 
 
 def compiled_module(workflow: Workflow, key: str | None = None) -> tuple[GeneratedModule, ModuleType]:
-    """The generated module of ``workflow``, compiled and loaded once per process per content."""
+    """The generated module of ``workflow``, compiled and loaded once per content while it is
+    one of the most recently used."""
     key = key if key is not None else workflow.ir.content_hash()
-    found = _compiled.get(key)
-    if found is None:
+    generated = _compiled.get(key)
+    if generated is None:
         started = time.perf_counter()
-        generated = compile_ir(workflow.ir)
-        found = _compiled[key] = (generated, load_module(generated, key))
+        generated = _compiled[key] = compile_ir(workflow.ir)
         logger.debug("%s: compiled in %.3fs", workflow.name, time.perf_counter() - started)
-    return found
+    return generated, load_module(generated, key)
 
 
 class AsyncLocalRuntime:
@@ -46,7 +49,7 @@ class AsyncLocalRuntime:
         _, module = compiled_module(workflow, key)
         resources = run_resources(workflow, self.resource_registry, key=key)
         started = time.perf_counter()
-        with given_secrets(run_secrets(workflow, key=key)):
+        with given_secrets(run_secrets(workflow)):
             result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
         if logger.isEnabledFor(logging.DEBUG):
             _log_run(workflow.name, result, time.perf_counter() - started)

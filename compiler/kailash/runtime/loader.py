@@ -4,6 +4,13 @@ The source is written to the compile cache (``<cache>/modules/<name>_<hash>.py``
 imported from there, so every tool (Python's own traceback printer included) shows the
 generated lines. Without a usable cache directory the module is loaded from memory, with
 a loader that serves its source to ``linecache`` and ``inspect``.
+
+The ``<hash>`` is the workflow's content hash, which covers no secret value (see
+``kailash.ir``). At most ``WORKFLOWS_KEPT`` modules stay imported: the least recently used
+one beyond that leaves ``sys.modules`` (and ``linecache``); a run that still holds it
+finishes normally. Its file in the cache directory stays: it is named by content, another
+process sharing the cache may be importing it, and the next compile of the same workflow
+uses it again.
 """
 
 from __future__ import annotations
@@ -16,8 +23,11 @@ from pathlib import Path
 from types import ModuleType
 
 from .._files import write_atomically
+from .._lru import LRU, WORKFLOWS_KEPT
 from ..codegen import GeneratedModule
 from ..codegen.formatting import cache_dir
+
+_MEMORY_PREFIX = "<kailash-compile>/"
 
 
 class _GeneratedSourceLoader(importlib.abc.SourceLoader):
@@ -35,17 +45,30 @@ class _GeneratedSourceLoader(importlib.abc.SourceLoader):
         raise OSError("generated in memory; no bytecode cache")
 
 
+def _unload(name: str, module: ModuleType) -> None:
+    if sys.modules.get(name) is module:
+        del sys.modules[name]
+    spec = module.__spec__
+    filename = spec.origin if spec is not None else None
+    if isinstance(filename, str) and filename.startswith(_MEMORY_PREFIX):
+        linecache.cache.pop(filename, None)
+
+
+_loaded: LRU[str, ModuleType] = LRU(WORKFLOWS_KEPT, on_evict=_unload)
+
+
 def load_module(generated: GeneratedModule, key: str) -> ModuleType:
-    """Import ``generated`` as ``_kailash_generated_<name>_<key>``; it is kept in sys.modules."""
+    """Import ``generated`` as ``_kailash_generated_<name>_<key>``; it is kept in sys.modules
+    while it is one of the ``WORKFLOWS_KEPT`` most recently loaded."""
     name = f"_kailash_generated_{generated.name}_{key[:12]}"
-    existing = sys.modules.get(name)
+    existing = _loaded.get(name)
     if existing is not None:
         return existing
     path = _written(generated, name)
     if path is not None:
         spec = importlib.util.spec_from_file_location(name, path)
     else:
-        filename = f"<kailash-compile>/{generated.filename}"
+        filename = f"{_MEMORY_PREFIX}{name}.py"
         loader = _GeneratedSourceLoader(filename, generated.source)
         spec = importlib.util.spec_from_loader(name, loader, origin=filename)
         linecache.cache[filename] = (len(generated.source), None, generated.source.splitlines(True), filename)
@@ -57,6 +80,7 @@ def load_module(generated: GeneratedModule, key: str) -> ModuleType:
     except BaseException:
         del sys.modules[name]
         raise
+    _loaded[name] = module
     return module
 
 

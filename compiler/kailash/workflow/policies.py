@@ -5,7 +5,6 @@ They check their own values and turn into IR (exception classes become importabl
 
 from __future__ import annotations
 
-import ast
 import builtins
 import importlib
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from typing import Any
 from .._location import caller_location
 from ..errors import WorkflowError
 from ..ir import FallbackIR, RetryIR
+from ..literal_values import is_literal
 from .checks import check_number
 
 ExceptionSpec = type[BaseException] | str
@@ -137,32 +137,6 @@ class ErrorHandler:
 
     def to_ir(self) -> FallbackIR:
         return FallbackIR(value=self.fallback_value, log_level=self.log_level)
-
-
-def is_literal(value: Any) -> bool:
-    """Whether ``value`` is made of the plain types a generated module can spell as a literal.
-
-    None, bool, int, float, str, and lists, tuples and dicts of those; ``repr`` of it must
-    evaluate back to an equal value (so no NaN, no recursive containers).
-    """
-    if not _plain(value, depth=0):
-        return False
-    try:
-        return bool(ast.literal_eval(repr(value)) == value)
-    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
-        return False
-
-
-def _plain(value: Any, depth: int) -> bool:
-    if depth > 100:
-        return False
-    if value is None or type(value) in (bool, int, float, str):
-        return True
-    if type(value) in (list, tuple):
-        return all(_plain(item, depth + 1) for item in value)
-    if type(value) is dict:
-        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
-    return False
 
 
 def exception_name(spec: ExceptionSpec) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._location import caller_location
 from ..errors import WorkflowError
 from ..ir import Location, NodeIR, ResourceIR
+from ..literal_values import first_unwritable
 from ..resources.factories import describe_factory
 
 if TYPE_CHECKING:
@@ -93,9 +94,10 @@ def resource_node(
     for key, value in params.items():
         if not isinstance(key, str):
             raise WorkflowError(f"parameter name {key!r} is not a string", location=location, node_id=node_id)
-        if not _is_literal(value):
+        found = first_unwritable(value, (key,))
+        if found is not None:
             raise WorkflowError(
-                f"parameter {key!r} is a {type(value).__name__}, which a compiled module cannot hold",
+                f"parameter {'.'.join(found.path)!r} {found.reason}, which a compiled module cannot hold",
                 location=location,
                 node_id=node_id,
                 hint="pass plain values: str, int, float, bool, None, and lists and dicts of them",
@@ -113,13 +115,3 @@ def check_resource_name(name: Any, location: Location) -> None:
             location=location,
             hint="node code reads a resource by its name, so the name must be a valid variable name",
         )
-
-
-def _is_literal(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_literal(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_literal(v) for k, v in value.items())
-    return False
