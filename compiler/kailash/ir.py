@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .source_text import DECIMAL_INT_LIMIT
+
 IR_VERSION = 1
 
 
@@ -145,11 +147,15 @@ def _node_from_dict(data: dict[str, Any]) -> NodeIR:
 
 
 # Literal values (settings, fallback values) keep their Python types through JSON: a tuple,
-# or a dict whose keys are not all strings (or look like a tag), is written as a tagged object.
-_TUPLE, _ITEMS = "$tuple", "$items"
+# or a dict whose keys are not all strings (or look like a tag), is written as a tagged object,
+# and so is an int of 640 digits or more, in hexadecimal (its decimal text may exceed the
+# digit limit of sys.set_int_max_str_digits, and json would fail to write it).
+_TUPLE, _ITEMS, _INT = "$tuple", "$items", "$int"
 
 
 def encode_value(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= DECIMAL_INT_LIMIT:
+        return {_INT: hex(value)}
     if isinstance(value, tuple):
         return {_TUPLE: [encode_value(v) for v in value]}
     if isinstance(value, list):
@@ -167,6 +173,8 @@ def decode_value(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {_TUPLE}:
             return tuple(decode_value(v) for v in value[_TUPLE])
+        if set(value) == {_INT}:
+            return int(value[_INT], 16)
         if set(value) == {_ITEMS}:
             return {_hashable(decode_value(k)): decode_value(v) for k, v in value[_ITEMS]}
         return {k: decode_value(v) for k, v in value.items()}

@@ -17,7 +17,6 @@ value (``node_secrets``).
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from kailash_rt._settings import env_name, holds_secret
 
 from ..errors import WorkflowError
 from ..ir import NodeIR
+from ..python_names import is_keyword_argument
 from .analysis import NodePlan, NodeScope, Param, planner
 from .literals import py_literal, py_string
 
@@ -54,10 +54,8 @@ def plan_resource(scope: NodeScope) -> NodePlan:
     read = _secret_read(node.node_id)
     arguments = [(key, secret_literal((key,), value, read)) for key, value in params.items() if key not in connected]
     arguments += [(name, name) for name in connected]
-    plain = [f"{key}={value}" for key, value in arguments if key.isidentifier() and not keyword.iskeyword(key)]
-    other = [
-        f"{py_string(key)}: {value}" for key, value in arguments if not key.isidentifier() or keyword.iskeyword(key)
-    ]
+    plain = [f"{key}={value}" for key, value in arguments if is_keyword_argument(key)]
+    other = [f"{py_string(key)}: {value}" for key, value in arguments if not is_keyword_argument(key)]
     if other:
         plain.append("**{" + ", ".join(other) + "}")
     return NodePlan(

@@ -5,9 +5,9 @@ They check their own values and turn into IR (exception classes become importabl
 
 from __future__ import annotations
 
-import ast
 import builtins
 import importlib
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -142,15 +142,21 @@ class ErrorHandler:
 def is_literal(value: Any) -> bool:
     """Whether ``value`` is made of the plain types a generated module can spell as a literal.
 
-    None, bool, int, float, str, and lists, tuples and dicts of those; ``repr`` of it must
-    evaluate back to an equal value (so no NaN, no recursive containers).
+    None, bool, int (of any size), finite float, str, and lists, tuples and dicts of those, not
+    nested too deeply (so no recursive containers): what a literal reads back as an equal value.
     """
-    if not _plain(value, depth=0):
-        return False
-    try:
-        return bool(ast.literal_eval(repr(value)) == value)
-    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
-        return False
+    return _plain(value, depth=0) and _finite(value)
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or infinity anywhere in a plain value: their repr is no literal, and NaN equals nothing."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_finite(item) for item in value)
+    if isinstance(value, dict):
+        return all(_finite(k) and _finite(v) for k, v in value.items())
+    return True
 
 
 def _plain(value: Any, depth: int) -> bool:
