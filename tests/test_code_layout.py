@@ -146,6 +146,8 @@ def test_crlf_and_cr_are_line_breaks_as_in_cpython(code: str) -> None:
         "if True:\n\tx = 1\n\tif x:\n\t    result = 'tab and spaces'",
         "x = [\n\t1,\n\t\t2,\n]\nresult = x",
         "result = 'a\tb'  # a\ttab",
+        "if True:\n  \tresult = 'two spaces and a tab'\n  \tresult += '!'",
+        "if True:\n\tif True:\n\t        result = 'a tab and eight spaces'\n\tresult += '!'",
     ],
     ids=repr,
 )
@@ -175,6 +177,8 @@ def test_a_form_feed_resets_the_indentation_as_in_cpython(code: str) -> None:
     [
         "if True:\n    \x0cresult = 1",  # the form feed brings the line back to column 0
         "if True:\n\tx = 1\n        y = 2",  # a tab and eight spaces are inconsistent
+        "if True:\n\tif True:\n        result = 1",  # nested by the spaces of the wrapping, not by CPython
+        "result = 0\nif True:\n\tresult += 2\n\x0c    result += 3",
         "result = 1\n\u2028",  # not whitespace to Python
         "\xa0result = 1",
         "result = 'a\rb'",  # a lone CR ends the line inside the string
@@ -207,3 +211,30 @@ def test_whitespace_inside_a_string_is_kept_exactly() -> None:
 
 def test_a_block_of_only_comments_returns_none() -> None:
     assert node_result("# nothing to do\n   # really") is None
+
+
+BACKSLASH_LINES = [
+    "if True:\n\\\n    result = 'the next line decides'",
+    "if True:\n  \\\n    result = 'the backslash decides'\n  result += '!'",
+    "if True:\n\\\n  \\\n      result = 'the first backslash not at column 0 decides'\n  result += '!'",
+    "if True:\n\t\\\n        result = 'a tab before the backslash'",
+    "x = 1\n\\\nresult = x",
+    "result = (1 +\n\\\n2)",
+    "result = 1 + \\\n\\\n4",
+    "x = 1\n\\\n# comment\nresult = x",
+]
+
+
+@pytest.mark.parametrize("code", BACKSLASH_LINES, ids=repr)
+def test_a_line_holding_only_a_backslash_means_what_cpython_means(code: str) -> None:
+    assert node_result(code) == cpython_result(code)
+
+
+@pytest.mark.parametrize("code", BACKSLASH_LINES, ids=repr)
+def test_map_code_with_a_line_holding_only_a_backslash_compiles(code: str) -> None:
+    """process_item() is rewritten with libcst, which reads no such line before an indented block."""
+    body = "".join(f"    {line}\n" if line.strip() and line != "\\" else f"{line}\n" for line in code.split("\n"))
+    builder = AsyncWorkflowBuilder(unique("layout_map"))
+    builder.add_parallel_map("mapped", f"def process_item(item):\n{body}    return result\n")
+    outcome = asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {"items": [0]}))
+    assert outcome["results"]["mapped"]["results"] == [cpython_result(code)]

@@ -29,7 +29,7 @@ _LITERAL_STARTS = frozenset(
     getattr(tokenize, name) for name in ("FSTRING_START", "TSTRING_START") if hasattr(tokenize, name)
 )
 _LITERAL_ENDS = frozenset(getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, name))
-_LAYOUT_TOKENS = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER})
+_LAYOUT_TOKENS = frozenset({tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER})
 
 # Characters no source file can hold: a lone surrogate has no UTF-8 form, and CPython refuses NUL.
 _UNWRITABLE = re.compile(r"[\x00\ud800-\udfff]")
@@ -83,6 +83,7 @@ def dedent(code: str) -> str:
     layout = _layout("\n".join(lines) + "\n")
     if layout is None:  # the syntax check reports the problem
         return "\n".join(lines) + "\n"
+    lines = _without_leading_continuations(lines, layout)
     margin = _common_prefix([_indentation(lines[number - 1])[0] for number in sorted(layout.statements)])
     dedented = []
     for number, line in enumerate(lines, 1):
@@ -96,7 +97,80 @@ def dedent(code: str) -> str:
             dedented.append(whitespace[len(margin) :] + rest)
         else:  # a comment or a continuation line, indented less than the statements
             dedented.append(rest)
+    if _indentation_problem(dedented, layout.statements) is None:
+        # Spaces only, to the same columns: the wrapping's indentation cannot then meet a tab.
+        for number in layout.statements:
+            line = dedented[number - 1]
+            dedented[number - 1] = " " * _columns(_indentation(line)[0])[0] + line.lstrip(PYTHON_WHITESPACE)
     return "\n".join(dedented) + "\n"
+
+
+_TAB_ERROR = "inconsistent use of tabs and spaces in indentation"
+
+
+def _indentation_problem(lines: list[str], statements: frozenset[int]) -> tuple[int, str] | None:
+    """The first line whose indentation CPython's tokenizer refuses, and why (TabError, IndentationError).
+
+    The tokenizer counts each statement's indentation twice, a tab as up to 8 columns and as
+    1, and refuses a block the two counts nest differently: prefixing such a block with the
+    spaces of the wrapping function could make it nest one way, so it is refused as CPython
+    refuses it.
+    """
+    stack = [(0, 0)]
+    for number in sorted(statements):
+        column, alternative = _columns(_indentation(lines[number - 1])[0])
+        top, top_alternative = stack[-1]
+        if column > top:
+            if alternative <= top_alternative:
+                return number, _TAB_ERROR
+            stack.append((column, alternative))
+            continue
+        while len(stack) > 1 and column < stack[-1][0]:
+            stack.pop()
+        if column != stack[-1][0]:
+            return number, "unindent does not match any outer indentation level"
+        if alternative != stack[-1][1]:
+            return number, _TAB_ERROR
+    return None
+
+
+def _without_leading_continuations(lines: list[str], layout: _Layout) -> list[str]:
+    """Lines holding only a backslash before a statement (``\\`` then ``    x = 1``) made blank, the
+    statement indented as CPython indents it: by the column of the first such backslash that is
+    not at column 0, else by its own indentation. Nothing else reads that layout the same way
+    (libcst does not), so the block is kept in the plain form."""
+    result = list(lines)
+    run: list[int] = []  # 0-based indexes of consecutive backslash-only lines
+    for index, line in enumerate(lines):
+        number = index + 1
+        if number not in layout.strings and line.lstrip(PYTHON_WHITESPACE) == "\\":
+            run.append(index)
+            continue
+        if run and number in layout.statements:
+            whitespace, column = "", 0
+            for backslash in run:
+                piece = lines[backslash]
+                whitespace += piece[: len(piece) - 1]
+                column = column or _columns(whitespace)[0]
+                result[backslash] = ""
+            if column:
+                result[index] = " " * column + line.lstrip(PYTHON_WHITESPACE)
+        run = []
+    return result
+
+
+def _columns(whitespace: str) -> tuple[int, int]:
+    """The indentation the tokenizer counts, with a tab to the next multiple of 8 and as 1 column;
+    a form feed resets both."""
+    column = alternative = 0
+    for char in whitespace:
+        if char == " ":
+            column, alternative = column + 1, alternative + 1
+        elif char == "\t":
+            column, alternative = (column // 8 + 1) * 8, alternative + 1
+        else:
+            column = alternative = 0
+    return column, alternative
 
 
 def _indentation(line: str) -> tuple[str, str]:
@@ -118,25 +192,35 @@ def _common_prefix(texts: list[str]) -> str:
 
 @lru_cache(maxsize=4096)
 def _layout(code: str) -> _Layout | None:
-    """The block's layout, from Python's own tokenizer; None when the block does not tokenize."""
+    """The block's layout, from Python's own tokenizer; None when the block does not tokenize.
+
+    The block is tokenized inside brackets, where the tokenizer reads no indentation: so the
+    layout does not depend on it (Python 3.11's pure-Python tokenizer also misreads a line
+    holding only a backslash as an indentation). A line starts a statement when its first
+    token follows a line break outside any bracket, string or continuation.
+    """
     strings: set[int] = set()
     statements: set[int] = set()
     seen: set[int] = set()
     open_literals: list[int] = []  # start lines of the f-/t-strings being read (they nest)
+    depth = 0  # brackets open in the block
     at_statement_start = True
+    last_row = code.count("\n") + (not code.endswith("\n"))
     try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type in _LAYOUT_TOKENS:
+        for token in tokenize.generate_tokens(io.StringIO("(\n" + code + "\n)").readline):
+            row = token.start[0] - 1  # the line in the block
+            if not 1 <= row <= last_row or token.type in _LAYOUT_TOKENS:
                 continue
-            if token.type == tokenize.NEWLINE:
-                at_statement_start = True
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                at_statement_start = at_statement_start or (depth == 0 and not open_literals)
                 continue
-            row = token.start[0]
             if row not in seen:
                 seen.add(row)
-                if at_statement_start and not open_literals:
+                if at_statement_start and depth == 0 and not open_literals:
                     statements.add(row)
             at_statement_start = False
+            if token.type == tokenize.OP and not open_literals:
+                depth += (token.string in "([{") - (token.string in ")]}")
             if token.type in _LITERAL_STARTS:
                 open_literals.append(row)
                 continue
@@ -146,8 +230,8 @@ def _layout(code: str) -> _Layout | None:
                 start = row
             else:
                 continue
-            if not open_literals and token.end[0] > start:
-                strings.update(range(start + 1, token.end[0] + 1))
+            if not open_literals and token.end[0] - 1 > start:
+                strings.update(range(start + 1, token.end[0]))
     except (tokenize.TokenError, SyntaxError, ValueError):  # ValueError: a lone surrogate (Python 3.12+)
         return None
     return _Layout(frozenset(strings), frozenset(statements))
@@ -160,10 +244,16 @@ def string_continuation_lines(code: str) -> frozenset[int]:
 
 
 def indent(code: str, prefix: str = "    ") -> str:
-    """Indent every line except those inside multi-line strings (and blank ones)."""
+    """Indent every line except those inside multi-line strings (and blank ones).
+
+    A line that starts with a backslash (a line continuation at column 0, inside brackets or
+    after another continuation) stays where it is: CPython then takes the indentation from the
+    line it continues onto, which is indented; at any other column the backslash's own column
+    would become the statement's indentation.
+    """
     keep = string_continuation_lines(code)
     return "".join(
-        line if number in keep or is_blank(line) else prefix + line
+        line if number in keep or is_blank(line) or line.startswith("\\") else prefix + line
         for number, line in enumerate(split_lines(code, keepends=True), start=1)
     )
 
@@ -185,6 +275,11 @@ def parse(code: str) -> ast.Module:
     module could not hold or load (see _check_writable and _check_loadable).
     """
     _check_writable(code)
+    layout = _layout(code)
+    problem = _indentation_problem(split_lines(code), layout.statements) if layout is not None else None
+    if problem is not None:
+        line, message = problem
+        raise _error_at(message, line, None, split_lines(code)[line - 1])
     wrapped_source = as_function(code)
     try:
         wrapped = ast.parse(wrapped_source)
