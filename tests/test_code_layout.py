@@ -238,3 +238,14 @@ def test_map_code_with_a_line_holding_only_a_backslash_compiles(code: str) -> No
     builder.add_parallel_map("mapped", f"def process_item(item):\n{body}    return result\n")
     outcome = asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {"items": [0]}))
     assert outcome["results"]["mapped"]["results"] == [cpython_result(code)]
+
+
+def test_diff_shows_the_lines_python_reads(tmp_path: Path) -> None:
+    source = tmp_path / "flow.py"
+    base = "from kailash.workflow import AsyncWorkflowBuilder\nflow = AsyncWorkflowBuilder('diffed')\n"
+    source.write_text(base, encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli(str(source), "-o", str(out)).returncode == 0
+    source.write_text(base + "flow.add_async_code('n', 'result = \"a\\u2028b\"')\n", encoding="utf-8")
+    shown = run_cli(str(source), "-o", str(out), "--diff")
+    assert '\n+    result = "a\u2028b"\n' in shown.stdout
