@@ -72,6 +72,21 @@ def test_node_ids_that_mangle_to_a_leading_digit_compile(node_id: str) -> None:
     assert node_identifier(node_id).isidentifier()
 
 
+@pytest.mark.parametrize("node_id", ["__1", "((1))", "\x1b[31m"])
+def test_map_and_scatter_nodes_whose_ids_mangle_to_a_leading_digit_compile(node_id: str) -> None:
+    """Their function is rewritten with libcst, which refused the name ``1_node``."""
+    builder = AsyncWorkflowBuilder(unique("map_ids"))
+    builder.add_parallel_map(node_id, "def process_item(item):\n    return item * 2")
+    builder.add_scatter_gather(node_id + "s", "_1", node_id + "g", "def process_item(item):\n    return item + 1")
+    builder.add_async_code("source", "result = {'items': [1, 2]}")
+    builder.add_connection("source", "items", node_id, "items")
+    builder.add_connection("source", "items", node_id + "s", "items")
+    outcome = execute(builder)
+    assert outcome["errors"] == {}
+    assert outcome["results"][node_id]["results"] == [2, 4]
+    assert outcome["results"][node_id + "g"]["results"] == [2, 3]
+
+
 @pytest.mark.parametrize("text", ["__1", "((1))", "\x1b[31m", "1", "_1", "\u2460", "", "-"])
 def test_identifiers_never_start_with_a_digit_even_without_leading_underscores(text: str) -> None:
     ident = to_identifier(text)
