@@ -15,6 +15,7 @@ from ._files import write_atomically
 from .codegen import GeneratedModule, compile_ir
 from .errors import CompilerBug, WorkflowError, WorkflowWarning
 from .ir import WorkflowIR
+from .source_text import split_lines
 from .sources import SourceError, load_workflows
 
 EXIT_STALE = 1
@@ -72,13 +73,9 @@ def main(
         for module in changed:
             path = output_dir / module.filename
             if show_diff:
-                old = _read(path) or ""
-                click.echo(
-                    "".join(
-                        difflib.unified_diff(old.splitlines(True), module.source.splitlines(True), str(path), str(path))
-                    ),
-                    nl=False,
-                )
+                old = split_lines(_read(path) or "", keepends=True)  # Python's lines: U+2028 breaks none
+                new = split_lines(module.source, keepends=True)
+                click.echo("".join(difflib.unified_diff(old, new, str(path), str(path))), nl=False)
             else:
                 state = "stale" if path.exists() else "missing"
                 click.echo(f"{state}: {path}", err=True)

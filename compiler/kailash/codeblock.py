@@ -1,20 +1,25 @@
 """Code blocks: dedent, syntax-check, indent, and find the names a block reads.
 
 A code block is the body of an ``async def``: top-level ``await``, ``async with`` and
-``return`` are allowed. Lines inside multi-line strings are never re-indented, so the
-string values stay exactly as written.
+``return`` are allowed. The block means what CPython means by it: its lines end where
+Python's tokenizer ends them (see source_text.py), and lines inside multi-line strings
+are never re-indented, so the string values stay exactly as written.
 """
 
 from __future__ import annotations
 
 import ast
 import io
+import re
 import symtable
-import textwrap
+import sys
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .python_names import KEYWORDS, normal_form
+from .source_text import DEFAULT_INT_DIGITS, PYTHON_WHITESPACE, is_blank, normalize_newlines, split_lines
 
 _WRAPPER = "async def __kailash_node__():\n"
 
@@ -24,6 +29,18 @@ _LITERAL_STARTS = frozenset(
     getattr(tokenize, name) for name in ("FSTRING_START", "TSTRING_START") if hasattr(tokenize, name)
 )
 _LITERAL_ENDS = frozenset(getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, name))
+_LAYOUT_TOKENS = frozenset({tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER})
+
+# Characters no source file can hold: a lone surrogate has no UTF-8 form, and CPython refuses NUL.
+_UNWRITABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A string escape that may make a lone surrogate: \ud800 to \udfff, \U0000d800 to \U0000dfff.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_DOCUMENTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+_TOO_MANY_DIGITS = 10**DEFAULT_INT_DIGITS
+_LONG_DIGIT_RUN = re.compile(rf"[0-9][0-9_]{{{DEFAULT_INT_DIGITS},}}")
 
 
 @dataclass(frozen=True)
@@ -34,66 +51,219 @@ class CodeSyntaxError(Exception):
     text: str
 
 
-def dedent(code: str) -> str:
-    """``textwrap.dedent``, then the same for lines outside multi-line strings; blank ends dropped.
+@dataclass(frozen=True)
+class _Layout:
+    """Which lines of a block the tokenizer reads how."""
 
-    The second step handles a block whose multi-line string has lines indented less than
-    the code around it: those string lines stay as written, the code lines lose their
-    common indentation.
+    strings: frozenset[int]  # 1-based lines that start inside a multi-line string literal
+    statements: frozenset[int]  # lines that start a logical line: their indentation is significant
+
+
+def dedent(code: str) -> str:
+    """The block with Python's line breaks and no common indentation, blank ends dropped.
+
+    First ``textwrap.dedent`` (as the guide promises): the indentation common to every line
+    is removed, inside multi-line strings too (the block was indented as a whole), though a
+    line of only spaces inside a string keeps what it has beyond that indentation. Then the
+    lines that start a statement lose the indentation they still share: a string with lines
+    indented less than the code around it, a comment or a continuation line indented less
+    than the statements keep the code's own indentation from counting. Lines inside
+    multi-line strings are never touched by this second step, and a form feed in a line's
+    indentation resets it, as in CPython's tokenizer.
     """
-    lines = textwrap.dedent(code).splitlines()
-    while lines and not lines[0].strip():
+    lines = split_lines(normalize_newlines(code))
+    margin = _common_prefix([line[: len(line) - len(line.lstrip(" \t"))] for line in lines if line.strip(" \t")])
+    lines = [line[len(margin) :] if line.startswith(margin) else "" for line in lines]
+    while lines and is_blank(lines[0]):
         lines.pop(0)
-    while lines and not lines[-1].strip():
+    while lines and is_blank(lines[-1]):
         lines.pop()
     if not lines:
         return ""
-    text = "\n".join(lines) + "\n"
-    keep = string_continuation_lines(text)
-    code_lines = [line for number, line in enumerate(lines, 1) if number not in keep and line.strip()]
-    margin = min(len(line) - len(line.lstrip()) for line in code_lines) if code_lines else 0
-    if margin:
-        lines = [line if number in keep else line[margin:] for number, line in enumerate(lines, 1)]
-        text = "\n".join(lines) + "\n"
-    return text
+    layout = _layout("\n".join(lines) + "\n")
+    if layout is None:  # the syntax check reports the problem
+        return "\n".join(lines) + "\n"
+    lines = _without_leading_continuations(lines, layout)
+    margin = _common_prefix([_indentation(lines[number - 1])[0] for number in sorted(layout.statements)])
+    dedented = []
+    for number, line in enumerate(lines, 1):
+        if number in layout.strings:
+            dedented.append(line)
+            continue
+        whitespace, rest = _indentation(line)
+        if not rest:
+            dedented.append("")
+        elif whitespace.startswith(margin):
+            dedented.append(whitespace[len(margin) :] + rest)
+        else:  # a comment or a continuation line, indented less than the statements
+            dedented.append(rest)
+    if _indentation_problem(dedented, layout.statements) is None:
+        # Spaces only, to the same columns: the wrapping's indentation cannot then meet a tab.
+        for number in layout.statements:
+            line = dedented[number - 1]
+            dedented[number - 1] = " " * _columns(_indentation(line)[0])[0] + line.lstrip(PYTHON_WHITESPACE)
+    return "\n".join(dedented) + "\n"
+
+
+_TAB_ERROR = "inconsistent use of tabs and spaces in indentation"
+
+
+def _indentation_problem(lines: list[str], statements: frozenset[int]) -> tuple[int, str] | None:
+    """The first line whose indentation CPython's tokenizer refuses, and why (TabError, IndentationError).
+
+    The tokenizer counts each statement's indentation twice, a tab as up to 8 columns and as
+    1, and refuses a block the two counts nest differently: prefixing such a block with the
+    spaces of the wrapping function could make it nest one way, so it is refused as CPython
+    refuses it.
+    """
+    stack = [(0, 0)]
+    for number in sorted(statements):
+        column, alternative = _columns(_indentation(lines[number - 1])[0])
+        top, top_alternative = stack[-1]
+        if column > top:
+            if alternative <= top_alternative:
+                return number, _TAB_ERROR
+            stack.append((column, alternative))
+            continue
+        while len(stack) > 1 and column < stack[-1][0]:
+            stack.pop()
+        if column != stack[-1][0]:
+            return number, "unindent does not match any outer indentation level"
+        if alternative != stack[-1][1]:
+            return number, _TAB_ERROR
+    return None
+
+
+def _without_leading_continuations(lines: list[str], layout: _Layout) -> list[str]:
+    """Lines holding only a backslash before a statement (``\\`` then ``    x = 1``) made blank, the
+    statement indented as CPython indents it: by the column of the first such backslash that is
+    not at column 0, else by its own indentation. Nothing else reads that layout the same way
+    (libcst does not), so the block is kept in the plain form."""
+    result = list(lines)
+    run: list[int] = []  # 0-based indexes of consecutive backslash-only lines
+    for index, line in enumerate(lines):
+        number = index + 1
+        if number not in layout.strings and line.lstrip(PYTHON_WHITESPACE) == "\\":
+            run.append(index)
+            continue
+        if run and number in layout.statements:
+            whitespace, column = "", 0
+            for backslash in run:
+                piece = lines[backslash]
+                whitespace += piece[: len(piece) - 1]
+                column = column or _columns(whitespace)[0]
+                result[backslash] = ""
+            if column:
+                result[index] = " " * column + line.lstrip(PYTHON_WHITESPACE)
+        run = []
+    return result
+
+
+def _columns(whitespace: str) -> tuple[int, int]:
+    """The indentation the tokenizer counts, with a tab to the next multiple of 8 and as 1 column;
+    a form feed resets both."""
+    column = alternative = 0
+    for char in whitespace:
+        if char == " ":
+            column, alternative = column + 1, alternative + 1
+        elif char == "\t":
+            column, alternative = (column // 8 + 1) * 8, alternative + 1
+        else:
+            column = alternative = 0
+    return column, alternative
+
+
+def _indentation(line: str) -> tuple[str, str]:
+    """A line's indentation as the tokenizer counts it (what follows its last form feed), and the rest."""
+    rest = line.lstrip(PYTHON_WHITESPACE)
+    whitespace = line[: len(line) - len(rest)]
+    return whitespace[whitespace.rfind("\x0c") + 1 :], rest
+
+
+def _common_prefix(texts: list[str]) -> str:
+    if not texts:
+        return ""
+    first, last = min(texts), max(texts)
+    size = 0
+    while size < len(first) and first[size] == last[size]:
+        size += 1
+    return first[:size]
 
 
 @lru_cache(maxsize=4096)
-def string_continuation_lines(code: str) -> frozenset[int]:
-    """1-based numbers of lines that start inside a multi-line string literal."""
-    inside: set[int] = set()
+def _layout(code: str) -> _Layout | None:
+    """The block's layout, from Python's own tokenizer; None when the block does not tokenize.
+
+    The block is tokenized inside brackets, where the tokenizer reads no indentation: so the
+    layout does not depend on it (Python 3.11's pure-Python tokenizer also misreads a line
+    holding only a backslash as an indentation). A line starts a statement when its first
+    token follows a line break outside any bracket, string or continuation.
+    """
+    strings: set[int] = set()
+    statements: set[int] = set()
+    seen: set[int] = set()
     open_literals: list[int] = []  # start lines of the f-/t-strings being read (they nest)
+    depth = 0  # brackets open in the block
+    at_statement_start = True
+    last_row = code.count("\n") + (not code.endswith("\n"))
     try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        for token in tokenize.generate_tokens(io.StringIO("(\n" + code + "\n)").readline):
+            row = token.start[0] - 1  # the line in the block
+            if not 1 <= row <= last_row or token.type in _LAYOUT_TOKENS:
+                continue
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                at_statement_start = at_statement_start or (depth == 0 and not open_literals)
+                continue
+            if row not in seen:
+                seen.add(row)
+                if at_statement_start and depth == 0 and not open_literals:
+                    statements.add(row)
+            at_statement_start = False
+            if token.type == tokenize.OP and not open_literals:
+                depth += (token.string in "([{") - (token.string in ")]}")
             if token.type in _LITERAL_STARTS:
-                open_literals.append(token.start[0])
+                open_literals.append(row)
                 continue
             if token.type in _LITERAL_ENDS:
                 start = open_literals.pop()
             elif token.type == tokenize.STRING and not open_literals:
-                start = token.start[0]
+                start = row
             else:
                 continue
-            if not open_literals and token.end[0] > start:
-                inside.update(range(start + 1, token.end[0] + 1))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        pass  # the syntax check reports the real problem
-    return frozenset(inside)
+            if not open_literals and token.end[0] - 1 > start:
+                strings.update(range(start + 1, token.end[0]))
+    except (tokenize.TokenError, SyntaxError, ValueError):  # ValueError: a lone surrogate (Python 3.12+)
+        return None
+    return _Layout(frozenset(strings), frozenset(statements))
+
+
+def string_continuation_lines(code: str) -> frozenset[int]:
+    """1-based numbers of lines that start inside a multi-line string literal."""
+    layout = _layout(code)
+    return layout.strings if layout is not None else frozenset()
 
 
 def indent(code: str, prefix: str = "    ") -> str:
-    """Indent every line except those inside multi-line strings (and blank ones)."""
+    """Indent every line except those inside multi-line strings (and blank ones).
+
+    A line that starts with a backslash (a line continuation at column 0, inside brackets or
+    after another continuation) stays where it is: CPython then takes the indentation from the
+    line it continues onto, which is indented; at any other column the backslash's own column
+    would become the statement's indentation.
+    """
     keep = string_continuation_lines(code)
     return "".join(
-        line if number in keep or not line.strip() else prefix + line
-        for number, line in enumerate(code.splitlines(keepends=True), start=1)
+        line if number in keep or is_blank(line) or line.startswith("\\") else prefix + line
+        for number, line in enumerate(split_lines(code, keepends=True), start=1)
     )
 
 
 @lru_cache(maxsize=4096)
 def as_function(code: str) -> str:
     """The block wrapped as the body of an async function (what the compiler emits)."""
-    return _WRAPPER + (indent(code) if code.strip() else "    pass\n")
+    layout = _layout(code)
+    empty = layout.statements == frozenset() if layout is not None else is_blank(code)
+    return _WRAPPER + indent(code) + ("    pass\n" if empty else "")
 
 
 def parse(code: str) -> ast.Module:
@@ -101,21 +271,122 @@ def parse(code: str) -> ast.Module:
 
     Besides the grammar this checks what only the compiler sees (``nonlocal`` without a
     binding, ``import *`` in a function) and rejects a top-level ``yield``, which would
-    turn the node into a generator.
+    turn the node into a generator. It also refuses what CPython accepts here but the
+    module could not hold or load (see _check_writable and _check_loadable).
     """
+    _check_writable(code)
+    layout = _layout(code)
+    problem = _indentation_problem(split_lines(code), layout.statements) if layout is not None else None
+    if problem is not None:
+        line, message = problem
+        raise _error_at(message, line, None, split_lines(code)[line - 1])
     wrapped_source = as_function(code)
     try:
         wrapped = ast.parse(wrapped_source)
-        compile(wrapped_source, "<code block>", "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise _block_error(code, exc.msg, exc.lineno, exc.offset) from None
+        raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
     function = wrapped.body[0]
     assert isinstance(function, ast.AsyncFunctionDef)
+    _check_loadable(code, function)
+    try:
+        compile(wrapped_source, "<code block>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
+    except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
+        raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
     for node in _own_scope(function.body):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
             raise _block_error(code, message, node.lineno, node.col_offset + 1)
     return ast.Module(body=function.body, type_ignores=[])
+
+
+_LONG_INTEGER = (
+    f"an integer literal of more than {DEFAULT_INT_DIGITS} digits, which Python refuses to read"
+    " (sys.int_info.default_max_str_digits); write it in hexadecimal (0x...) or compute it (10**n)"
+)
+
+
+def _syntax_message(error: SyntaxError) -> str:
+    """CPython's message; for an integer literal over the default digit limit, ours (raising the
+    limit in this process would not help: every Python reading the module has the default)."""
+    if error.msg.startswith("Exceeds the limit") and sys.get_int_max_str_digits() == DEFAULT_INT_DIGITS:
+        return _LONG_INTEGER
+    return error.msg
+
+
+def _check_writable(code: str) -> None:
+    """Refuse a lone surrogate or a NUL: neither can be written into (or read from) a source file."""
+    found = _UNWRITABLE.search(code)
+    if found is None:
+        return
+    line = code.count("\n", 0, found.start()) + 1
+    column = found.start() - (code.rfind("\n", 0, found.start()) + 1)
+    char = found.group()
+    if char == "\x00":
+        message = "the code holds a NUL character, which Python source cannot contain; inside a string write \\x00"
+    else:
+        escape = f"\\u{ord(char):04x}"
+        message = (
+            f"the code holds the lone surrogate U+{ord(char):04X}, which cannot be written as UTF-8;"
+            f" inside a string write the escape {escape}"
+        )
+    raise _error_at(message, line, column, split_lines(code)[line - 1])
+
+
+def _check_loadable(code: str, function: ast.AsyncFunctionDef) -> None:
+    """Refuse what CPython accepts in the block but the generated module could not hold or load:
+
+    - a name NFKC normalisation turns into a keyword (``if`` in mathematical bold letters reads as
+      ``if``): the module could not name it as a parameter;
+    - an integer literal too long to read: every Python reading the module has the default limit;
+    - a docstring holding a lone surrogate (``"\\ud800"``): Python 3.13 cannot compile it, and the
+      block's first string becomes the docstring of the node function.
+    """
+    long_digits = _LONG_DIGIT_RUN.search(code) is not None
+    surrogate_escapes = _SURROGATE_ESCAPE.search(code) is not None
+    if code.isascii() and not long_digits and not surrogate_escapes:
+        return  # ASCII names are their own normal form
+    for node in ast.walk(function):
+        name = node.id if isinstance(node, ast.Name) else node.arg if isinstance(node, ast.arg) else None
+        if name in KEYWORDS:
+            message = (
+                f"this name reads as the keyword {name!r} once Python normalises it (NFKC),"
+                " so the generated module could not name it; rename it"
+            )
+            raise _block_error(code, message, _line(node), _offset(node))
+        if long_digits and abs(_int_literal(node)) >= _TOO_MANY_DIGITS:
+            raise _block_error(code, _LONG_INTEGER, _line(node), _offset(node))
+        docstring = _docstring(node) if surrogate_escapes else None
+        if docstring is not None and _SURROGATE.search(docstring[1]):
+            message = (
+                "a docstring holding a lone surrogate, which Python 3.13 cannot compile;"
+                " start the block (or the function) with another statement, or drop the surrogate"
+            )
+            raise _block_error(code, message, _line(docstring[0]), _offset(docstring[0]))
+
+
+def _int_literal(node: ast.AST) -> int:
+    """The value of an int literal; 0 for any other node."""
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else 0
+
+
+def _docstring(node: ast.AST) -> tuple[ast.stmt, str] | None:
+    """The docstring of a function or class, with its statement (the block's first string is the node function's)."""
+    if not isinstance(node, _DOCUMENTED) or not node.body:
+        return None
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first, first.value.value
+    return None
+
+
+def _line(node: ast.AST) -> int:
+    return getattr(node, "lineno", 2)
+
+
+def _offset(node: ast.AST) -> int:
+    return getattr(node, "col_offset", 0) + 1
 
 
 def _own_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -138,10 +409,23 @@ def block_column(code: str, line: int, wrapped_column: int) -> int:
 def _block_error(code: str, message: str, wrapped_line: int | None, offset: int | None) -> CodeSyntaxError:
     """A CodeSyntaxError at a line/offset of the wrapped source, mapped back into the block."""
     line = max((wrapped_line or 2) - 1, 1)
-    lines = code.splitlines()
+    lines = split_lines(code)
     text = lines[line - 1] if line <= len(lines) else ""
     column = None if offset is None else block_column(code, line, offset - 1)
-    return CodeSyntaxError(message, line, column, text)
+    return _error_at(message, line, column, text)
+
+
+def _error_at(message: str, line: int, column: int | None, text: str) -> CodeSyntaxError:
+    return CodeSyntaxError(message, line, *shown_line(text, column)[::-1])
+
+
+def shown_line(text: str, column: int | None = None) -> tuple[str, int | None]:
+    """A line of code for a message, unprintable characters escaped, and the caret column moved with them."""
+    return _printable(text), None if column is None else len(_printable(text[:column]))
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
 
 
 def free_names(code: str) -> list[str]:
@@ -174,7 +458,10 @@ def _free_names(code: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def resource_literals(code: str) -> tuple[tuple[str, int, int], ...]:
-    """``get_resource("name")`` calls with a literal name: (name, block line, column)."""
+    """``get_resource("name")`` calls with a literal name: (name in normal form, block line, column).
+
+    The runtime looks a name up in normal form, as Python reads identifiers: ``"\u210cc"``
+    (black-letter H) names the resource ``Hc``."""
     found = []
     for node in ast.walk(ast.parse(as_function(code))):
         if (
@@ -185,7 +472,7 @@ def resource_literals(code: str) -> tuple[tuple[str, int, int], ...]:
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
         ):
-            found.append((node.args[0].value, node.lineno - 1, node.col_offset))
+            found.append((normal_form(node.args[0].value), node.lineno - 1, node.col_offset))
     return tuple(sorted(found, key=lambda item: (item[1], item[2])))
 
 

@@ -22,6 +22,8 @@ from typing import Any
 from kailash_rt._secrets import replace_secrets
 from kailash_rt._settings import env_name
 
+from .source_text import DECIMAL_INT_LIMIT
+
 IR_VERSION = 2
 _READABLE_VERSIONS = (1, 2)  # version 1 had no EnvRef: its secrets are found again when read
 
@@ -264,14 +266,18 @@ def _node_from_dict(data: dict[str, Any]) -> NodeIR:
 
 
 # Literal values (settings, fallback values) keep their Python types through JSON: a tuple,
-# or a dict whose keys are not all strings (or look like a tag), is written as a tagged object.
+# or a dict whose keys are not all strings (or look like a tag), is written as a tagged object,
+# and so is an int of 640 digits or more, in hexadecimal (its decimal text may exceed the
+# digit limit of sys.set_int_max_str_digits, and json would fail to write it).
 # A secret is written as {"$env": [variable, kind]}, without its value.
-_TUPLE, _ITEMS, _ENV = "$tuple", "$items", "$env"
+_TUPLE, _ITEMS, _ENV, _INT = "$tuple", "$items", "$env", "$int"
 
 
 def encode_value(value: Any) -> Any:
     if isinstance(value, EnvRef):
         return {_ENV: [value.variable, value.kind]}
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= DECIMAL_INT_LIMIT:
+        return {_INT: hex(value)}
     if isinstance(value, tuple):
         return {_TUPLE: [encode_value(v) for v in value]}
     if isinstance(value, list):
@@ -292,6 +298,8 @@ def decode_value(value: Any) -> Any:
         if set(value) == {_ENV}:
             variable, kind = value[_ENV]
             return EnvRef(variable, kind)
+        if set(value) == {_INT}:
+            return int(value[_INT], 16)
         if set(value) == {_ITEMS}:
             return {_hashable(decode_value(k)): decode_value(v) for k, v in value[_ITEMS]}
         return {k: decode_value(v) for k, v in value.items()}

@@ -8,6 +8,8 @@ versions (3.11 to 3.13); the test suite checks that the running interpreter adds
 
 from __future__ import annotations
 
+import unicodedata
+
 SUPPORTED_VERSIONS = ((3, 11), (3, 12), (3, 13))
 
 
@@ -86,3 +88,29 @@ SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
 def is_keyword(name: str) -> bool:
     """A keyword or soft keyword of any supported version (``match``, ``case``, ``type``, ``_``)."""
     return name in KEYWORDS or name in SOFT_KEYWORDS
+
+
+def normal_form(name: str) -> str:
+    """A name as Python reads it in source: in NFKC normal form (``"\u210cc"``, black-letter H, is ``Hc``).
+
+    Two names with the same normal form are one name in a module, so every name the builder
+    records for a variable, parameter or keyword is recorded in this form.
+    """
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
+
+
+def python_identifier(name: object) -> str | None:
+    """``name`` in its normal form if it can name a variable (an identifier, and no keyword either
+    as written or once normalised: ``if`` in mathematical bold letters is ``if``); else None."""
+    if not isinstance(name, str) or not name.isidentifier():
+        return None
+    normal = normal_form(name)
+    if not normal.isidentifier() or normal in KEYWORDS:
+        return None
+    return normal
+
+
+def is_keyword_argument(key: str) -> bool:
+    """Can ``key=value`` in a call pass the key exactly as spelled? Not for a keyword, and not for a
+    name Python would normalise into another (those go through ``**{"key": value}``)."""
+    return key.isidentifier() and key not in KEYWORDS and normal_form(key) == key

@@ -18,6 +18,7 @@ import tokenize
 from functools import lru_cache
 
 from .python_names import SUPPORTED_VERSIONS
+from .source_text import split_lines
 
 OLDEST = SUPPORTED_VERSIONS[0]
 
@@ -57,7 +58,7 @@ def _grammar_version(source: str) -> tuple[int, int]:
 def _uses_pep701_fstrings(source: str) -> bool:
     if _FSTRING_START is None:
         return False  # Python 3.11 tokenizes an f-string as one string: it has only the old rules
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source, keepends=True)
     open_fstrings: list[tuple[str, tuple[int, int]]] = []  # (quote, start) of each f-string being read
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -227,7 +228,11 @@ class Run:
         return _ResourceRef(name, deferred)
 
     async def get_resource(self, name: str) -> Any:
-        """``await get_resource("name")`` inside node code."""
+        """``await get_resource("name")`` inside node code. The name is read as Python reads an
+        identifier, in NFKC normal form: the resource a module declares as ``\u210cc`` (black-letter
+        H) is named ``Hc`` there, and ``get_resource("\u210cc")`` finds it."""
+        if isinstance(name, str) and not name.isascii():
+            name = unicodedata.normalize("NFKC", name)
         return await self.resources.get(name)
 
     # -- execution ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .. import codeblock
 from ..errors import CodeLine, WorkflowError, WorkflowWarning
 from ..ir import NodeIR, WorkflowIR
+from ..source_text import split_lines
 from ..workflow.graph import check_graph, topological_order
 from .diagnostics import Diagnostics, module_use
 from .exception_imports import exception_imports
@@ -226,7 +227,7 @@ def _first_use(code: str, name: str) -> CodeLine | None:
         return None
     line, column = uses[0]
     line -= 1  # the parse wraps the block in a function
-    return CodeLine(line, code.splitlines()[line - 1], codeblock.block_column(code, line, column))
+    return CodeLine(line, split_lines(code)[line - 1], codeblock.block_column(code, line, column))
 
 
 # Kinds whose code block's other top-level statements (imports, helpers) go to module level.
@@ -282,7 +283,7 @@ def _check_resource_literals(node: NodeIR, declared: set[str]) -> None:
                 location=node.location,
                 node_id=node.node_id,
                 code_line=CodeLine(
-                    line, node.code.splitlines()[line - 1], codeblock.block_column(node.code, line, column)
+                    line, split_lines(node.code)[line - 1], codeblock.block_column(node.code, line, column)
                 ),
                 hint=f"declare it with with_database/with_http_client/with_cache/require_resource"
                 f" (declared: {', '.join(sorted(declared)) or 'none'})",

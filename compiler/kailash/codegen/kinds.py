@@ -8,7 +8,9 @@ import difflib
 import libcst as cst
 
 from .. import codeblock
-from ..errors import WorkflowError
+from ..errors import CodeLine, WorkflowError
+from ..ir import NodeIR
+from ..source_text import PYTHON_WHITESPACE, split_lines
 from .analysis import NodePlan, NodeScope, Param, bind_names, planner
 from .diagnostics import never_returns
 from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, statement_bindings
@@ -66,7 +68,7 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
     ``warn``: the code is this node's own (a scatter-gather's workers plan their scatter's code)."""
     node = scope.node
     code = node.code
-    lines = code.splitlines(keepends=True)
+    lines = split_lines(code, keepends=True)
     tree = ast.parse(code)
     function_source = ""
     imports: list[str] = []
@@ -75,11 +77,13 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
     defined: set[str] = set()
     for statement in tree.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))])
-        segment = "".join(lines[first - 1 : statement.end_lineno]).rstrip() + "\n"
+        segment = "".join(lines[first - 1 : statement.end_lineno]).rstrip(PYTHON_WHITESPACE + "\n") + "\n"
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == "process_item":
             function_source = segment
-        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
-            imports.append(segment.strip())
+            continue
+        _check_module_level(node, segment, first)
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            imports.append(segment.strip(PYTHON_WHITESPACE + "\n"))
             bound.update(statement_bindings(statement))
         else:
             preamble.append(segment)
@@ -129,6 +133,24 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
         imports=tuple(imports),
         module_names=tuple(sorted(defined)),
     )
+
+
+def _check_module_level(node: NodeIR, segment: str, first_line: int) -> None:
+    """A statement beside process_item() runs once, at module level, when the module loads: what
+    only a function body allows there (``await``, ``return``, ``async for``/``with``) is refused."""
+    try:
+        compile(segment, "<code block>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line = first_line + (exc.lineno or 1) - 1
+        text, column = codeblock.shown_line(split_lines(node.code)[line - 1], (exc.offset or 1) - 1)
+        raise WorkflowError(
+            f"{exc.msg}: the top-level statements beside process_item() run once, when the module loads,"
+            " outside any function",
+            location=node.location,
+            node_id=node.node_id,
+            code_line=CodeLine(line, text, column),
+            hint="move that code into process_item(), which runs for every item and may await",
+        ) from None
 
 
 # The runtime's defaults, left out of the decorator; max_workers is always shown.

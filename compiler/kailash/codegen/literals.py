@@ -6,17 +6,21 @@ from collections.abc import Callable
 from typing import Any
 
 from ..ir import EnvRef
+from ..source_text import DECIMAL_INT_LIMIT
 
 
 def py_literal(value: Any, secret: Callable[[EnvRef], str] | None = None) -> str:
     """Source text of a plain value; nothing in a string can break out of its literal.
 
     Subclasses (an IntEnum, a StrEnum) are written as the plain value they hold. A secret
-    (``EnvRef``) is written as ``secret(ref)``: where there is none, it is a TypeError.
+    (``EnvRef``) is written as ``secret(ref)``: where there is none, it is a TypeError. An
+    int of 640 digits or more is written in hexadecimal, which every Python reads.
     """
     if value is None or isinstance(value, bool):
         return repr(None if value is None else bool(value))
     if isinstance(value, int):
+        if abs(value) >= DECIMAL_INT_LIMIT:
+            return f"{'-' if value < 0 else ''}0x{abs(value):X}"
         return int.__repr__(value)
     if isinstance(value, float):
         text = float.__repr__(value)
@@ -56,7 +60,16 @@ def comment_text(text: str) -> str:
 
 
 def docstring_text(text: str) -> str:
-    """Text safe inside a triple-double-quoted docstring."""
+    """Text safe inside a triple-double-quoted docstring.
+
+    A lone surrogate is shown as its escape, backslash included (``\\ud800``): a docstring
+    holding one does not compile on Python 3.13.
+    """
     escaped = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    escaped = "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in escaped)
+    escaped = "".join(c if c.isprintable() or c == "\n" else _docstring_escape(c) for c in escaped)
     return escaped + " " if escaped.endswith('"') else escaped
+
+
+def _docstring_escape(char: str) -> str:
+    escape = repr(char)[1:-1]
+    return "\\" + escape if "\ud800" <= char <= "\udfff" else escape

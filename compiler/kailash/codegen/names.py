@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Set
 
 from ..python_names import BUILTIN_NAMES, STDLIB_MODULES, is_keyword
@@ -66,9 +67,13 @@ RESERVED = BUILTIN_NAMES | AUTO_IMPORT_MODULES | MODULE_NAMES
 
 
 def to_identifier(text: str) -> str:
-    """A valid identifier spelled as close to ``text`` as possible (collisions are checked elsewhere)."""
-    ident = re.sub(r"\W", "_", text, flags=re.ASCII)
-    if not ident or ident[0].isdigit():
+    """A valid ASCII identifier spelled as close to ``text`` as possible (collisions are checked elsewhere).
+
+    ``text`` is read in Python's normal form (NFKC: black-letter H is ``H``) first. The result never
+    starts with a digit, even once its leading underscores are stripped (``__1`` is ``n___1``).
+    """
+    ident = re.sub(r"\W", "_", unicodedata.normalize("NFKC", text), flags=re.ASCII)
+    if not ident or ident.lstrip("_")[:1].isdigit():
         ident = "n_" + ident
     if is_keyword(ident):
         ident += "_"

@@ -17,11 +17,11 @@ value (``WorkflowIR.secret_values``).
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Iterable, Iterator
 
 from ..errors import WorkflowError
 from ..ir import EnvRef, NodeIR, env_refs
+from ..python_names import is_keyword_argument
 from .analysis import NodePlan, NodeScope, Param, planner
 from .literals import env_call, py_literal, py_string
 
@@ -52,10 +52,8 @@ def plan_resource(scope: NodeScope) -> NodePlan:
         (key, py_literal(value, secret=_read_when_run)) for key, value in params.items() if key not in connected
     ]
     arguments += [(name, name) for name in connected]
-    plain = [f"{key}={value}" for key, value in arguments if key.isidentifier() and not keyword.iskeyword(key)]
-    other = [
-        f"{py_string(key)}: {value}" for key, value in arguments if not key.isidentifier() or keyword.iskeyword(key)
-    ]
+    plain = [f"{key}={value}" for key, value in arguments if is_keyword_argument(key)]
+    other = [f"{py_string(key)}: {value}" for key, value in arguments if not is_keyword_argument(key)]
     if other:
         plain.append("**{" + ", ".join(other) + "}")
     return NodePlan(

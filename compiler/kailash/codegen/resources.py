@@ -10,7 +10,6 @@ variable are an error.
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from kailash_rt._settings import env_name
 
 from ..errors import WorkflowError
 from ..ir import EnvRef, NodeIR, ResourceIR, env_refs
+from ..python_names import is_keyword_argument
 from .literals import env_call, py_literal, py_string
 from .resource_node import node_secret_variables
 
@@ -148,8 +148,8 @@ class _Renderer:
 
 def _keywords(entries: list[tuple[str, str]]) -> str:
     """``a=1, b=2``; keys that cannot be keyword arguments go through ``**{...}``."""
-    plain = [f"{key}={value}" for key, value in entries if key.isidentifier() and not keyword.iskeyword(key)]
-    other = [f"{py_string(key)}: {value}" for key, value in entries if not key.isidentifier() or keyword.iskeyword(key)]
+    plain = [f"{key}={value}" for key, value in entries if is_keyword_argument(key)]
+    other = [f"{py_string(key)}: {value}" for key, value in entries if not is_keyword_argument(key)]
     if other:
         plain.append("**{" + ", ".join(other) + "}")
     return ", ".join(plain)

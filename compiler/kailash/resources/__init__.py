@@ -21,6 +21,7 @@ from kailash_rt._settings import env_name
 from .._location import caller_location
 from ..errors import WorkflowError
 from ..literal_values import first_unwritable
+from ..python_names import normal_form
 from .checks import check_setting_names, check_setting_values
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class ResourceRegistry:
         return f"ResourceRegistry({', '.join(self.list_resources()) or 'empty'})"
 
     def register_factory(self, name: str, factory: Any) -> None:
+        name = _normal(name)
         self._factories[name] = factory
         self._factory_locations[name] = caller_location()
 
@@ -63,13 +65,13 @@ class ResourceRegistry:
 
     def has_factory(self, name: str) -> bool:
         """Is a resource of this name declared or registered?"""
-        return name in self._factories or name in self._declarations
+        return _normal(name) in self._factories or _normal(name) in self._declarations
 
     def get_factory(self, name: str) -> Any:
-        return self._factories.get(name)
+        return self._factories.get(_normal(name))
 
     def get_declaration(self, name: str) -> ResourceIR | None:
-        return self._declarations.get(name)
+        return self._declarations.get(_normal(name))
 
     def list_resources(self) -> list[str]:
         return sorted({*self._factories, *self._declarations})
@@ -85,7 +87,7 @@ class ResourceRegistry:
 
     async def get_resource(self, name: str) -> Any:
         """The live resource ``name``, created on first use."""
-        return await self.shared().get(name)
+        return await self.shared().get(_normal(name))
 
     async def aclose(self) -> None:
         """Close every live resource this registry created."""
@@ -94,6 +96,11 @@ class ResourceRegistry:
             await shared.aclose()
 
     close_all = aclose
+
+
+def _normal(name: str) -> str:
+    """Resources are named as node code reads them: in normal form (see python_names.normal_form)."""
+    return normal_form(name) if isinstance(name, str) else name
 
 
 def check_writable(resource: ResourceIR) -> None:

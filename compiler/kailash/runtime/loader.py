@@ -26,6 +26,7 @@ from .._files import write_atomically
 from .._lru import LRU, WORKFLOWS_KEPT
 from ..codegen import GeneratedModule
 from ..codegen.formatting import cache_dir
+from ..source_text import split_lines
 
 _MEMORY_PREFIX = "<kailash-compile>/"
 
@@ -71,7 +72,8 @@ def load_module(generated: GeneratedModule, key: str) -> ModuleType:
         filename = f"{_MEMORY_PREFIX}{name}.py"
         loader = _GeneratedSourceLoader(filename, generated.source)
         spec = importlib.util.spec_from_loader(name, loader, origin=filename)
-        linecache.cache[filename] = (len(generated.source), None, generated.source.splitlines(True), filename)
+        lines = split_lines(generated.source, keepends=True)
+        linecache.cache[filename] = (len(generated.source), None, lines, filename)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import ast
-import keyword
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Self
@@ -16,8 +15,9 @@ from .. import codeblock
 from .._location import caller_location
 from ..errors import CodeLine, WorkflowError
 from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
+from ..python_names import normal_form, python_identifier
 from ..resources import ResourceRegistry
-from .checks import check_number
+from .checks import check_description, check_number
 from .graph import check_graph
 from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
@@ -43,12 +43,22 @@ class WorkflowBuilder:
         description: str | None = None,
         resource_registry: ResourceRegistry | None = None,
     ) -> None:
+        self._location = caller_location()
+        if name is not None and not isinstance(name, str):
+            raise WorkflowError(
+                f"the workflow name must be a string, not {type(name).__name__}",
+                location=self._location,
+                hint='name the workflow like AsyncWorkflowBuilder("data_pipeline"); the name gives the module its name',
+            )
+        check_description(description, self._location)
         self.name = name or "workflow"
         self.description = description
-        self._location = caller_location()
         self._nodes: dict[str, NodeIR] = {}
         self._connections: list[ConnectionIR] = []
         self._resources: dict[str, ResourceIR] = {}
+        # How the user spelled a name the builder records in normal form, to explain a clash.
+        self._input_spellings: dict[tuple[str, str], str] = {}
+        self._resource_spellings: dict[str, str] = {}
         self._registry = resource_registry if resource_registry is not None else ResourceRegistry()
 
     # -- nodes --------------------------------------------------------------------
@@ -82,14 +92,24 @@ class WorkflowBuilder:
     def add_connection(self, from_node: str, from_output: str, to_node: str, to_input: str) -> Self:
         """Pass ``from_node``'s output key ``from_output`` to ``to_node`` as the variable ``to_input``."""
         location = caller_location()
-        if not isinstance(to_input, str) or not to_input.isidentifier() or keyword.iskeyword(to_input):
+        name = python_identifier(to_input)
+        if name is None:
             raise WorkflowError(
                 f"connection target input {to_input!r} is not a Python identifier",
                 location=location,
                 node_id=to_node,
                 hint="the target input is the variable name the node's code reads",
             )
-        self._connections.append(ConnectionIR(from_node, from_output, to_node, to_input, location))
+        spelled = self._input_spellings.setdefault((to_node, name), to_input) if isinstance(to_node, str) else to_input
+        if spelled != to_input:
+            raise WorkflowError(
+                f"inputs {spelled!r} and {to_input!r} are one name to Python, {name!r}"
+                " (it reads names in NFKC normal form), so this input would be connected twice",
+                location=location,
+                node_id=to_node,
+                hint="connect the input once, or connect this value under another name",
+            )
+        self._connections.append(ConnectionIR(from_node, from_output, to_node, name, location))
         logger.debug(
             "%s: connection %s[%r] -> %s.%s (%s)", self.name, from_node, from_output, to_node, to_input, location
         )
@@ -116,6 +136,7 @@ class WorkflowBuilder:
             raise WorkflowError(f"node id must be a non-empty string, not {node_id!r}", location=location)
         if not isinstance(code, str):
             raise WorkflowError(f"code must be a string, not {type(code).__name__}", location=location, node_id=node_id)
+        check_description(description, location, node_id)
         if timeout is not None:
             check_number("timeout", timeout, positive=True, node_id=node_id, location=location)
         if max_concurrent_tasks is not None:
@@ -145,7 +166,9 @@ class WorkflowBuilder:
             location=location,
             settings=dict(settings or {}),
             description=description,
-            required_resources=tuple(required_resources or ()),
+            required_resources=tuple(
+                normal_form(name) if isinstance(name, str) else name for name in required_resources or ()
+            ),
             timeout=timeout,
             max_concurrent_tasks=max_concurrent_tasks,
             retry=retry,
@@ -166,15 +189,24 @@ class WorkflowBuilder:
         logger.debug("%s: %s node %r added (%s)", self.name, node.kind, node.node_id, node.location)
         return node.node_id
 
-    def add_resource_ir(self, resource: ResourceIR) -> Self:
-        """Declare a resource; a second declaration under the same name is an error."""
+    def add_resource_ir(self, resource: ResourceIR, spelled: str | None = None) -> Self:
+        """Declare a resource (its name in normal form, ``spelled`` as the user wrote it); a second
+        declaration under the same name is an error."""
         first = self._resources.get(resource.name)
+        spelled = spelled or resource.name
         if first is not None:
+            first_spelled = self._resource_spellings.get(resource.name, resource.name)
+            same = (
+                f" ({first_spelled!r} and {spelled!r} are one name to Python: it reads names in NFKC normal form)"
+                if first_spelled != spelled
+                else ""
+            )
             raise WorkflowError(
-                f"resource {resource.name!r} is already declared at {first.location}",
+                f"resource {resource.name!r} is already declared at {first.location}{same}",
                 location=resource.location,
                 hint="give every resource a unique name",
             )
+        self._resource_spellings[resource.name] = spelled
         self._registry.register_declaration(resource)  # checks the settings can be written into a module
         self._resources[resource.name] = resource
         logger.debug("%s: %s resource %r declared (%s)", self.name, resource.kind, resource.name, resource.location)
@@ -277,7 +309,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
             "timeout_per_item": timeout_per_item,
             "continue_on_error": continue_on_error,
         }
-        _check_identifier("input_field", input_field, node_id, location)
+        settings["input_field"] = _identifier("input_field", input_field, node_id, location)
         check_number("max_workers", max_workers, integer=True, positive=True, node_id=node_id, location=location)
         if batch_size is not None:
             check_number("batch_size", batch_size, integer=True, positive=True, node_id=node_id, location=location)
@@ -318,7 +350,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
             "max_size": max_size,
             **kwargs,
         }
-        return self.add_resource_ir(_resource(name, "postgres", settings))
+        return self.add_resource_ir(_resource(name, "postgres", settings), spelled=name)
 
     def with_http_client(
         self,
@@ -330,7 +362,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
     ) -> AsyncWorkflowBuilder:
         """Declare an HTTP client session (aiohttp); created on first use."""
         settings = {"base_url": base_url, "headers": dict(headers or {}), "timeout": timeout, **kwargs}
-        return self.add_resource_ir(_resource(name, "http", settings))
+        return self.add_resource_ir(_resource(name, "http", settings), spelled=name)
 
     def with_cache(
         self,
@@ -350,7 +382,7 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
                 hint=f"use one of: {', '.join(_CACHE_BACKENDS)}",
             )
         settings = {"backend": backend, "host": host, "port": port, "db": db, **kwargs}
-        return self.add_resource_ir(_resource(name, "cache", settings))
+        return self.add_resource_ir(_resource(name, "cache", settings), spelled=name)
 
 
 def node_metadata(node: NodeIR) -> dict[str, Any]:
@@ -374,13 +406,13 @@ def names_nodes_use(nodes: Iterable[NodeIR]) -> set[str]:
         texts = [node.code, *_strings(node.settings)]
         for text in texts:
             if text.isidentifier():
-                names.add(text)
+                names.add(normal_form(text))
                 continue
             try:
                 names.update(codeblock.free_names(text))
                 names.update(name for name, _, _ in codeblock.resource_literals(text))
-            except (SyntaxError, codeblock.CodeSyntaxError):
-                continue  # a setting that is not code
+            except (SyntaxError, ValueError, codeblock.CodeSyntaxError):
+                continue  # a setting that is not code (ValueError: one no source file can hold)
     return names
 
 
@@ -427,10 +459,12 @@ def require_function(node: NodeIR, name: str) -> None:
 
 def _resource(name: str, kind: str, settings: dict[str, Any]) -> ResourceIR:
     location = caller_location()
-    check_resource_name(name, location)
-    return ResourceIR(name=name, kind=kind, settings=settings, location=location)
+    return ResourceIR(name=check_resource_name(name, location), kind=kind, settings=settings, location=location)
 
 
-def _check_identifier(name: str, value: Any, node_id: str, location: Location) -> None:
-    if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
+def _identifier(name: str, value: Any, node_id: str, location: Location) -> str:
+    """``value`` in normal form; a WorkflowError unless it is an identifier."""
+    ident = python_identifier(value)
+    if ident is None:
         raise WorkflowError(f"{name} must be a Python identifier, not {value!r}", location=location, node_id=node_id)
+    return ident

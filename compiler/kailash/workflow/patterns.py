@@ -20,13 +20,15 @@ Node kinds and their settings:
 
 from __future__ import annotations
 
-import keyword
+import re
+import string
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from .._location import caller_location
 from ..errors import WorkflowError
 from ..ir import ConnectionIR, Location
+from ..python_names import normal_form, python_identifier
 from .checks import check_number
 from .policies import ExceptionSpec, exception_name, resolve_exception
 
@@ -206,12 +208,15 @@ class AsyncPatterns:
         miss, store what was fetched as JSON for ``ttl_seconds``."""
         location = caller_location()
         check_number("ttl_seconds", ttl_seconds, integer=True, minimum=1, node_id=cache_store_id, location=location)
-        if not isinstance(cache_resource, str) or not cache_resource.isidentifier():
+        resource = python_identifier(cache_resource)
+        if resource is None:
             raise WorkflowError(
                 f"cache_resource must name a declared resource, not {cache_resource!r}",
                 location=location,
                 node_id=cache_check_id,
             )
+        cache_resource = resource
+        cache_key_template = _normal_template(cache_key_template, cache_check_id, location)
         if cache_resource in _key_fields(cache_key_template, cache_check_id, location):
             raise WorkflowError(
                 f"cache_key_template {cache_key_template!r} has the field {{{cache_resource}}},"
@@ -366,10 +371,27 @@ def _exception_names(retry_on: Sequence[ExceptionSpec] | None, node_id: str, loc
     return names
 
 
+def _normal_template(template: Any, node_id: str, location: Location) -> Any:
+    """The key template with its field names in normal form, as the check node's inputs (Python
+    keywords) are named: ``"key_{\u210c}"`` (black-letter H) formats the input ``H``. It formats the
+    same keys."""
+    if not isinstance(template, str) or template.isascii():
+        return template
+    _key_fields(template, node_id, location)  # a template that does not parse is reported as it was written
+    parts = []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if field is not None:
+            head = re.match(r"[^.\[]*", field)
+            assert head is not None
+            parts.append("{" + normal_form(head.group()) + field[head.end() :])
+            parts.append(f"!{conversion}" if conversion else "")
+            parts.append(f":{spec}}}" if spec else "}")
+    return "".join(parts)
+
+
 def _key_fields(template: Any, node_id: str, location: Location) -> list[str]:
     """The names the key template formats; a WorkflowError for a template that is not one."""
-    import string
-
     problem = None
     names: list[str] = []
     if not isinstance(template, str):
@@ -382,9 +404,9 @@ def _key_fields(template: Any, node_id: str, location: Location) -> list[str]:
                 name = field.split(".", 1)[0].split("[", 1)[0]
                 if not name.isidentifier():
                     problem = "has an unnamed field; name every field, like {item_id}"
-                elif keyword.iskeyword(name):
+                elif python_identifier(name) is None:
                     problem = f"has the field {{{name}}}, a Python keyword; the fields are the node's input names"
-                names.append(name)
+                names.append(normal_form(name))
         except ValueError as exc:
             problem = f"is not a valid format string ({exc})"
     if problem:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,7 +14,9 @@ from .._location import caller_location
 from ..errors import WorkflowError
 from ..ir import Location, NodeIR, ResourceIR
 from ..literal_values import first_unwritable
+from ..python_names import python_identifier
 from ..resources.factories import describe_factory
+from .checks import check_description
 
 if TYPE_CHECKING:
     from ..resources import ResourceRegistry
@@ -32,10 +33,11 @@ class ResourceMethods:
         """Declare resource ``name`` made by ``factory`` (a ResourceFactory object); returns the builder."""
         builder = cast("AsyncWorkflowBuilder", self)
         location = caller_location()
-        check_resource_name(name, location)
-        settings = describe_factory(name, factory, location)
-        builder.add_resource_ir(ResourceIR(name, "factory", settings, location, description))
-        self._registry.register_factory(name, factory)
+        normal = check_resource_name(name, location)
+        check_description(description, location)
+        settings = describe_factory(normal, factory, location)
+        builder.add_resource_ir(ResourceIR(normal, "factory", settings, location, description), spelled=name)
+        self._registry.register_factory(normal, factory)
         return builder
 
     def add_resource_node(
@@ -80,16 +82,16 @@ def resource_node(
     location: Location,
     **policies: Any,
 ) -> NodeIR:
-    if not isinstance(resource_name, str) or not resource_name.isidentifier():
-        raise WorkflowError(f"resource name {resource_name!r} is not a Python identifier", location=location)
-    parts = operation.split(".") if isinstance(operation, str) else [""]
-    if not all(part.isidentifier() and not keyword.iskeyword(part) for part in parts):
+    resource_name = check_resource_name(resource_name, location)
+    parts = [python_identifier(part) for part in (operation.split(".") if isinstance(operation, str) else [""])]
+    if None in parts:
         raise WorkflowError(
             f"operation {operation!r} is not a method name",
             location=location,
             node_id=node_id,
             hint="name a method of the resource, such as 'fetch' for a database or 'get' for a cache",
         )
+    operation = ".".join(cast("list[str]", parts))
     params = dict(params or {})
     for key, value in params.items():
         if not isinstance(key, str):
@@ -108,10 +110,13 @@ def resource_node(
     )
 
 
-def check_resource_name(name: Any, location: Location) -> None:
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+def check_resource_name(name: Any, location: Location) -> str:
+    """The resource name in normal form (as node code reads it); a WorkflowError unless it is an identifier."""
+    normal = python_identifier(name)
+    if normal is None:
         raise WorkflowError(
             f"resource name {name!r} is not a Python identifier",
             location=location,
             hint="node code reads a resource by its name, so the name must be a valid variable name",
         )
+    return normal
