@@ -218,6 +218,8 @@ COMMENT_FRAGMENTS = [
     "y = [\n    1,  # one\n    2,\n]",
     "if x:\n    pass  # in a block",
     "z = '#' if '#' else '''#'''  # end",
+    's = f"{d["#"]}"  # Python 3.12 f-strings nest quotes',
+    's = f"""{\n    x  # a comment inside\n}"""',
 ]
 
 
