@@ -50,7 +50,7 @@ def _replace(target: Path, text: str, *, new_mode: int, keep_mode: int | None) -
     descriptor, temporary = _create_beside(target, new_mode)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            if keep_mode is not None:
+            if keep_mode is not None and hasattr(os, "fchmod"):  # not on Windows before Python 3.13
                 os.fchmod(handle.fileno(), keep_mode)
             handle.write(text)
         os.replace(temporary, target)
