@@ -212,7 +212,7 @@ def _read_entry(key: str, text_length: int) -> str | None:
     path = _disk_path(key)
     if path is None:
         return None
-    limit = 4 * text_length + 4096
+    limit = 64 * text_length + 65536  # far more than the indentation black adds
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
