@@ -179,6 +179,10 @@ def test_layout_changes_are_a_formatting(source: str, formatted: str) -> None:
     "source, formatted",
     [
         ("x = 1\n", "x = 2\n"),
+        ("x = 1\n", "x = True\n"),
+        ("x = 1\n", "x = 1.0\n"),
+        ('"""doc"""\n', "1\n"),
+        ("del a, b\n", "del a\n"),
         ("x = 1\ny = 2\n", "x = 1\n"),
         ("x = 1\n", ""),
         ("x = 'a b'\n", "x = 'a  b'\n"),  # only standalone strings may be respaced

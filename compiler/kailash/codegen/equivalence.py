@@ -19,6 +19,7 @@ import re
 import sys
 import tokenize
 from collections.abc import Iterator
+from typing import Any
 
 # PEP 263: a comment on line 1 or 2 that names the file's encoding.
 _CODING_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=]", re.ASCII)
@@ -48,30 +49,37 @@ def is_formatting_of(formatted: str, source: str) -> bool:
     try:
         return (
             _coding_lines(formatted) == _coding_lines(source)
-            and _code(formatted) == _code(source)
+            and _same_code(ast.parse(formatted), ast.parse(source))
             and _comments(formatted) == _comments(source)
         )
     except (SyntaxError, ValueError, RecursionError, tokenize.TokenError):
         return False  # text that does not parse, or nests deeper than can be compared
 
 
-def _code(text: str) -> object:
-    """The code of ``text`` as nested tuples (node type, then each field), compared by value."""
-    return _shape(ast.parse(text))
+def _same_code(one: Any, other: Any) -> bool:
+    """Whether two ASTs (or fields of them) are equal as black's safety check compares them:
+    node types and fields, constants with their types (``1`` is not ``True``)."""
+    kind = type(one)
+    if kind is not type(other):
+        return False
+    if kind is list:
+        return len(one) == len(other) and all(map(_same_code, one, other))
+    if not isinstance(one, ast.AST):
+        return bool(one == other)  # an identifier, an int or None
+    if isinstance(one, ast.Constant):  # not its ``kind``: black drops a ``u`` prefix
+        return type(one.value) is type(other.value) and bool(one.value == other.value)
+    if isinstance(one, ast.Expr) and (_standalone_string(one) is not None or _standalone_string(other) is not None):
+        return _standalone_string(one) == _standalone_string(other)
+    if isinstance(one, ast.Delete):
+        return _same_code(list(_without_tuples(one.targets)), list(_without_tuples(other.targets)))
+    return all(_same_code(getattr(one, field, None), getattr(other, field, None)) for field in one._fields)
 
 
-def _shape(node: object) -> object:
-    if isinstance(node, list):
-        return tuple([_shape(item) for item in node])
-    if not isinstance(node, ast.AST):
-        return (type(node), node)  # an identifier, an int or None: with its type, as 1 is not True
-    if isinstance(node, ast.Constant):
-        return (ast.Constant, type(node.value), node.value)  # not its ``kind``: black drops a ``u`` prefix
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-        return (ast.Expr, str, _normalized_standalone_string(node.value.value))
-    if isinstance(node, ast.Delete):
-        return (ast.Delete, tuple([_shape(target) for target in _without_tuples(node.targets)]))
-    return (type(node), *[_shape(getattr(node, field, None)) for field in node._fields])
+def _standalone_string(node: ast.Expr) -> str | None:
+    """A docstring-like string statement, normalized as black compares them; None for others."""
+    if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        return _normalized_standalone_string(node.value.value)
+    return None
 
 
 def _normalized_standalone_string(value: str) -> str:
