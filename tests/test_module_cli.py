@@ -153,6 +153,31 @@ def test_outputs_json_cannot_hold_are_converted(tmp_path: Path) -> None:
     assert not any(isinstance(v, float) and not math.isfinite(v) for v in awkward["floats"] if v is not None)
 
 
+NESTED = """
+value = 1
+for _ in range(depth):
+    value = [value]
+result = value
+"""
+
+
+def test_deep_outputs_are_printed_and_too_deep_ones_do_not_lose_the_result(tmp_path: Path) -> None:
+    builder = AsyncWorkflowBuilder("deep")
+    builder.add_async_code("deep", NESTED.replace("depth", "900"))
+    builder.add_async_code("too_deep", NESTED.replace("depth", "100_000"))
+    builder.add_async_code("fine", "result = {'ok': True}")
+    result = run_generated(write_module(builder, tmp_path))
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["results"]["fine"] == {"ok": True}
+    assert printed["results"]["too_deep"] is None
+    assert "warning: the output of node 'too_deep'" in result.stderr
+    deep, depth = printed["results"]["deep"], 0
+    while isinstance(deep, list):
+        deep, depth = deep[0], depth + 1
+    assert (deep, depth) == (1, 900)
+
+
 def test_help_documents_the_conversions_and_exit_status(tmp_path: Path) -> None:
     result = run_generated(echo_module(tmp_path), "--help")
     assert result.returncode == 0

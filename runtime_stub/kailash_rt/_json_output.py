@@ -69,18 +69,27 @@ def _warn_left_out(node_id: str, warn: Callable[[str], None]) -> None:
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` made of what JSON can represent (see the module docstring)."""
+    """``value`` made of what JSON can represent (see the module docstring).
+
+    One Python frame per level of nesting (loops, not comprehensions, which take a frame of
+    their own before Python 3.12), so it reaches as deep as ``json`` itself does.
+    """
     if isinstance(value, _JSON_SCALARS) and not isinstance(value, enum.Enum):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
-        return {_key(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, (set, frozenset)):
-        items = [jsonable(item) for item in value]
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        mapping = {}
+        for key, item in value.items():
+            mapping[_key(key)] = jsonable(item)
+        return mapping
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = []
+        for item in value:
+            items.append(jsonable(item))
+        if isinstance(value, (set, frozenset)):
+            items.sort(key=lambda item: json.dumps(item, sort_keys=True))
+        return items
     return _converted(value)
 
 
