@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
+from kailash._files import write_atomically, write_output
 
 from .conftest import EXAMPLES, ROOT, run_cli
 
@@ -205,3 +209,151 @@ def test_help_and_missing_output_dir() -> None:
     result = run_cli("examples/order_totals.py")
     assert result.returncode == 2
     assert "-o DIR" in result.stderr
+
+
+# -- output files: modes, symbolic links, paths that cannot be written ---------------------------
+
+ONE_WORKFLOW = """
+from kailash.workflow import AsyncWorkflowBuilder
+
+builder = AsyncWorkflowBuilder("greeting")
+builder.add_async_code("hello", "result = 1")
+"""
+
+
+def run_cli_with_umask(umask: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kailash.cli", *args], cwd=ROOT, capture_output=True, text=True, check=False, umask=umask
+    )
+
+
+def edit(source: Path, value: int) -> None:
+    source.write_text(textwrap.dedent(ONE_WORKFLOW).replace("result = 1", f"result = {value}"))
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_new_files_follow_the_umask_and_existing_files_keep_their_mode(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW)
+    for umask, expected in [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)]:
+        out = tmp_path / f"out-{umask:o}"
+        assert run_cli_with_umask(umask, str(source), "-o", str(out)).returncode == 0
+        assert mode(out / "greeting.py") == expected
+    out = tmp_path / "out-22"
+    (out / "greeting.py").chmod(0o640)
+    edit(source, 2)
+    result = run_cli_with_umask(0o022, str(source), "-o", str(out))
+    assert result.returncode == 0 and "1 written" in result.stderr
+    assert "result = 2" in (out / "greeting.py").read_text()
+    assert mode(out / "greeting.py") == 0o640
+
+
+def test_a_symlinked_module_is_written_through_to_its_target(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW)
+    out, deployed = tmp_path / "out", tmp_path / "deployed"
+    out.mkdir()
+    deployed.mkdir()
+    target = deployed / "greeting.py"
+    target.write_text("stale\n")
+    target.chmod(0o640)
+    (out / "greeting.py").symlink_to("../deployed/greeting.py")
+    result = run_cli(str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "greeting.py").is_symlink()
+    assert "result = 1" in target.read_text()
+    assert mode(target) == 0o640
+    assert names(out) == ["greeting.py"] and names(deployed) == ["greeting.py"]
+    assert run_cli(str(source), "-o", str(out), "--check").returncode == 0  # read through the link too
+
+
+def test_a_dangling_symlink_creates_its_target(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "greeting.py").symlink_to(tmp_path / "made.py")
+    result = run_cli(str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "result = 1" in (tmp_path / "made.py").read_text()
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("error:") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in result.stderr
+
+
+def test_output_directory_under_a_file_is_refused(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW)
+    (tmp_path / "afile").write_text("x")
+    result = run_cli(str(source), "-o", str(tmp_path / "afile" / "sub"))
+    assert_refused(result, f"{tmp_path / 'afile'} is a file")
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_a_directory_where_the_module_goes_is_refused(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW)
+    (tmp_path / "out" / "greeting.py").mkdir(parents=True)
+    for extra in [(), ("--check",), ("--diff",)]:
+        assert_refused(run_cli(str(source), "-o", str(tmp_path / "out"), *extra), "is a directory")
+    assert names(tmp_path / "out") == ["greeting.py"] and names(tmp_path / "out" / "greeting.py") == []
+
+
+def test_a_module_file_that_is_not_utf8_is_refused_and_kept(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW)
+    existing = tmp_path / "out" / "greeting.py"
+    existing.parent.mkdir()
+    existing.write_bytes(b"\xff\xfe binary")
+    for extra in [(), ("--check",), ("--diff",)]:
+        assert_refused(run_cli(str(source), "-o", str(tmp_path / "out"), *extra), "not UTF-8", "hint:")
+    assert existing.read_bytes() == b"\xff\xfe binary"
+    assert names(tmp_path / "out") == ["greeting.py"]
+
+
+def test_a_symlink_loop_is_refused(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "greeting.py").symlink_to("loop")
+    (out / "loop").symlink_to("greeting.py")
+    assert_refused(run_cli(str(source), "-o", str(out)), "symbolic links")
+    assert names(out) == ["greeting.py", "loop"]
+
+
+def test_a_workflow_name_too_long_for_a_file_name_is_refused(tmp_path: Path) -> None:
+    source = write(tmp_path / "flows.py", ONE_WORKFLOW.replace('"greeting"', '"g" * 300'))
+    out = tmp_path / "out"
+    result = run_cli(str(source), "-o", str(out))
+    assert_refused(result, "flows.py:3:", "303 bytes", "at most 255", "hint: give the workflow a shorter name")
+    assert not out.exists()
+    out.mkdir()
+    assert_refused(run_cli(str(source), "-o", str(out)), "303 bytes")
+    assert names(out) == []  # no temporary file left behind
+    printed = run_cli(str(source), "--stdout")
+    assert printed.returncode == 0 and "result = 1" in printed.stdout
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        write_output(tmp_path / ("x" * 300 + ".py"), "text\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_output(tmp_path / "module.py", "lone \udc80 surrogate\n")
+    (tmp_path / "module.py").write_text("kept\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_output(tmp_path / "module.py", "lone \udc80 surrogate\n")
+    assert names(tmp_path) == ["module.py"] and (tmp_path / "module.py").read_text() == "kept\n"
+
+
+def test_cache_files_are_private_and_never_written_through_a_link(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    entry = tmp_path / "cache" / "ab" / "entry"
+    entry.parent.mkdir(parents=True)
+    entry.symlink_to(victim)
+    write_atomically(entry, "cached\n")
+    assert victim.read_text() == "precious\n"
+    assert not entry.is_symlink() and entry.read_text() == "cached\n"
+    assert mode(entry) == 0o600

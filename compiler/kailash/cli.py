@@ -8,10 +8,11 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from ._files import write_atomically
+from ._files import write_output
 from .codegen import GeneratedModule, compile_ir
 from .errors import CompilerBug, WorkflowError, WorkflowWarning
 from .ir import WorkflowIR
@@ -29,7 +30,10 @@ EXIT_ERROR = 2
     "--output",
     "output_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for the generated modules.",
+    help=(
+        "Directory for the generated modules. A new module gets the permissions the umask allows, an existing"
+        " one keeps its mode, and one that is a symbolic link is written through to its target."
+    ),
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing modules that are missing or stale.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
@@ -68,23 +72,32 @@ def main(
             click.echo(module.source, nl=False)
         return
     assert output_dir is not None
-    changed = [m for m in modules if _read(output_dir / m.filename) != m.source]
+    try:
+        changed = _changed(modules, output_dir)
+    except _OutputError as exc:
+        _fail(str(exc), None)
     if check or show_diff:
-        for module in changed:
+        for module, old in changed:
             path = output_dir / module.filename
             if show_diff:
-                old = split_lines(_read(path) or "", keepends=True)  # Python's lines: U+2028 breaks none
+                lines = split_lines(old or "", keepends=True)  # Python's lines: U+2028 breaks none
                 new = split_lines(module.source, keepends=True)
-                click.echo("".join(difflib.unified_diff(old, new, str(path), str(path))), nl=False)
+                click.echo("".join(difflib.unified_diff(lines, new, str(path), str(path))), nl=False)
             else:
-                state = "stale" if path.exists() else "missing"
-                click.echo(f"{state}: {path}", err=True)
+                click.echo(f"{'missing' if old is None else 'stale'}: {path}", err=True)
         if changed and check:
             sys.exit(EXIT_STALE)
         return
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for module in changed:
-        write_atomically(output_dir / module.filename, module.source)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"cannot create the output directory {output_dir}: {exc.strerror or exc}", None)
+    for module, _ in changed:
+        path = output_dir / module.filename
+        try:
+            write_output(path, module.source)
+        except OSError as exc:
+            _fail(f"cannot write {path}: {exc.strerror or exc}", None)
     click.echo(
         f"compiled {len(modules)} workflow(s) to {output_dir}: {len(changed)} written,"
         f" {len(modules) - len(changed)} unchanged",
@@ -133,18 +146,81 @@ def _compile(ir: WorkflowIR, strict: bool) -> GeneratedModule:
     return module
 
 
-def _fail(message: str, exc: BaseException | None) -> None:
+def _fail(message: str, exc: BaseException | None) -> NoReturn:
     if exc is not None:
         traceback.print_exception(exc, file=sys.stderr)
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
 
-def _read(path: Path) -> str | None:
+class _OutputError(Exception):
+    """An output path the modules cannot be written to; found before anything is written."""
+
+
+def _changed(modules: list[GeneratedModule], output_dir: Path) -> list[tuple[GeneratedModule, str | None]]:
+    """The modules whose file is missing or differs, each with the file's text (None if missing)."""
+    limit = _name_max(output_dir)
+    changed = []
+    for module in modules:
+        size = len(os.fsencode(module.filename))
+        if size > limit:
+            raise _OutputError(
+                WorkflowError(
+                    f"workflow {_abbreviated(module.plan.ir.name)!r} is written to a file name of {size} bytes;"
+                    f" file names in {output_dir} may have at most {limit}",
+                    location=module.plan.ir.location,
+                    hint="give the workflow a shorter name (or print the module with --stdout)",
+                ).render()
+            )
+        old = _read(output_dir / module.filename, output_dir)
+        if old != module.source:
+            changed.append((module, old))
+    return changed
+
+
+def _read(path: Path, output_dir: Path) -> str | None:
+    """The text of an output file, None if there is none; _OutputError if it cannot be one."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise _OutputError(
+            f"{path} is a directory, so the module cannot be written there\nhint: move it away or choose another -o DIR"
+        ) from None
+    except NotADirectoryError:
+        blocker = _file_on_the_way(output_dir)
+        raise _OutputError(f"cannot use {output_dir} as the output directory: {blocker} is a file") from None
+    except UnicodeDecodeError:
+        raise _OutputError(
+            f"{path} exists and is not UTF-8 text, so it is not a module kailash-compile wrote; it was left as it is"
+            "\nhint: move it away or delete it, then compile again"
+        ) from None
+    except OSError as exc:
+        raise _OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _file_on_the_way(directory: Path) -> Path:
+    """The first ancestor of ``directory`` (or itself) that exists and is not a directory."""
+    for candidate in [*reversed(directory.parents), directory]:
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+    return directory
+
+
+def _abbreviated(name: str, length: int = 40) -> str:
+    return name if len(name) <= length else name[:length] + "…"
+
+
+def _name_max(directory: Path) -> int:
+    """The longest file name, in bytes, the file system of ``directory`` (or its nearest
+    existing ancestor) allows."""
+    for candidate in [directory, *directory.parents]:
+        try:
+            return os.pathconf(candidate, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            continue
+    return 255
 
 
 if __name__ == "__main__":

@@ -4,27 +4,51 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from ._json_output import result_json
 from ._run import InputError, UpstreamFailed
 
+RunFunction = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
 
-def main(run: Callable[..., Coroutine[Any, Any, dict[str, Any]]], argv: Sequence[str] | None = None) -> None:
+EXIT_NODE_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+USAGE_NOTES = """
+output:
+  The result is printed as JSON: {"results": {node id: output}, "errors": {node id:
+  message}}. Outputs JSON cannot hold are converted: datetime, date and time to ISO
+  8601 text, timedelta to seconds, Decimal, UUID and paths to text, bytes to base64
+  text, NaN and infinities to null, tuples and sets to lists, enum members to their
+  value, keys that are not strings to text, anything else to its repr().
+
+exit status:
+  0 every node succeeded, 1 a node failed (see "errors"), 2 the inputs were refused.
+  SIGINT (Ctrl-C) and SIGTERM cancel the run: its nodes are cancelled and its
+  resources closed (database queries included), then the process ends by that signal.
+"""
+
+
+def main(run: RunFunction, argv: Sequence[str] | None = None) -> None:
     """Parse ``--inputs``, run the workflow, print the result as JSON; exit 1 if a node errored."""
     module = sys.modules.get(run.__module__)
     parser = argparse.ArgumentParser(
         description=(module.__doc__ if module is not None else None) or "Run the compiled workflow.",
+        epilog=USAGE_NOTES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--inputs",
         default="{}",
-        help="workflow inputs as a JSON object, or @path to a JSON file",
+        help="workflow inputs as a JSON object, or @path to a UTF-8 JSON file",
     )
     parser.add_argument(
         "--traceback",
@@ -32,22 +56,96 @@ def main(run: Callable[..., Coroutine[Any, Any, dict[str, Any]]], argv: Sequence
         help="print the traceback of every node that failed to stderr",
     )
     args = parser.parse_args(argv)
-    text = Path(args.inputs[1:]).read_text() if args.inputs.startswith("@") else args.inputs
+    inputs = _inputs(args.inputs)
     try:
-        inputs = json.loads(text)
-    except json.JSONDecodeError as exc:
-        parser.error(f"--inputs is not valid JSON: {exc}")
-    if not isinstance(inputs, dict):
-        parser.error("--inputs must be a JSON object")
-    try:
-        result: dict[str, Any] = asyncio.run(run(inputs))
+        result: dict[str, Any] = _run_until_signalled(run, inputs)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _refuse(str(exc))
     if args.traceback:
         for node_id, failure in getattr(result, "exceptions", {}).items():
             if not isinstance(failure, UpstreamFailed):
                 print(f"node {node_id!r} failed:", file=sys.stderr)
                 traceback.print_exception(failure, file=sys.stderr)
-    print(json.dumps(result, indent=2, default=repr))
-    sys.exit(1 if result["errors"] else 0)
+    print(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
+    sys.exit(EXIT_NODE_FAILED if result["errors"] else 0)
+
+
+def _inputs(given: str) -> dict[str, Any]:
+    """The ``--inputs`` object, from the argument or from the file ``@path`` names."""
+    if given.startswith("@"):
+        path = Path(given[1:])
+        where = f"--inputs file {path}"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            _refuse(f"--inputs names the file {path}, which does not exist")
+        except IsADirectoryError:
+            _refuse(f"--inputs names {path}, which is a directory, not a JSON file")
+        except OSError as exc:
+            _refuse(f"cannot read the --inputs file {path}: {exc.strerror or exc}")
+    else:
+        where = "--inputs"
+        data = os.fsencode(given)  # undoes the surrogate escapes of bytes that are not UTF-8
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _refuse(f"{where} is not UTF-8 text (byte {exc.start} is {data[exc.start : exc.start + 1]!r})")
+    try:
+        inputs = json.loads(text)
+    except RecursionError:
+        _refuse(f"{where} nests its JSON too deep to read")
+    except json.JSONDecodeError as exc:
+        _refuse(f"{where} is not valid JSON: {exc}")
+    except ValueError as exc:  # an integer too long to convert
+        _refuse(f"{where} cannot be read: {exc}")
+    if not isinstance(inputs, dict):
+        _refuse(f"{where} must be a JSON object, not {type(inputs).__name__}")
+    return inputs
+
+
+def _run_until_signalled(run: RunFunction, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``asyncio.run(run(inputs))``, except that SIGTERM, like Ctrl-C, cancels the run: its
+    nodes are cancelled and its resources closed before the process ends by that signal."""
+    received: list[int] = []
+
+    async def cancellable() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_sigterm() -> None:
+            received.append(signal.SIGTERM)
+            loop.remove_signal_handler(signal.SIGTERM)  # a second SIGTERM ends the process at once
+            task.cancel()
+
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # no signals here
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        return await run(inputs)
+
+    try:
+        result = asyncio.run(cancellable())
+    except KeyboardInterrupt:
+        _end_by(signal.SIGINT)
+    except asyncio.CancelledError:
+        if received:
+            _end_by(signal.SIGTERM)
+        raise
+    if received:  # node code swallowed the cancellation; the run is still over
+        _end_by(signal.SIGTERM)
+    return result
+
+
+def _end_by(signal_number: int) -> NoReturn:
+    """End the process by ``signal_number``, as it would have ended without a handler."""
+    name = signal.Signals(signal_number).name
+    print(f"error: {name} received; the run was cancelled and its resources closed", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal_number, signal.SIG_DFL)
+    os.kill(os.getpid(), signal_number)
+    sys.exit(128 + signal_number)  # where a signal does not end the process
+
+
+def _refuse(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(EXIT_BAD_INPUT)

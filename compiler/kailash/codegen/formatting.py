@@ -4,9 +4,11 @@ Black formats each top-level statement on its own, so formatting the chunks of a
 one by one and joining them with two blank lines gives the same text as formatting the
 whole module; a chunk whose text did not change is neither re-validated nor
 re-formatted. The cache lives in memory and on disk (``$KAILASH_COMPILE_CACHE``, else
-``~/.cache/kailash-compile``), keyed by the chunk text and the black version. Chunks
-that miss the cache are formatted in worker processes when there are many of them and
-the caller allows it (the CLI does; the in-process runtime formats in its own process).
+``~/.cache/kailash-compile``), keyed by the chunk text and the black version. An entry
+read from disk is used only when it provably is the formatting of its chunk (see
+``_from_disk``); any other entry is ignored and rewritten. Chunks that miss the cache are
+formatted in worker processes when there are many of them and the caller allows it (the
+CLI does; the in-process runtime formats in its own process).
 
 Validation is CPython's own parser (``compile``) on every chunk before black sees it; a
 chunk that does not parse is a compiler bug, reported with the chunk.
@@ -27,6 +29,7 @@ import black
 from .._files import write_atomically
 from .._lru import LRU
 from ..errors import CompilerBug
+from .equivalence import is_formatting_of
 
 MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)  # as render.LINE_LENGTH
 _KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
@@ -77,6 +80,12 @@ class BlockChunk:
             raise CompilerBug(f"no placeholder line in the formatted block:\n{skeleton}")
         return head + body + tail
 
+    def unformatted(self) -> str:
+        """The whole chunk before formatting: the statements where the placeholder line is."""
+        indent = "    " * self.depth
+        body = "".join(_indented(statement, indent) for statement in self.statements)
+        return self.skeleton.replace(indent + "pass\n", body, 1)
+
 
 STATEMENTS_PER_GROUP = 50
 
@@ -87,22 +96,104 @@ def _indented(statement: str, indent: str) -> str:
 
 def format_chunks(chunks: list[str | BlockChunk], *, jobs: int = 1) -> str:
     """The formatted module: every chunk validated and black-formatted, joined as black would."""
-    pieces = [chunk.pieces() if isinstance(chunk, BlockChunk) else [chunk] for chunk in chunks]
-    texts = [text for group in pieces for text in group]
-    keys = [hashlib.sha256(_KEY_PREFIX + text.encode()).hexdigest() for text in texts]
-    formatted = {key: found for key in keys if (found := _cached(key)) is not None}
-    misses = {key: text for key, text in zip(keys, texts, strict=True) if key not in formatted}
-    if misses:
-        fresh = _format_many(list(misses.values()), jobs)
-        for key, text in zip(misses, fresh, strict=True):
-            _store(key, text)
-            formatted[key] = text
-    done = iter(formatted[key] for key in keys)
+    keyed = [_keyed(chunk) for chunk in chunks]
+    rendered = {key: text for units in keyed for key, text in units}
+    whole_chunks = {units[0][0] for chunk, units in zip(chunks, keyed, strict=True) if isinstance(chunk, str)}
+    formatted = {key: found for key in rendered if (found := _memory.get(key)) is not None}
+    unproven = _from_disk([key for key in rendered if key not in formatted], rendered, whole_chunks, formatted)
+    missing = [key for key in rendered if key not in formatted and key not in unproven]
+    _format_and_store(missing, rendered, formatted, jobs)
+    if unproven:
+        disproven: dict[str, None] = {}
+        for chunk, units in zip(chunks, keyed, strict=True):
+            keys = [key for key, _ in units]
+            if isinstance(chunk, BlockChunk) and not _block_proven(chunk, keys, formatted, unproven):
+                disproven.update(dict.fromkeys(key for key in keys if key in unproven))
+        _format_and_store(list(disproven), rendered, formatted, jobs)
+        formatted = unproven | formatted
     out = []
-    for chunk, group in zip(chunks, pieces, strict=True):
-        results = [next(done) for _ in group]
+    for chunk, units in zip(chunks, keyed, strict=True):
+        results = [formatted[key] for key, _ in units]
         out.append(chunk.assemble(results) if isinstance(chunk, BlockChunk) else results[0])
     return "\n\n".join(text.rstrip("\n") + "\n" for text in out)
+
+
+def _keyed(chunk: str | BlockChunk) -> list[tuple[str, str]]:
+    """The cache key and text of each piece black formats. A whole chunk and a piece of a block
+    chunk never share a key: a cached piece is spliced into its block, so it is proven differently."""
+    if isinstance(chunk, str):
+        return [(_key("chunk", chunk), chunk)]
+    return [(_key("piece", text), text) for text in chunk.pieces()]
+
+
+def _key(role: str, text: str) -> str:
+    return hashlib.sha256(_KEY_PREFIX + f"{role}\n{text}".encode()).hexdigest()
+
+
+def _from_disk(
+    keys: list[str], rendered: dict[str, str], whole_chunks: set[str], formatted: dict[str, str]
+) -> dict[str, str]:
+    """Adds to ``formatted`` the disk entries proven to be the formatting of their text; returns
+    the block pieces that differ from their text, which only the block they are assembled into
+    can prove (a piece's lines are spliced into the block's skeleton).
+
+    Proven means byte-identical to the text or, for a whole chunk, the same code and comments
+    (``is_formatting_of``), so that whoever can write the cache cannot change what a compiled
+    module does or says. Entries not proven are formatted again and rewritten.
+    """
+    unproven: dict[str, str] = {}
+    for key in keys:
+        text = rendered[key]
+        found = _read_entry(key, len(text))
+        if found is None:
+            continue
+        if found == text or (key in whole_chunks and is_formatting_of(found, text)):
+            _memory[key] = formatted[key] = found
+        elif key not in whole_chunks:
+            unproven[key] = found
+    return unproven
+
+
+def _block_proven(chunk: BlockChunk, keys: list[str], formatted: dict[str, str], unproven: dict[str, str]) -> bool:
+    """Whether the block chunk assembled from these pieces is a formatting of its text (trivially
+    true when none of its pieces is unproven)."""
+    skeleton_key, group_keys = keys[0], keys[1:]
+    if not any(key in unproven for key in group_keys):
+        return skeleton_key not in unproven or _skeleton_proven(chunk, unproven[skeleton_key])
+    try:
+        assembled = chunk.assemble([unproven[key] if key in unproven else formatted[key] for key in keys])
+    except (CompilerBug, IndexError):  # a piece without the lines assembling expects
+        return False
+    return is_formatting_of(assembled, chunk.unformatted())
+
+
+_MARKER = "__kailash_placeholder__"
+
+
+def _skeleton_proven(chunk: BlockChunk, skeleton: str) -> bool:
+    """Whether the statement groups, unchanged, may go where ``skeleton`` has its placeholder line.
+
+    Cheaper than proving the whole assembled block (the usual case: black re-wraps only the
+    skeleton). The placeholder line, as ``assemble`` finds it, is made a marker statement with
+    a marker comment; if that is a formatting of the rendered skeleton marked the same way, the
+    line is a whole statement of the right block, at the indentation the groups have, between
+    the same comments, so the groups' statements take the ``pass`` statement's place.
+    """
+    placeholder = "    " * chunk.depth + "pass\n"
+    marker = f"{'    ' * chunk.depth}{_MARKER}  # {_MARKER}\n"
+    at = skeleton.find(placeholder)
+    if at < 0 or (at > 0 and skeleton[at - 1] != "\n"):
+        return False
+    marked = skeleton[:at] + marker + skeleton[at + len(placeholder) :]
+    return is_formatting_of(marked, chunk.skeleton.replace(placeholder, marker, 1))
+
+
+def _format_and_store(keys: list[str], rendered: dict[str, str], formatted: dict[str, str], jobs: int) -> None:
+    if not keys:
+        return
+    for key, text in zip(keys, _format_many([rendered[key] for key in keys], jobs), strict=True):
+        _store(key, text)
+        formatted[key] = text
 
 
 def format_chunk(chunk: str) -> str:
@@ -117,16 +208,19 @@ def _format_many(chunks: list[str], jobs: int) -> list[str]:
     return [_validate_and_format(chunk) for chunk in chunks]
 
 
-def _cached(key: str) -> str | None:
-    found = _memory.get(key)
-    if found is None:
-        path = _disk_path(key)
-        if path is not None:
-            try:
-                found = _memory[key] = path.read_text(encoding="utf-8")
-            except OSError:
-                return None
-    return found
+def _read_entry(key: str, text_length: int) -> str | None:
+    """A disk entry's text, or None when there is none or it cannot be one (not UTF-8, or far
+    longer than black makes any text)."""
+    path = _disk_path(key)
+    if path is None:
+        return None
+    limit = 64 * text_length + 65536  # far more than the indentation black adds
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+        return data.decode("utf-8") if len(data) <= limit else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _store(key: str, text: str) -> None:
