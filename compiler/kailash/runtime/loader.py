@@ -1,9 +1,11 @@
 """Load a generated module in process, never writing into the user's tree.
 
-The source is written to the compile cache (``<cache>/modules/<name>_<hash>.py``) and
-imported from there, so every tool (Python's own traceback printer included) shows the
-generated lines. Without a usable cache directory the module is loaded from memory, with
-a loader that serves its source to ``linecache`` and ``inspect``.
+The source is written to the compile cache (``<cache>/modules/<name>_<hash>.py``) and the
+module is named after that file, so every tool (Python's own traceback printer included)
+shows the generated lines. The code itself is always compiled from the source in memory:
+an edited cache file, or bytecode planted beside it, never runs, and no ``.pyc`` is written.
+Without a usable cache directory the module's file name is ``<kailash-compile>/...`` and
+its loader serves the source to ``linecache`` and ``inspect``.
 
 The ``<hash>`` is the workflow's content hash, which covers no secret value (see
 ``kailash.ir``). At most ``WORKFLOWS_KEPT`` modules stay imported: the least recently used
@@ -65,15 +67,17 @@ def load_module(generated: GeneratedModule, key: str) -> ModuleType:
     existing = _loaded.get(name)
     if existing is not None:
         return existing
+    # The code always comes from memory: the file in the cache is there for tracebacks and
+    # editors, and neither it nor any bytecode beside it is ever what runs.
     path = _written(generated, name)
     if path is not None:
-        spec = importlib.util.spec_from_file_location(name, path)
+        filename = str(path)
     else:
         filename = f"{_MEMORY_PREFIX}{name}.py"
-        loader = _GeneratedSourceLoader(filename, generated.source)
-        spec = importlib.util.spec_from_loader(name, loader, origin=filename)
         lines = split_lines(generated.source, keepends=True)
         linecache.cache[filename] = (len(generated.source), None, lines, filename)
+    loader = _GeneratedSourceLoader(filename, generated.source)
+    spec = importlib.util.spec_from_loader(name, loader, origin=filename)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -96,6 +100,6 @@ def _written(generated: GeneratedModule, name: str) -> Path | None:
         if path.is_file() and path.read_text(encoding="utf-8") == generated.source:
             return path
         write_atomically(path, generated.source)
-    except OSError:
+    except (OSError, ValueError):  # unreadable, or not UTF-8: the module loads from memory
         return None
     return path
