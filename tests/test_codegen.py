@@ -13,13 +13,13 @@ from typing import Any
 
 import black
 import pytest
+from kailash.analysis import analyse
 from kailash.codegen import compile_ir
-from kailash.codegen.analysis import analyse
 from kailash.codegen.formatting import MODE
-from kailash.codegen.render import render_chunks
 from kailash.ir import WorkflowIR
 from kailash.runtime import AsyncLocalRuntime
 from kailash.sources import load_workflows
+from kailash.targets.asyncio import render_chunks
 from kailash.workflow import AsyncRetryPolicy, AsyncWorkflowBuilder, ErrorHandler, RetryPolicy, Workflow
 
 from .conftest import EXAMPLES, ROOT, run_cli, run_generated

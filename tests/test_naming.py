@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kailash.analysis.exception_imports import exception_module
+from kailash.analysis.names import MODULE_DUNDERS, RESERVED, RUN_LOCALS, node_identifier, node_identifiers
+from kailash.analysis.namespace import header_names
 from kailash.codegen import GeneratedModule, compile_ir
-from kailash.codegen.exception_imports import exception_module
-from kailash.codegen.names import MODULE_DUNDERS, RESERVED, RUN_LOCALS, node_identifier, node_identifiers
-from kailash.codegen.namespace import header_names
 from kailash.errors import WorkflowError, WorkflowWarning
 from kailash.runtime import AsyncLocalRuntime
 from kailash.workflow import AsyncPatterns, AsyncRetryPolicy, AsyncWorkflowBuilder, ErrorHandler, RetryPolicy

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kailash.analysis.names import node_identifier
 from kailash.codegen import compile_ir
-from kailash.codegen.names import node_identifier
 from kailash.errors import WorkflowError
 from kailash.resources import ResourceFactory
 from kailash.runtime import AsyncLocalRuntime

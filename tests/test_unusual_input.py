@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kailash.analysis.names import module_identifier, node_identifier, to_identifier
 from kailash.codegen import compile_ir
-from kailash.codegen.names import module_identifier, node_identifier, to_identifier
 from kailash.errors import WorkflowError
 from kailash.resources import ResourceFactory
 from kailash.runtime import AsyncLocalRuntime

@@ -1,18 +1,15 @@
-"""The compiler back end: IR -> analysis -> Jinja -> libcst validation -> black."""
+"""The compiler pipeline: IR -> analysis (kailash.analysis) -> a target (kailash.targets) -> black."""
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
 
+from ..analysis import ModulePlan, analyse
 from ..errors import CompilerBug
 from ..ir import WorkflowIR
-from . import kinds as _kinds  # noqa: F401  (registers the core node kinds)
-from . import pattern_kinds as _pattern_kinds  # noqa: F401  (registers the pattern node kinds)
-from . import resource_node as _resource_node  # noqa: F401  (registers the resource node kind)
-from .analysis import ModulePlan, analyse
+from ..targets.asyncio import render_chunks
 from .formatting import format_chunks
-from .render import render_chunks
 
 
 @dataclass(frozen=True)

@@ -71,13 +71,14 @@ def load_module(generated: GeneratedModule, key: str) -> ModuleType:
     # editors, and neither it nor any bytecode beside it is ever what runs.
     path = _written(generated, name)
     if path is not None:
-        filename = str(path)
+        loader = _GeneratedSourceLoader(str(path), generated.source)
+        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     else:
         filename = f"{_MEMORY_PREFIX}{name}.py"
         lines = split_lines(generated.source, keepends=True)
         linecache.cache[filename] = (len(generated.source), None, lines, filename)
-    loader = _GeneratedSourceLoader(filename, generated.source)
-    spec = importlib.util.spec_from_loader(name, loader, origin=filename)
+        loader = _GeneratedSourceLoader(filename, generated.source)
+        spec = importlib.util.spec_from_loader(name, loader, origin=filename)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

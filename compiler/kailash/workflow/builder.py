@@ -13,12 +13,12 @@ from typing import Any, Self
 
 from .. import codeblock
 from .._location import caller_location
+from ..analysis.graph import check_graph
 from ..errors import CodeLine, WorkflowError
 from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
 from ..python_names import normal_form, python_identifier
 from ..resources import ResourceRegistry
 from .checks import check_description, check_number
-from .graph import check_graph
 from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
 from .resource_methods import ResourceMethods, check_resource_name

@@ -20,7 +20,7 @@ from ..ir import NodeIR
 from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, MODULE_DUNDERS, top_level_bindings
 
 if TYPE_CHECKING:
-    from .analysis import NodePlan
+    from .plan import NodePlan
     from .resources import ResourceBlock
 
 

@@ -22,11 +22,10 @@ from collections.abc import Iterable, Iterator
 from ..errors import WorkflowError
 from ..ir import EnvRef, NodeIR, env_refs
 from ..python_names import is_keyword_argument
-from .analysis import NodePlan, NodeScope, Param, planner
-from .literals import env_call, py_literal, py_string
+from ..targets.asyncio.literals import env_call, py_literal, py_string
+from .plan import NodePlan, NodeScope, Param
 
 
-@planner("resource")
 def plan_resource(scope: NodeScope) -> NodePlan:
     node = scope.node
     resource: str = node.settings["resource"]

@@ -13,11 +13,11 @@ from typing import Any
 
 import jinja2
 
-from ..ir import NodeIR, RetryIR
-from ..python_names import STDLIB_MODULES
-from ..syntax_version import OLDEST, required_version
-from .analysis import ModulePlan, NodePlan, Param
-from .formatting import BlockChunk
+from ...analysis.plan import ModulePlan, NodePlan, Param
+from ...codegen.formatting import BlockChunk
+from ...ir import NodeIR, RetryIR
+from ...python_names import STDLIB_MODULES
+from ...syntax_version import OLDEST, required_version
 from .literals import comment_text, docstring_text, py_literal, py_string
 
 _TEMPLATE_SET = "asyncio"
@@ -25,9 +25,9 @@ LINE_LENGTH = 88
 
 
 def template_dirs() -> list[Path]:
-    """Templates ship inside the wheel (kailash/codegen/templates); in a checkout they are in templates/."""
+    """Templates ship inside the wheel (kailash/templates); in a checkout they are in templates/."""
     here = Path(__file__).resolve().parent
-    candidates = [here / "templates" / _TEMPLATE_SET, here.parents[2] / "templates" / _TEMPLATE_SET]
+    candidates = [here.parents[1] / "templates" / _TEMPLATE_SET, here.parents[3] / "templates" / _TEMPLATE_SET]
     return [path for path in candidates if path.is_dir()]
 
 

@@ -13,12 +13,13 @@ from typing import Any
 from .. import codeblock
 from ..errors import WorkflowError
 from ..ir import NodeIR
+from ..targets.asyncio.literals import py_literal, py_string
 from ..workflow.patterns import SHARD_START
-from .analysis import NodePlan, NodeScope, Param, bind_names, planner
+from .binding import bind_names
+from .code_kinds import plan_code, plan_parallel_map
 from .diagnostics import never_returns
-from .kinds import plan_code, plan_parallel_map
-from .literals import py_literal, py_string
 from .names import to_identifier
+from .plan import NodePlan, NodeScope, Param
 
 
 def call(function: str, arguments: list[tuple[str, Any]], positional: str | None = None) -> str:
@@ -40,7 +41,6 @@ def _decorated(scope: NodeScope, decorator: str, *, returns: str | None = None) 
 
 
 # -- single-node patterns ---------------------------------------------------------------------
-@planner("retry_with_backoff")
 def plan_retry_with_backoff(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     arguments: list[tuple[str, Any]] = [
@@ -54,21 +54,18 @@ def plan_retry_with_backoff(scope: NodeScope) -> NodePlan:
     return _decorated(scope, decorator)  # analysis adds the imports of the retry exceptions
 
 
-@planner("rate_limited")
 def plan_rate_limited(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     arguments = [("requests_per_second", settings["requests_per_second"]), ("burst_size", settings["burst_size"])]
     return _decorated(scope, call("rt.rate_limited", arguments))
 
 
-@planner("circuit_breaker")
 def plan_circuit_breaker(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     arguments = [("failure_threshold", settings["failure_threshold"]), ("reset_timeout", settings["reset_timeout"])]
     return _decorated(scope, call("rt.circuit_breaker", arguments))
 
 
-@planner("batch_processor")
 def plan_batch_processor(scope: NodeScope) -> NodePlan:
     node = scope.node
     if not codeblock.binds(node.code, "batch_results"):
@@ -88,7 +85,6 @@ def plan_batch_processor(scope: NodeScope) -> NodePlan:
 
 
 # -- timeout with fallback -------------------------------------------------------------------
-@planner("timeout_primary")
 def plan_timeout_primary(scope: NodeScope) -> NodePlan:
     """The primary function under ``@rt.timeout_with_fallback``; the node also receives what the fallback reads."""
     settings = scope.node.settings
@@ -108,7 +104,6 @@ def _deferring_resources(params: tuple[Param, ...] | list[Param]) -> tuple[Param
     return tuple(replace(p, deferred=True) if p.source == "resource" else p for p in params)
 
 
-@planner("timeout_fallback")
 def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
     """``@<primary>.fallback``: the node outputs the primary node's answer (``answer`` is its whole output)."""
     node = scope.node
@@ -134,7 +129,6 @@ def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
 
 
 # -- cache-aside -----------------------------------------------------------------------------
-@planner("cache_check")
 def plan_cache_check(scope: NodeScope) -> NodePlan:
     """The key's fields are the node's inputs, or its connections; never a builtin, module or resource,
     whatever their names (``{id}``, ``{type}``, ``{time}``): the template names data, not code."""
@@ -159,14 +153,12 @@ def plan_cache_check(scope: NodeScope) -> NodePlan:
     return _assigned(scope, expression, params)
 
 
-@planner("cache_fetch", entry_setting="check_id")
 def plan_cache_fetch(scope: NodeScope) -> NodePlan:
     plan = _decorated(scope, "rt.cache_fetch")
     signature = [name for name in plan.context["signature"] if name != "cache_result"]
     return replace(plan, context={**plan.context, "signature": signature})
 
 
-@planner("cache_store")
 def plan_cache_store(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     cache = settings["cache_resource"]
@@ -176,7 +168,6 @@ def plan_cache_store(scope: NodeScope) -> NodePlan:
 
 
 # -- parallel fetch --------------------------------------------------------------------------
-@planner("parallel_fetch")
 def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
     """One async function per operation, then ``<node> = rt.parallel_fetch({...}, ...)``."""
     node = scope.node
@@ -233,7 +224,6 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
 
 
 # -- scatter-gather --------------------------------------------------------------------------
-@planner("scatter")
 def plan_scatter(scope: NodeScope) -> NodePlan:
     """``@rt.scatter_gather(worker_count=n)`` on process_item, named by the worker prefix; then the scatter stage."""
     node = scope.node
@@ -267,7 +257,6 @@ def plan_scatter(scope: NodeScope) -> NodePlan:
     )
 
 
-@planner("scatter_worker", entry_setting="scatter_id")
 def plan_scatter_worker(scope: NodeScope) -> NodePlan:
     """``<worker> = <function>.process``: the worker gets its shard as ``items`` and the shard's
     first index in the input as ``start`` (so an item's error names its index in the input)."""
@@ -280,7 +269,6 @@ def plan_scatter_worker(scope: NodeScope) -> NodePlan:
     return replace(_assigned(scope, f"{_scatter_function(scope)}.process", params), modules=mapped.modules)
 
 
-@planner("gather")
 def plan_gather(scope: NodeScope) -> NodePlan:
     return _assigned(scope, f"{_scatter_function(scope)}.gather", list(scope.connected))
 

@@ -11,12 +11,12 @@ from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..ir import NodeIR
 from ..source_text import PYTHON_WHITESPACE, split_lines
-from .analysis import NodePlan, NodeScope, Param, bind_names, planner
+from .binding import bind_names
 from .diagnostics import never_returns
 from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, statement_bindings
+from .plan import NodePlan, NodeScope, Param
 
 
-@planner("code")
 def plan_code(scope: NodeScope, *, gives_result: bool = True) -> NodePlan:
     """``gives_result``: the node's output is what the code assigns to ``result``."""
     code = scope.node.code
@@ -61,7 +61,6 @@ def _check_connected_names_are_read(scope: NodeScope, names: list[str], params: 
             )
 
 
-@planner("parallel_map")
 def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
     """``process_item`` becomes the node's function; other top-level statements go to module level.
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..ir import EnvRef
-from ..source_text import DECIMAL_INT_LIMIT
+from ...ir import EnvRef
+from ...source_text import DECIMAL_INT_LIMIT
 
 
 def py_literal(value: Any, secret: Callable[[EnvRef], str] | None = None) -> str:

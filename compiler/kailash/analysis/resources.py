@@ -20,8 +20,8 @@ from kailash_rt._settings import env_name
 from ..errors import WorkflowError
 from ..ir import EnvRef, NodeIR, ResourceIR, env_refs
 from ..python_names import is_keyword_argument
-from .literals import env_call, py_literal, py_string
-from .resource_node import node_secret_variables
+from ..targets.asyncio.literals import env_call, py_literal, py_string
+from .resource_kinds import node_secret_variables
 
 _CALLS = {"postgres": "rt.postgres", "http": "rt.http_client", "cache": "rt.cache"}
 _MEMORY_IGNORED = ("host", "port", "db")
