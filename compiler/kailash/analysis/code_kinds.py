@@ -14,7 +14,7 @@ from ..source_text import PYTHON_WHITESPACE, split_lines
 from .binding import bind_names
 from .diagnostics import never_returns
 from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, statement_bindings
-from .plan import NodePlan, NodeScope, Param
+from .plan import NodePlan, NodeScope, Param, PatternCall, Shape
 
 
 def plan_code(scope: NodeScope, *, gives_result: bool = True) -> NodePlan:
@@ -34,11 +34,9 @@ def plan_code(scope: NodeScope, *, gives_result: bool = True) -> NodePlan:
         node=scope.node,
         ident=scope.ident,
         params=tuple(params),
-        template="node_code.py.j2",
-        context={
-            "body": codeblock.indent(code),
-            "returns": "result" if assigns_result else "None",
-        },
+        shape=Shape.PLAIN,
+        code=code,
+        returns="result" if assigns_result else "None",
         modules=tuple(modules),
     )
 
@@ -122,12 +120,10 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
         node=node,
         ident=scope.ident,
         params=tuple(params),
-        template="node_parallel_map.py.j2",
-        context={
-            "preamble": helper_source,
-            "function": _as_node_function(function_source, scope.ident, extras),
-            "settings": _map_settings(node.settings),
-        },
+        shape=Shape.MAPPED,
+        pattern=PatternCall("parallel_map", tuple(_map_settings(node.settings))),
+        preamble=helper_source,
+        function=_as_node_function(function_source, scope.ident, extras),
         modules=tuple(sorted(modules)),
         imports=tuple(imports),
         module_names=tuple(sorted(defined)),

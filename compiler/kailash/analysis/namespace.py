@@ -132,7 +132,7 @@ def check_globals(plans: Iterable[NodePlan], owners: dict[str, Owner]) -> None:
     runtime or another node relies on (only the node's own helpers), nor one of its inputs."""
     for plan in plans:
         node = plan.node
-        inputs = {p.name for p in plan.params} | set(plan.context.get("signature", ()))
+        inputs = {p.name for p in plan.params} | set(plan.signature or ())
         for code, module_code in _code_blocks(node):
             for name, code_line in _declared_globals(code, module_code):
                 owner = owners.get(name)

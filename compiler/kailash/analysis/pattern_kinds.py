@@ -13,31 +13,26 @@ from typing import Any
 from .. import codeblock
 from ..errors import WorkflowError
 from ..ir import NodeIR
-from ..targets.asyncio.literals import py_literal, py_string
 from ..workflow.patterns import SHARD_START
 from .binding import bind_names
 from .code_kinds import plan_code, plan_parallel_map
 from .diagnostics import never_returns
 from .names import to_identifier
-from .plan import NodePlan, NodeScope, Param
+from .plan import NodePlan, NodeScope, Operation, Param, PatternCall, Shape
 
 
-def call(function: str, arguments: list[tuple[str, Any]], positional: str | None = None) -> str:
-    """``function(positional, key=literal, ...)`` as source text."""
-    parts = [positional] if positional is not None else []
-    parts += [f"{key}={py_literal(value)}" for key, value in arguments]
-    return f"{function}({', '.join(parts)})"
-
-
-def _decorated(scope: NodeScope, decorator: str, *, returns: str | None = None) -> NodePlan:
-    """The node's code as an async function under ``decorator``; its parameters are what run() passes.
+def _decorated(scope: NodeScope, pattern: PatternCall, *, returns: str | None = None) -> NodePlan:
+    """The node's code as an async function under ``pattern``; its parameters are what run() passes.
 
     ``returns``: the name the code assigns the node's output to, when not ``result``."""
     base = plan_code(scope, gives_result=returns is None)
-    context = {**base.context, "decorator": decorator, "signature": [p.name for p in base.params]}
-    if returns is not None:
-        context["returns"] = returns
-    return replace(base, template="node_pattern.py.j2", context=context)
+    return replace(
+        base,
+        shape=Shape.DECORATED,
+        pattern=pattern,
+        signature=tuple(p.name for p in base.params),
+        returns=base.returns if returns is None else returns,
+    )
 
 
 # -- single-node patterns ---------------------------------------------------------------------
@@ -46,24 +41,21 @@ def plan_retry_with_backoff(scope: NodeScope) -> NodePlan:
     arguments: list[tuple[str, Any]] = [
         (key, settings[key]) for key in ("max_retries", "initial_backoff", "backoff_factor", "max_backoff")
     ]
-    names = list(settings["retry_on"])
-    decorator = call("rt.retry_with_backoff", arguments)
-    if names:
-        exceptions = f"({', '.join(names)},)" if len(names) == 1 else f"({', '.join(names)})"
-        decorator = decorator[:-1] + f", retry_on={exceptions})"
-    return _decorated(scope, decorator)  # analysis adds the imports of the retry exceptions
+    # retry_on: exception names (a target refers to the classes); analysis adds their imports
+    pattern = PatternCall("retry_with_backoff", (*arguments, ("retry_on", tuple(settings["retry_on"]))))
+    return _decorated(scope, pattern)
 
 
 def plan_rate_limited(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     arguments = [("requests_per_second", settings["requests_per_second"]), ("burst_size", settings["burst_size"])]
-    return _decorated(scope, call("rt.rate_limited", arguments))
+    return _decorated(scope, PatternCall("rate_limited", tuple(arguments)))
 
 
 def plan_circuit_breaker(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     arguments = [("failure_threshold", settings["failure_threshold"]), ("reset_timeout", settings["reset_timeout"])]
-    return _decorated(scope, call("rt.circuit_breaker", arguments))
+    return _decorated(scope, PatternCall("circuit_breaker", tuple(arguments)))
 
 
 def plan_batch_processor(scope: NodeScope) -> NodePlan:
@@ -77,18 +69,18 @@ def plan_batch_processor(scope: NodeScope) -> NodePlan:
         )
     settings = node.settings
     arguments = [("batch_size", settings["batch_size"]), ("flush_interval", settings["flush_interval"])]
-    plan = _decorated(scope, call("rt.batch_processor", arguments), returns="batch_results")
-    if "items" not in plan.context["signature"]:  # the batch arrives as `items` even if the code ignores it
+    plan = _decorated(scope, PatternCall("batch_processor", tuple(arguments)), returns="batch_results")
+    if "items" not in (plan.signature or ()):  # the batch arrives as `items` even if the code ignores it
         params = (Param("items", "input"), *plan.params)
-        plan = replace(plan, params=params, context={**plan.context, "signature": [p.name for p in params]})
+        plan = replace(plan, params=params, signature=tuple(p.name for p in params))
     return plan
 
 
 # -- timeout with fallback -------------------------------------------------------------------
 def plan_timeout_primary(scope: NodeScope) -> NodePlan:
-    """The primary function under ``@rt.timeout_with_fallback``; the node also receives what the fallback reads."""
+    """The primary function under the timeout-with-fallback pattern; the node also receives what the fallback reads."""
     settings = scope.node.settings
-    plan = _decorated(scope, call("rt.timeout_with_fallback", [("timeout_seconds", settings["timeout_seconds"])]))
+    plan = _decorated(scope, PatternCall("timeout_with_fallback", (("timeout_seconds", settings["timeout_seconds"]),)))
     fallback_code = settings["fallback_code"]
     # The fallback node plans (and warns about) its own code; here it only tells what the node receives.
     fallback_params, modules = bind_names(scope, codeblock.free_names(fallback_code), fallback_code, warn=False)
@@ -120,12 +112,13 @@ def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
             " that node runs the fallback when the primary fails",
         )
     own = plan_code(replace(scope, connected=[], strict=False))
-    context = {
-        **own.context,
-        "decorator": f"{scope.idents[primary_id]}.fallback",
-        "signature": [p.name for p in own.params],
-    }
-    return replace(own, params=tuple(answer), template="node_pattern.py.j2", context=context)
+    return replace(
+        own,
+        params=tuple(answer),
+        shape=Shape.DECORATED,
+        pattern=PatternCall("fallback", of=scope.idents[primary_id]),
+        signature=tuple(p.name for p in own.params),
+    )
 
 
 # -- cache-aside -----------------------------------------------------------------------------
@@ -149,27 +142,24 @@ def plan_cache_check(scope: NodeScope) -> NodePlan:
                 " or drop --strict to make it an input",
             )
         params.append(Param(name, "input"))
-    expression = call("rt.cache_check", [("cache", cache), ("key_template", template)])
-    return _assigned(scope, expression, params)
+    return _assigned(scope, PatternCall("cache_check", (("cache", cache), ("key_template", template))), params)
 
 
 def plan_cache_fetch(scope: NodeScope) -> NodePlan:
-    plan = _decorated(scope, "rt.cache_fetch")
-    signature = [name for name in plan.context["signature"] if name != "cache_result"]
-    return replace(plan, context={**plan.context, "signature": signature})
+    plan = _decorated(scope, PatternCall("cache_fetch"))
+    return replace(plan, signature=tuple(name for name in plan.signature or () if name != "cache_result"))
 
 
 def plan_cache_store(scope: NodeScope) -> NodePlan:
     settings = scope.node.settings
     cache = settings["cache_resource"]
-    expression = call("rt.cache_store", [("cache", cache), ("ttl_seconds", settings["ttl_seconds"])])
-    params = [*scope.connected, Param(cache, "resource")]
-    return _assigned(scope, expression, params)
+    pattern = PatternCall("cache_store", (("cache", cache), ("ttl_seconds", settings["ttl_seconds"])))
+    return _assigned(scope, pattern, [*scope.connected, Param(cache, "resource")])
 
 
 # -- parallel fetch --------------------------------------------------------------------------
 def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
-    """One async function per operation, then ``<node> = rt.parallel_fetch({...}, ...)``."""
+    """One async function per operation, combined by the parallel-fetch pattern."""
     node = scope.node
     settings = node.settings
     params: list[Param] = []
@@ -199,25 +189,19 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
         own = [p for p in bound if p.name in names]
         params += [p for p in bound if p.name not in {q.name for q in params}]
         operations.append(
-            {
-                "name": py_string(name),
-                "ident": ident,
-                "signature": [p.name for p in own],
-                "body": codeblock.indent(code),
-                "returns": "result" if assigns_result else "None",
-            }
+            Operation(name, ident, tuple(p.name for p in own), code, "result" if assigns_result else "None")
         )
     arguments = [
         ("timeout_per_operation", settings["timeout_per_operation"]),
         ("continue_on_error", settings["continue_on_error"]),
     ]
-    mapping = "{" + ", ".join(f"{op['name']}: {op['ident']}" for op in operations) + "}"
     return NodePlan(
         node=node,
         ident=scope.ident,
         params=_deferring_resources(params),
-        template="node_parallel_fetch.py.j2",
-        context={"operations": operations, "expression": call("rt.parallel_fetch", arguments, positional=mapping)},
+        shape=Shape.OPERATIONS,
+        pattern=PatternCall("parallel_fetch", tuple(arguments)),
+        operations=tuple(operations),
         modules=tuple(sorted(modules)),
         functions=tuple(owner),
     )
@@ -225,7 +209,7 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
 
 # -- scatter-gather --------------------------------------------------------------------------
 def plan_scatter(scope: NodeScope) -> NodePlan:
-    """``@rt.scatter_gather(worker_count=n)`` on process_item, named by the worker prefix; then the scatter stage."""
+    """process_item under the scatter-gather pattern, named by the worker prefix; the node is its scatter stage."""
     node = scope.node
     function = _scatter_function(scope)
     mapped = plan_parallel_map(replace(scope, node=_as_map(node), ident=function, connected=[], strict=False))
@@ -238,18 +222,14 @@ def plan_scatter(scope: NodeScope) -> NodePlan:
             hint="name that value differently in process_item() (and in the connection that gives it)",
         )
     params, _ = bind_names(scope, ["items"], "")
-    decorator = call("rt.scatter_gather", [("worker_count", node.settings["worker_count"])])
     return NodePlan(
         node=node,
         ident=scope.ident,
         params=tuple(p for p in params if p.name == "items"),
-        template="node_scatter.py.j2",
-        context={
-            "preamble": mapped.context["preamble"],
-            "function": mapped.context["function"],
-            "decorator": decorator,
-            "expression": f"{function}.scatter",
-        },
+        shape=Shape.FANNED_OUT,
+        pattern=PatternCall("scatter_gather", (("worker_count", node.settings["worker_count"]),), of=function),
+        preamble=mapped.preamble,
+        function=mapped.function,
         modules=mapped.modules,
         imports=mapped.imports,
         module_names=mapped.module_names,
@@ -266,11 +246,13 @@ def plan_scatter_worker(scope: NodeScope) -> NodePlan:
     mapped = plan_parallel_map(replace(scope, node=_as_map(node), connected=rest), warn=False)
     items = [p for p in mapped.params if p.name == "items"]
     params = [*items, *start, *(p for p in mapped.params if p.name != "items")]
-    return replace(_assigned(scope, f"{_scatter_function(scope)}.process", params), modules=mapped.modules)
+    stage = PatternCall("scatter_gather_stage", (("stage", "process"),), of=_scatter_function(scope))
+    return replace(_assigned(scope, stage, params), modules=mapped.modules)
 
 
 def plan_gather(scope: NodeScope) -> NodePlan:
-    return _assigned(scope, f"{_scatter_function(scope)}.gather", list(scope.connected))
+    stage = PatternCall("scatter_gather_stage", (("stage", "gather"),), of=_scatter_function(scope))
+    return _assigned(scope, stage, list(scope.connected))
 
 
 def _scatter_function(scope: NodeScope) -> str:
@@ -282,15 +264,9 @@ def _as_map(node: NodeIR) -> NodeIR:
 
 
 # -- shared ----------------------------------------------------------------------------------
-def _assigned(scope: NodeScope, expression: str, params: list[Param]) -> NodePlan:
-    """A stage node whose callable is a plain expression: ``<node> = expression``."""
-    return NodePlan(
-        node=scope.node,
-        ident=scope.ident,
-        params=tuple(params),
-        template="node_assign.py.j2",
-        context={"expression": expression},
-    )
+def _assigned(scope: NodeScope, pattern: PatternCall, params: list[Param]) -> NodePlan:
+    """A stage node whose callable the pattern makes: no code of its own."""
+    return NodePlan(node=scope.node, ident=scope.ident, params=tuple(params), shape=Shape.ASSIGNED, pattern=pattern)
 
 
 def _key_fields(template: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -30,13 +31,57 @@ class Param:
     deferred: bool = False  # a resource the node creates only if the function it calls uses it
 
 
+class Shape(StrEnum):
+    """How a node's callable is made; a target writes each shape its own way."""
+
+    PLAIN = "plain"  # the code block as a function
+    DECORATED = "decorated"  # the code block as a function, under its pattern
+    MAPPED = "mapped"  # process_item as a per-item function, under the map pattern
+    FANNED_OUT = "fanned_out"  # process_item under scatter-gather; the node is its scatter stage
+    ASSIGNED = "assigned"  # a callable the pattern makes (a pattern stage), no code of its own
+    OPERATIONS = "operations"  # one function per named operation, combined by the pattern
+    RESOURCE = "resource"  # one operation on a declared resource
+
+
+@dataclass(frozen=True)
+class PatternCall:
+    """A pattern applied to a node: its name (``retry_with_backoff``, ``cache_store``, ...), its
+    settings as plain values, and, for a stage of a pattern made by another node (a fallback,
+    a scatter-gather stage), the function of that node it belongs to."""
+
+    name: str
+    settings: tuple[tuple[str, Any], ...] = ()
+    of: str | None = None
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(self.settings)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One named operation of a parallel fetch: its function and code."""
+
+    name: str
+    ident: str
+    signature: tuple[str, ...]
+    code: str
+    returns: str  # "result", or "None" when the code never assigns it
+
+
 @dataclass(frozen=True)
 class NodePlan:
     node: NodeIR
     ident: str
     params: tuple[Param, ...]  # what run() passes, in call order
-    template: str  # the node's template, per kind
-    context: dict[str, Any] = field(default_factory=dict)  # kind-specific template values
+    shape: Shape
+    pattern: PatternCall | None = None
+    code: str = ""  # the code block the node's function runs (PLAIN, DECORATED)
+    returns: str = "result"  # the name the code assigns the output to, or "None"
+    signature: tuple[str, ...] | None = None  # the function's parameters, when not the params' names
+    preamble: str = ""  # module-level helpers of map code (MAPPED, FANNED_OUT)
+    function: str = ""  # process_item as the node's function (MAPPED, FANNED_OUT)
+    operations: tuple[Operation, ...] = ()  # OPERATIONS
     modules: tuple[str, ...] = ()  # well-known modules used without import
     imports: tuple[str, ...] = ()  # import lines of the code block, moved to module top
     module_names: tuple[str, ...] = ()  # helpers the code block defines at module level

@@ -1,18 +1,11 @@
 """Planner of the ``resource`` node kind: one call of a method on a declared resource.
 
-``add_resource_node("q", "main_db", "fetch", {"query": "SELECT ..."})`` becomes::
-
-    async def q(main_db: Any) -> Any:
-        value = main_db.fetch(query="SELECT ...")
-        return await rt.resource_output("main_db", "fetch", value)
-
-Inputs connected to the node are passed as keyword arguments too (over ``params``).
-
-A secret parameter (``kailash_rt._secrets`` decides; the IR holds it as an ``EnvRef``) is
-not written: the node reads it when it runs,
-``headers={"Authorization": rt.env("Q_PARAMS_HEADERS_AUTHORIZATION").read()}``, from the
-environment variable ``<NODE>_PARAMS_<PATH>``; the in-process runtime gives it the real
-value (``WorkflowIR.secret_values``).
+``add_resource_node("q", "main_db", "fetch", {"query": "SELECT ..."})`` is planned as the
+operation ``fetch`` of resource ``main_db`` with its arguments; inputs connected to the node
+are passed as keyword arguments too (over ``params``). A secret parameter
+(``kailash_rt._secrets`` decides) is an ``EnvRef`` in the IR: a target reads it from the
+environment variable ``<NODE>_PARAMS_<PATH>`` when the node runs, and the in-process runtime
+gives it the real value (``WorkflowIR.secret_values``).
 """
 
 from __future__ import annotations
@@ -21,9 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import WorkflowError
 from ..ir import EnvRef, NodeIR, env_refs
-from ..python_names import is_keyword_argument
-from ..targets.asyncio.literals import env_call, py_literal, py_string
-from .plan import NodePlan, NodeScope, Param
+from .plan import NodePlan, NodeScope, Param, PatternCall, Shape
 
 
 def plan_resource(scope: NodeScope) -> NodePlan:
@@ -47,29 +38,16 @@ def plan_resource(scope: NodeScope) -> NodePlan:
             node_id=node.node_id,
             hint="connect the value to an input of another name",
         )
-    arguments = [
-        (key, py_literal(value, secret=_read_when_run)) for key, value in params.items() if key not in connected
-    ]
-    arguments += [(name, name) for name in connected]
-    plain = [f"{key}={value}" for key, value in arguments if is_keyword_argument(key)]
-    other = [f"{py_string(key)}: {value}" for key, value in arguments if not is_keyword_argument(key)]
-    if other:
-        plain.append("**{" + ", ".join(other) + "}")
+    arguments = tuple((key, value) for key, value in params.items() if key not in connected)
     return NodePlan(
         node=node,
         ident=scope.ident,
         params=(*scope.connected, Param(resource, "resource")),
-        template="node_resource.py.j2",
-        context={
-            "call": f"{resource}.{operation}({', '.join(plain)})",
-            "resource": resource,
-            "operation": operation,
-        },
+        shape=Shape.RESOURCE,
+        # The operation's arguments: settings (secrets as EnvRef), then the connected inputs by name.
+        pattern=PatternCall(operation, arguments, of=resource),
+        signature=tuple(connected),
     )
-
-
-def _read_when_run(ref: EnvRef) -> str:
-    return f"{env_call(ref)}.read()"
 
 
 def node_secret_variables(nodes: Iterable[NodeIR]) -> Iterator[tuple[NodeIR, tuple[str, ...], EnvRef]]:

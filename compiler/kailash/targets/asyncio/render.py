@@ -13,12 +13,13 @@ from typing import Any
 
 import jinja2
 
-from ...analysis.plan import ModulePlan, NodePlan, Param
+from ... import codeblock
+from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...codegen.formatting import BlockChunk
-from ...ir import NodeIR, RetryIR
-from ...python_names import STDLIB_MODULES
+from ...ir import EnvRef
+from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...syntax_version import OLDEST, required_version
-from .literals import comment_text, docstring_text, py_literal, py_string
+from .literals import comment_text, docstring_text, env_call, py_literal, py_string
 
 _TEMPLATE_SET = "asyncio"
 LINE_LENGTH = 88
@@ -45,15 +46,25 @@ def environment() -> jinja2.Environment:
     env.filters["pystr"] = py_string
     env.filters["comment"] = comment_text
     env.filters["docstring"] = docstring_text
+    env.filters["indent_block"] = codeblock.indent
     return env
+
+
+# The template of each node shape.
+TEMPLATES = {
+    Shape.PLAIN: "node_code.py.j2",
+    Shape.DECORATED: "node_pattern.py.j2",
+    Shape.MAPPED: "node_parallel_map.py.j2",
+    Shape.FANNED_OUT: "node_scatter.py.j2",
+    Shape.ASSIGNED: "node_assign.py.j2",
+    Shape.OPERATIONS: "node_parallel_fetch.py.j2",
+    Shape.RESOURCE: "node_resource.py.j2",
+}
 
 
 def render_chunks(plan: ModulePlan, source_name: str) -> list[str | BlockChunk]:
     env = environment()
-    nodes = [
-        env.get_template(node_plan.template).render(node=_node_context(node_plan), **node_plan.context)
-        for node_plan in plan.nodes
-    ]
+    nodes = [render_node(env, node_plan) for node_plan in plan.nodes]
     python = max((required_version(text) for text in [plan.resources.source, *nodes]), default=OLDEST)
     return [render_header(plan, source_name, python), *nodes, render_run(plan)]
 
@@ -128,6 +139,15 @@ def _argument(param: Param, plan: ModulePlan) -> str:
     raise AssertionError(f"unknown parameter source {param.source!r}")
 
 
+def render_node(env: jinja2.Environment, node_plan: NodePlan) -> str:
+    values: dict[str, Any] = {"node": _node_context(node_plan), "plan": node_plan}
+    if node_plan.shape in (Shape.PLAIN, Shape.DECORATED):
+        values["body"] = codeblock.indent(node_plan.code)
+    if node_plan.shape is Shape.RESOURCE:
+        values["arguments"], values["keyed"] = _resource_arguments(node_plan)
+    return env.get_template(TEMPLATES[node_plan.shape]).render(values)
+
+
 def _node_context(node_plan: NodePlan) -> dict[str, Any]:
     node = node_plan.node
     return {
@@ -135,37 +155,29 @@ def _node_context(node_plan: NodePlan) -> dict[str, Any]:
         "ident": node_plan.ident,
         "location": str(node.location),
         "description": node.description,
-        "policy": policy_decorator(node),
         "params": [p.name for p in node_plan.params],
+        "has_policy": any((node.timeout is not None, node.max_concurrent_tasks is not None, node.retry, node.fallback)),
+        "timeout": node.timeout,
+        "max_concurrent_tasks": node.max_concurrent_tasks,
+        "retry": node.retry,
+        "fallback": node.fallback,
     }
 
 
-def policy_decorator(node: NodeIR) -> str | None:
-    """``rt.node(...)`` with the node's timeout, concurrency limit, retry and fallback, or None."""
-    arguments = []
-    if node.timeout is not None:
-        arguments.append(f"timeout={py_literal(node.timeout)}")
-    if node.max_concurrent_tasks is not None:
-        arguments.append(f"max_concurrent_tasks={py_literal(node.max_concurrent_tasks)}")
-    if node.retry is not None:
-        arguments.append(f"retry={_retry(node.retry)}")
-    if node.fallback is not None:
-        fallback = node.fallback
-        level = "" if fallback.log_level == "warning" else f", log_level={py_string(fallback.log_level)}"
-        arguments.append(f"on_error=rt.Fallback({py_literal(fallback.value)}{level})")
-    return f"rt.node({', '.join(arguments)})" if arguments else None
+def _resource_arguments(node_plan: NodePlan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A resource operation's arguments as source text: keyword arguments, and those whose
+    keys are no identifier (passed as ``**{...}``). A secret is read when the node runs."""
+    assert node_plan.pattern is not None
+    texts = [(key, py_literal(value, secret=_read_when_run)) for key, value in node_plan.pattern.settings]
+    texts += [(name, name) for name in node_plan.signature or ()]
+    return (
+        [(key, text) for key, text in texts if is_keyword_argument(key)],
+        [(key, text) for key, text in texts if not is_keyword_argument(key)],
+    )
 
 
-def _retry(retry: RetryIR) -> str:
-    parts = [f"attempts={retry.attempts}", f"delay={py_literal(retry.delay)}"]
-    if retry.backoff != 2.0:
-        parts.append(f"backoff={py_literal(retry.backoff)}")
-    if retry.max_delay is not None:
-        parts.append(f"max_delay={py_literal(retry.max_delay)}")
-    if retry.retry_on:
-        names = ", ".join(retry.retry_on)
-        parts.append(f"retry_on=({names},)" if len(retry.retry_on) == 1 else f"retry_on=({names})")
-    return f"rt.Retry({', '.join(parts)})"
+def _read_when_run(ref: EnvRef) -> str:
+    return f"{env_call(ref)}.read()"
 
 
 def _is_stdlib_import(line: str) -> bool:
