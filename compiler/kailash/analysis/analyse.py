@@ -73,7 +73,7 @@ def _module_bindings(ir: WorkflowIR, retry_imports: dict[str, tuple[str, ...]]) 
         if node.kind in HOISTING_KINDS:
             taken.update(top_level_bindings(node.code, skip="process_item"))
     block = resource_block(ir.resources, ir.name, ir.nodes)
-    taken.update(top_level_bindings("\n".join([*block.imports, block.source])))
+    taken.update(block.bindings)
     return taken, block
 
 

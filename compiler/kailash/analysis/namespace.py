@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..ir import NodeIR
-from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, MODULE_DUNDERS, top_level_bindings
+from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, MODULE_DUNDERS
 
 if TYPE_CHECKING:
     from .plan import NodePlan
@@ -78,7 +78,7 @@ def check_module_names(
     for line in block.imports:
         for name, target in import_bindings(line):
             owners.setdefault(name, Owner(f"`{line}` of the resource declarations", target=target))
-    for name in top_level_bindings(block.source) if block.source else ():
+    for name in block.bindings:
         owners.setdefault(name, Owner("a name of the resource declarations"))
     for plan in plans:
         owners[plan.ident] = Owner(f"the function of node {plan.node.node_id!r}", plan.node.node_id)

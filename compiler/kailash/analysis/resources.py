@@ -1,11 +1,9 @@
-"""The module's resource block: ``RESOURCES = rt.Resources(...)`` and what it needs.
+"""The module's resource declarations, as facts a target writes out.
 
-Every declared setting is written as a literal, except secrets: the IR holds each as an
-``EnvRef`` (see ``kailash.ir``), written as ``rt.env("<RESOURCE>_<SETTING>")`` (with the
-declared type when it is not a string: ``rt.env("SVC_PIN", int)``) and read when the
-resource is first used. The block lists those variables, and those of secret
-resource-node parameters, for the module docstring; two secrets that would share one
-variable are an error.
+Every declared setting is a plain value, except secrets: the IR holds each as an ``EnvRef``
+(see ``kailash.ir``), which a target reads from its environment variable when the resource
+is first used. The block lists those variables, and those of secret resource-node
+parameters, for the module docstring; two secrets that would share one variable are an error.
 """
 
 from __future__ import annotations
@@ -19,63 +17,116 @@ from kailash_rt._settings import env_name
 
 from ..errors import WorkflowError
 from ..ir import EnvRef, NodeIR, ResourceIR, env_refs
-from ..python_names import is_keyword_argument
-from ..targets.asyncio.literals import env_call, py_literal, py_string
+from ..literal_values import first_unwritable
+from .names import top_level_bindings
 from .resource_kinds import node_secret_variables
 
-_CALLS = {"postgres": "rt.postgres", "http": "rt.http_client", "cache": "rt.cache"}
+KINDS = ("postgres", "http", "cache", "factory")
 _MEMORY_IGNORED = ("host", "port", "db")
 
 
 @dataclass(frozen=True)
+class ResourceDeclaration:
+    """One declared resource: its kind and settings (plain values and ``EnvRef`` secrets); a
+    factory also has its class name and positional arguments."""
+
+    name: str
+    kind: str
+    settings: tuple[tuple[str, Any], ...]
+    class_name: str | None = None
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class ResourceBlock:
-    source: str
-    imports: tuple[str, ...] = ()
+    declarations: tuple[ResourceDeclaration, ...] = ()
+    classes: tuple[str, ...] = ()  # source of the factory classes the workflow file defines
+    imports: tuple[str, ...] = ()  # what those classes need
     env_vars: tuple[str, ...] = ()
     summary: tuple[str, ...] = ()
+    override_example: str = ""  # a variable that overrides a plain setting, to show the rule
+
+    @property
+    def bindings(self) -> list[str]:
+        """The names the declarations bind at module level: imports, classes, ``RESOURCES``."""
+        if not self.declarations:
+            return []
+        return [*top_level_bindings("\n".join([*self.imports, *self.classes])), "RESOURCES"]
 
 
 def resource_block(
     resources: tuple[ResourceIR, ...], workflow_name: str, nodes: Iterable[NodeIR] = ()
 ) -> ResourceBlock:
-    """The statements declaring ``resources``, their imports, secret variables and one-line summary.
+    """The declarations of ``resources``, their imports, secret variables and one-line summary.
 
     ``nodes``: the workflow's nodes, whose secret resource-node parameters are listed too.
     """
     env_vars = _secret_variables(resources, nodes)
     if not resources:
-        return ResourceBlock(source="", env_vars=tuple(sorted(env_vars)))
+        return ResourceBlock(env_vars=tuple(sorted(env_vars)))
     imports: set[str] = set()
     classes: dict[str, str] = {}  # class name -> its source, or "" when imported
-    entries: list[tuple[str, str]] = []
+    declarations: list[ResourceDeclaration] = []
     for resource in resources:
-        renderer = _Renderer(resource)
-        if resource.kind == "factory":
-            call = renderer.factory(classes, imports)
-        elif resource.kind in _CALLS:
-            settings = dict(resource.settings)
-            if resource.kind == "cache" and settings.get("backend") == "memory":
-                for key in _MEMORY_IGNORED:
-                    settings.pop(key, None)
-            call = f"{_CALLS[resource.kind]}({renderer.keywords(settings)})"
-        else:
+        if resource.kind not in KINDS:
             raise WorkflowError(
                 f"resource {resource.name!r}: kind {resource.kind!r} cannot be compiled", location=resource.location
             )
-        entries.append((resource.name, call))
-    parts = [source for source in classes.values() if source]
-    example = _override_example(resources)
-    declaration = (
-        f"# Created on first use in a run and closed when the run ends. Every setting can be overridden\n"
-        f"# from the environment as <RESOURCE>_<SETTING> (e.g. {example}).\n"
-        f"RESOURCES = rt.Resources({_keywords(entries)})\n"
-    )
-    parts.append(declaration)
+        _check_writable(resource)
+        if resource.kind == "factory":
+            declarations.append(_factory(resource, classes, imports))
+            continue
+        settings = dict(resource.settings)
+        if resource.kind == "cache" and settings.get("backend") == "memory":
+            for key in _MEMORY_IGNORED:
+                settings.pop(key, None)
+        declarations.append(ResourceDeclaration(resource.name, resource.kind, tuple(settings.items())))
     return ResourceBlock(
-        source="\n\n".join(part.rstrip("\n") + "\n" for part in parts),
+        declarations=tuple(declarations),
+        classes=tuple(source for source in classes.values() if source),
         imports=tuple(sorted(imports)),
         env_vars=tuple(sorted(env_vars)),
         summary=tuple(_summary(r) for r in resources),
+        override_example=_override_example(resources),
+    )
+
+
+def _check_writable(resource: ResourceIR) -> None:
+    settings = resource.settings
+    values = (
+        settings.items()
+        if resource.kind != "factory"
+        else [
+            *((f"arg{i}", a) for i, a in enumerate(settings["args"])),
+            *settings["kwargs"].items(),
+        ]
+    )
+    for key, value in values:
+        found = first_unwritable(value, (str(key),))
+        if found is not None:
+            raise WorkflowError(
+                f"resource {resource.name!r}: setting {'.'.join(found.path)!r} {found.reason},"
+                " which cannot be written into a compiled module",
+                location=resource.location,
+                hint="pass plain values: str, int, float, bool, None, and lists and dicts of them",
+            )
+
+
+def _factory(resource: ResourceIR, classes: dict[str, str], imports: set[str]) -> ResourceDeclaration:
+    settings = resource.settings
+    class_name: str = settings["class_name"]
+    source: str = settings["source"] or ""
+    known = classes.get(class_name)
+    if known is not None and known != source:
+        raise WorkflowError(
+            f"resource {resource.name!r}: another factory class is also named {class_name!r}",
+            location=resource.location,
+            hint="give the two factory classes different names",
+        )
+    classes[class_name] = source
+    imports.update(settings["imports"])
+    return ResourceDeclaration(
+        resource.name, "factory", tuple(settings["kwargs"].items()), class_name, tuple(settings["args"])
     )
 
 
@@ -103,56 +154,6 @@ def _secret_variables(resources: Iterable[ResourceIR], nodes: Iterable[NodeIR]) 
                 hint="rename the resource, node or key of one of them so that their variable names differ",
             )
     return set(owners)
-
-
-class _Renderer:
-    """Settings of one resource as source text, secrets as ``rt.env(...)``."""
-
-    def __init__(self, resource: ResourceIR) -> None:
-        self.resource = resource
-
-    def keywords(self, settings: dict[str, Any]) -> str:
-        return _keywords([(key, self.value((key,), value)) for key, value in settings.items()])
-
-    def value(self, path: tuple[str, ...], value: Any) -> str:
-        try:
-            return py_literal(value, secret=env_call)
-        except TypeError:
-            raise WorkflowError(
-                f"resource {self.resource.name!r}: setting {'.'.join(path)!r} is a {type(value).__name__},"
-                " which cannot be written into a compiled module",
-                location=self.resource.location,
-                hint="pass plain values: str, int, float, bool, None, and lists and dicts of them",
-            ) from None
-
-    def factory(self, classes: dict[str, str], imports: set[str]) -> str:
-        settings = self.resource.settings
-        class_name: str = settings["class_name"]
-        source: str = settings["source"] or ""
-        known = classes.get(class_name)
-        if known is not None and known != source:
-            raise WorkflowError(
-                f"resource {self.resource.name!r}: another factory class is also named {class_name!r}",
-                location=self.resource.location,
-                hint="give the two factory classes different names",
-            )
-        classes[class_name] = source
-        imports.update(settings["imports"])
-        arguments = [class_name]
-        arguments += [self.value((f"arg{i}",), a) for i, a in enumerate(settings["args"])]
-        kwargs = self.keywords(settings["kwargs"])
-        if kwargs:
-            arguments.append(kwargs)
-        return f"rt.factory({', '.join(arguments)})"
-
-
-def _keywords(entries: list[tuple[str, str]]) -> str:
-    """``a=1, b=2``; keys that cannot be keyword arguments go through ``**{...}``."""
-    plain = [f"{key}={value}" for key, value in entries if is_keyword_argument(key)]
-    other = [f"{py_string(key)}: {value}" for key, value in entries if not is_keyword_argument(key)]
-    if other:
-        plain.append("**{" + ", ".join(other) + "}")
-    return ", ".join(plain)
 
 
 def _override_example(resources: tuple[ResourceIR, ...]) -> str:

@@ -15,6 +15,7 @@ import jinja2
 
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
+from ...analysis.resources import ResourceBlock
 from ...codegen.formatting import BlockChunk
 from ...ir import EnvRef
 from ...python_names import STDLIB_MODULES, is_keyword_argument
@@ -65,11 +66,36 @@ TEMPLATES = {
 def render_chunks(plan: ModulePlan, source_name: str) -> list[str | BlockChunk]:
     env = environment()
     nodes = [render_node(env, node_plan) for node_plan in plan.nodes]
-    python = max((required_version(text) for text in [plan.resources.source, *nodes]), default=OLDEST)
-    return [render_header(plan, source_name, python), *nodes, render_run(plan)]
+    resources = render_resources(env, plan.resources)
+    python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
+    return [render_header(plan, source_name, resources, python), *nodes, render_run(plan)]
 
 
-def render_header(plan: ModulePlan, source_name: str, python: tuple[int, int] = OLDEST) -> str:
+# The kailash_rt function that declares each kind of resource.
+_RESOURCE_CALLS = {"postgres": "postgres", "http": "http_client", "cache": "cache"}
+
+
+def render_resources(env: jinja2.Environment, block: ResourceBlock) -> str:
+    """``RESOURCES = rt.Resources(...)`` and the factory classes it needs, or "" without resources."""
+    if not block.declarations:
+        return ""
+    resources = []
+    for declaration in block.declarations:
+        texts = [(key, py_literal(value, secret=env_call)) for key, value in declaration.settings]
+        resources.append(
+            {
+                "name": declaration.name,
+                "kind": declaration.kind,
+                "class_name": declaration.class_name,
+                "args": [py_literal(value, secret=env_call) for value in declaration.args],
+                "entries": [(key, text) for key, text in texts if is_keyword_argument(key)],
+                "keyed": [(key, text) for key, text in texts if not is_keyword_argument(key)],
+            }
+        )
+    return env.get_template("resources.py.j2").render(block=block, resources=resources, calls=_RESOURCE_CALLS)
+
+
+def render_header(plan: ModulePlan, source_name: str, resources_source: str, python: tuple[int, int]) -> str:
     ir = plan.ir
     resources = plan.resources
     inputs: dict[str, list[str]] = {}
@@ -89,6 +115,7 @@ def render_header(plan: ModulePlan, source_name: str, python: tuple[int, int] = 
             source=source_name,
             inputs=inputs,
             resources=resources,
+            resources_source=resources_source,
             python=None if python == OLDEST else "{}.{}".format(*python),
             stdlib_imports=_sorted_imports(stdlib),
             third_party_imports=_sorted_imports(third_party),
