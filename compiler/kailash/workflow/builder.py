@@ -14,11 +14,12 @@ from typing import Any, Self
 from .. import codeblock
 from .._location import caller_location
 from ..analysis.graph import check_graph
+from ..checks import check_description, check_number
 from ..errors import CodeLine, WorkflowError
 from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
 from ..python_names import normal_form, python_identifier
 from ..resources import ResourceRegistry
-from .checks import check_description, check_number
+from ..settings import ParallelMapSettings
 from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
 from .resource_methods import ResourceMethods, check_resource_name
@@ -301,21 +302,18 @@ class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
     ) -> str:
         """Add a node applying ``process_item(item)`` (defined by ``code``) to every item of ``input_field``."""
         location = caller_location()
-        settings = {
-            "input_field": input_field,
-            "output_field": output_field,
-            "max_workers": max_workers,
-            "batch_size": batch_size,
-            "timeout_per_item": timeout_per_item,
-            "continue_on_error": continue_on_error,
-        }
-        settings["input_field"] = _identifier("input_field", input_field, node_id, location)
-        check_number("max_workers", max_workers, integer=True, positive=True, node_id=node_id, location=location)
-        if batch_size is not None:
-            check_number("batch_size", batch_size, integer=True, positive=True, node_id=node_id, location=location)
-        if timeout_per_item is not None:
-            check_number("timeout_per_item", timeout_per_item, positive=True, node_id=node_id, location=location)
-        node = self.make_node(node_id, "parallel_map", code, location, settings=settings, description=description)
+        settings = ParallelMapSettings(
+            input_field=_identifier("input_field", input_field, node_id, location),
+            output_field=output_field,
+            max_workers=max_workers,
+            batch_size=batch_size,
+            timeout_per_item=timeout_per_item,
+            continue_on_error=continue_on_error,
+        )
+        settings.check(node_id, location)
+        node = self.make_node(
+            node_id, "parallel_map", code, location, settings=settings.to_dict(), description=description
+        )
         require_function(node, "process_item")
         return self.add_node_ir(node)
 

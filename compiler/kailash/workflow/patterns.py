@@ -23,13 +23,25 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from .._location import caller_location
 from ..errors import WorkflowError
 from ..ir import ConnectionIR, Location
 from ..python_names import normal_form, python_identifier
-from .checks import check_number
+from ..settings import (
+    BatchProcessorSettings,
+    CacheAsideSettings,
+    CircuitBreakerSettings,
+    ParallelFetchSettings,
+    RateLimitedSettings,
+    RetryWithBackoffSettings,
+    ScatterGatherSettings,
+    Settings,
+    TimeoutFallbackSettings,
+    TimeoutPrimarySettings,
+)
 from .policies import ExceptionSpec, exception_name, resolve_exception
 
 if TYPE_CHECKING:
@@ -85,17 +97,9 @@ class AsyncPatterns:
         jittered exponential backoff, on the ``retry_on`` exceptions (names or classes; default: any
         Exception). The output gains ``attempts`` and ``total_attempts``."""
         location = caller_location()
-        check_number("max_retries", max_retries, integer=True, minimum=0, node_id=node_id, location=location)
-        check_number("initial_backoff", initial_backoff, node_id=node_id, location=location)
-        check_number("backoff_factor", backoff_factor, node_id=node_id, location=location)
-        check_number("max_backoff", max_backoff, node_id=node_id, location=location)
-        settings = {
-            "max_retries": max_retries,
-            "initial_backoff": initial_backoff,
-            "backoff_factor": backoff_factor,
-            "max_backoff": max_backoff,
-            "retry_on": _exception_names(retry_on, node_id, location),
-        }
+        settings = RetryWithBackoffSettings(max_retries, initial_backoff, backoff_factor, max_backoff)
+        settings.check(node_id, location)
+        settings = replace(settings, retry_on=tuple(_exception_names(retry_on, node_id, location)))
         _add(builder, node_id, "retry_with_backoff", operation_code, location, settings, description)
         return builder
 
@@ -112,11 +116,9 @@ class AsyncPatterns:
         """Run the node at most ``requests_per_second`` times a second (``burst_size`` at once;
         default twice the rate), across every run in the process. Output gains ``_rate_limit_info``."""
         location = caller_location()
-        check_number("requests_per_second", requests_per_second, positive=True, node_id=node_id, location=location)
-        if burst_size is None:
-            burst_size = max(1, int(min(requests_per_second * 2, 2**62)))
-        check_number("burst_size", burst_size, integer=True, minimum=1, node_id=node_id, location=location)
-        settings = {"requests_per_second": requests_per_second, "burst_size": burst_size}
+        settings = RateLimitedSettings(requests_per_second, burst_size)
+        settings.check(node_id, location)
+        settings = replace(settings, burst_size=settings.burst)  # the module spells out the burst it gets
         _add(builder, node_id, "rate_limited", operation_code, location, settings, description)
         return builder
 
@@ -134,19 +136,15 @@ class AsyncPatterns:
         """Run ``primary_code`` with a timeout; only when it times out or fails, ``fallback_code``.
         Both nodes output the answer, with ``_source`` "primary" or "fallback"."""
         location = caller_location()
-        check_number("timeout_seconds", timeout_seconds, positive=True, node_id=primary_node_id, location=location)
+        TimeoutPrimarySettings(timeout_seconds).check(primary_node_id, location)
         fallback = builder.make_node(
             fallback_node_id,
             "timeout_fallback",
             fallback_code,
             location,
-            settings={"primary_id": primary_node_id},
+            settings=TimeoutFallbackSettings(primary_node_id).to_dict(),
         )
-        primary_settings = {
-            "timeout_seconds": timeout_seconds,
-            "fallback_id": fallback_node_id,
-            "fallback_code": fallback.code,
-        }
+        primary_settings = TimeoutPrimarySettings(timeout_seconds, fallback_node_id, fallback.code)
         _add(builder, primary_node_id, "timeout_primary", primary_code, location, primary_settings, description)
         builder.add_node_ir(fallback)
         _connect(builder, primary_node_id, "result", fallback_node_id, "answer", location)
@@ -165,11 +163,8 @@ class AsyncPatterns:
         """Open after ``failure_threshold`` failures in a row and fail fast without running the code;
         after ``reset_timeout`` seconds let one probe through. Output gains ``_circuit_breaker_info``."""
         location = caller_location()
-        check_number(
-            "failure_threshold", failure_threshold, integer=True, minimum=1, node_id=node_id, location=location
-        )
-        check_number("reset_timeout", reset_timeout, node_id=node_id, location=location)
-        settings = {"failure_threshold": failure_threshold, "reset_timeout": reset_timeout}
+        settings = CircuitBreakerSettings(failure_threshold, reset_timeout)
+        settings.check(node_id, location)
         _add(builder, node_id, "circuit_breaker", operation_code, location, settings, description)
         return builder
 
@@ -185,9 +180,8 @@ class AsyncPatterns:
     ) -> AsyncWorkflowBuilder:
         """Process ``items`` in batches: the code sees one batch as ``items`` and sets ``batch_results``."""
         location = caller_location()
-        check_number("batch_size", batch_size, integer=True, minimum=1, node_id=node_id, location=location)
-        check_number("flush_interval", flush_interval, positive=True, node_id=node_id, location=location)
-        settings = {"batch_size": batch_size, "flush_interval": flush_interval}
+        settings = BatchProcessorSettings(batch_size, flush_interval)
+        settings.check(node_id, location)
         _add(builder, node_id, "batch_processor", process_batch_code, location, settings, description)
         return builder
 
@@ -207,7 +201,7 @@ class AsyncPatterns:
         """Check the cache (key formatted from the check node's inputs), run ``fetch_code`` only on a
         miss, store what was fetched as JSON for ``ttl_seconds``."""
         location = caller_location()
-        check_number("ttl_seconds", ttl_seconds, integer=True, minimum=1, node_id=cache_store_id, location=location)
+        CacheAsideSettings(ttl_seconds=ttl_seconds).check(cache_store_id, location)
         resource = python_identifier(cache_resource)
         if resource is None:
             raise WorkflowError(
@@ -225,14 +219,9 @@ class AsyncPatterns:
                 node_id=cache_check_id,
                 hint="the check node receives the cache under that name; name the key field differently",
             )
-        settings = {
-            "cache_resource": cache_resource,
-            "cache_key_template": cache_key_template,
-            "ttl_seconds": ttl_seconds,
-            "check_id": cache_check_id,
-            "fetch_id": data_fetch_id,
-            "store_id": cache_store_id,
-        }
+        settings = CacheAsideSettings(
+            cache_resource, cache_key_template, ttl_seconds, cache_check_id, data_fetch_id, cache_store_id
+        ).to_dict()
         resources = [cache_resource]
         check = builder.make_node(
             cache_check_id, "cache_check", "", location, settings=settings, required_resources=resources
@@ -262,7 +251,7 @@ class AsyncPatterns:
         """Run the named code blocks concurrently, each with its own timeout. Output:
         ``{"successful": {name: result}, "failed": {name: error}, "statistics": {...}}``."""
         location = caller_location()
-        check_number("timeout_per_operation", timeout_per_operation, positive=True, node_id=node_id, location=location)
+        ParallelFetchSettings(timeout_per_operation=timeout_per_operation).check(node_id, location)
         if not isinstance(fetch_operations, Mapping) or not fetch_operations:
             raise WorkflowError(
                 "fetch_operations must be a non-empty dict of {name: code}", location=location, node_id=node_id
@@ -274,11 +263,7 @@ class AsyncPatterns:
                     f"operation names must be non-empty strings, not {name!r}", location=location, node_id=node_id
                 )
             operations[name] = builder.make_node(f"{node_id} operation {name!r}", "code", code, location).code
-        settings = {
-            "operations": operations,
-            "timeout_per_operation": timeout_per_operation,
-            "continue_on_error": bool(continue_on_error),
-        }
+        settings = ParallelFetchSettings(operations, timeout_per_operation, bool(continue_on_error))
         _add(builder, node_id, "parallel_fetch", "", location, settings, description)
         return builder
 
@@ -299,7 +284,8 @@ def scatter_gather(
 ) -> str:
     from .builder import require_function
 
-    check_number("worker_count", worker_count, integer=True, minimum=1, node_id=scatter_id, location=location)
+    settings = ScatterGatherSettings(scatter_id, gather_id, worker_prefix, worker_count)
+    settings.check(scatter_id, location)
     if not isinstance(worker_prefix, str) or not worker_prefix.isidentifier():
         raise WorkflowError(
             f"worker_prefix must be a Python identifier, not {worker_prefix!r}",
@@ -308,24 +294,22 @@ def scatter_gather(
             hint="the workers' ids are <worker_prefix>_0, <worker_prefix>_1, ... and it names their function",
         )
     workers = [f"{worker_prefix}_{index}" for index in range(worker_count)]
-    settings: dict[str, Any] = {
-        "scatter_id": scatter_id,
-        "gather_id": gather_id,
-        "worker_prefix": worker_prefix,
-        "worker_count": worker_count,
-    }
     scatter = builder.make_node(
-        scatter_id, "scatter", process_function, location, settings=settings, description=description
+        scatter_id, "scatter", process_function, location, settings=settings.to_dict(), description=description
     )
     require_function(scatter, "process_item")
     nodes = [scatter]
     for index, worker_id in enumerate(workers):
         nodes.append(
             builder.make_node(
-                worker_id, "scatter_worker", process_function, location, settings={**settings, "index": index}
+                worker_id,
+                "scatter_worker",
+                process_function,
+                location,
+                settings=replace(settings, index=index).to_dict(),
             )
         )
-    nodes.append(builder.make_node(gather_id, "gather", "", location, settings=settings))
+    nodes.append(builder.make_node(gather_id, "gather", "", location, settings=settings.to_dict()))
     for node in nodes:
         builder.add_node_ir(node)
     for index, worker_id in enumerate(workers):
@@ -341,10 +325,10 @@ def _add(
     kind: str,
     code: str,
     location: Location,
-    settings: dict[str, Any],
+    settings: Settings,
     description: str | None,
 ) -> str:
-    node = builder.make_node(node_id, kind, code, location, settings=settings, description=description)
+    node = builder.make_node(node_id, kind, code, location, settings=settings.to_dict(), description=description)
     return builder.add_node_ir(node)
 
 

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._location import caller_location
+from ..checks import check_number
 from ..errors import WorkflowError
 from ..ir import FallbackIR, RetryIR
 from ..literal_values import is_literal
-from .checks import check_number
 
 ExceptionSpec = type[BaseException] | str
 

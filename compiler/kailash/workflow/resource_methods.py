@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .._location import caller_location
+from ..checks import check_description
 from ..errors import WorkflowError
 from ..ir import Location, NodeIR, ResourceIR
 from ..literal_values import first_unwritable
 from ..python_names import python_identifier
 from ..resources.factories import describe_factory
-from .checks import check_description
 
 if TYPE_CHECKING:
     from ..resources import ResourceRegistry

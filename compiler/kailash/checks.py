@@ -6,10 +6,10 @@ import math
 import sys
 from typing import Any
 
-from .._location import caller_location
-from ..errors import WorkflowError
-from ..ir import Location
-from ..source_text import DECIMAL_INT_LIMIT
+from ._location import caller_location
+from .errors import WorkflowError
+from .ir import Location
+from .source_text import DECIMAL_INT_LIMIT
 
 
 def check_number(
