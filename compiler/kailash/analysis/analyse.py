@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..ir import NodeIR, WorkflowIR
+from ..settings import ScatterGatherSettings, Settings, settings_of
 from ..source_text import split_lines
 from .diagnostics import Diagnostics
 from .exception_imports import exception_imports
@@ -40,7 +41,8 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
             node, idents[node.node_id], connected, resources, strict, idents, scatter_functions, diagnostics
         )
         if kind.entry_setting is not None:
-            scope.inherited = tuple(incoming.get(node.settings[kind.entry_setting], []))
+            entry = getattr(settings_of(node, Settings), kind.entry_setting)
+            scope.inherited = tuple(incoming.get(entry, []))
         plans.append(kind.plan(scope))
     owners = check_module_names(plans, block, retry_imports)
     check_globals(plans, owners)
@@ -83,7 +85,7 @@ def _scatter_functions(ir: WorkflowIR, taken: set[str]) -> dict[str, str]:
     functions: dict[str, str] = {}
     for node in ir.nodes:
         if node.kind == "scatter":
-            prefix = node.settings["worker_prefix"]
+            prefix = settings_of(node, ScatterGatherSettings).worker_prefix
             functions[prefix] = node_identifier(prefix, taken)
             taken = taken | {functions[prefix]}
     return functions

@@ -10,6 +10,7 @@ import libcst as cst
 from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..ir import NodeIR
+from ..settings import ParallelMapSettings, settings_of
 from ..source_text import PYTHON_WHITESPACE, split_lines
 from .binding import bind_names
 from .diagnostics import never_returns
@@ -99,7 +100,8 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
                 hint="move that code into process_item(), which receives inputs as keyword arguments",
             )
     names = [n for n in codeblock.free_names(function_source) if n not in bound]
-    item_field = node.settings["input_field"]
+    settings = settings_of(node, ParallelMapSettings)
+    item_field = settings.input_field
     scope.connected = [p for p in scope.connected if p.name != item_field] + [
         p for p in scope.connected if p.name == item_field
     ]
@@ -121,7 +123,7 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
         ident=scope.ident,
         params=tuple(params),
         shape=Shape.MAPPED,
-        pattern=PatternCall("parallel_map", tuple(_map_settings(node.settings))),
+        pattern=PatternCall("parallel_map", settings.shown()),
         preamble=helper_source,
         function=_as_node_function(function_source, scope.ident, extras),
         modules=tuple(sorted(modules)),
@@ -146,19 +148,6 @@ def _check_module_level(node: NodeIR, segment: str, first_line: int) -> None:
             code_line=CodeLine(line, text, column),
             hint="move that code into process_item(), which runs for every item and may await",
         ) from None
-
-
-# The runtime's defaults, left out of the decorator; max_workers is always shown.
-_MAP_DEFAULTS = {"input_field": "items", "output_field": "results", "batch_size": None, "timeout_per_item": None}
-
-
-def _map_settings(settings: dict[str, object]) -> list[tuple[str, object]]:
-    order = ["input_field", "output_field", "max_workers", "batch_size", "timeout_per_item", "continue_on_error"]
-    return [
-        (key, settings[key])
-        for key in order
-        if key in settings and (key not in _MAP_DEFAULTS or settings[key] != _MAP_DEFAULTS[key])
-    ]
 
 
 def _as_node_function(source: str, ident: str, extras: list[str]) -> str:

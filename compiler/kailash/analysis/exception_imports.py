@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 from ..ir import NodeIR
+from ..settings import RetryWithBackoffSettings, settings_of
 
 
 def exception_module(name: str) -> str | None:
@@ -41,7 +42,8 @@ def exception_module(name: str) -> str | None:
 def retry_exception_names(node: NodeIR) -> list[str]:
     """The exceptions a node retries on: its retry policy's and the retry pattern's."""
     names = list(node.retry.retry_on) if node.retry else []
-    names += [name for name in node.settings.get("retry_on") or [] if isinstance(name, str)]
+    if node.kind == "retry_with_backoff":
+        names += settings_of(node, RetryWithBackoffSettings).retry_on
     return names
 
 

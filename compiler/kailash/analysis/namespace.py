@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..ir import NodeIR
+from ..settings import ParallelFetchSettings, settings_of
 from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, MODULE_DUNDERS
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ def _code_blocks(node: NodeIR) -> Iterator[tuple[str, bool]]:
     if node.kind == "scatter_worker":
         return  # the scatter node's code, checked there
     if node.kind == "parallel_fetch":
-        for code in node.settings["operations"].values():
+        for code in settings_of(node, ParallelFetchSettings).operations.values():
             yield code, False
     elif node.code:
         yield node.code, node.kind in MODULE_CODE_KINDS

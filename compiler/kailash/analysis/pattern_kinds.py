@@ -8,11 +8,22 @@ node its own chunk, in builder order, each defining the name ``run()`` calls for
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from .. import codeblock
 from ..errors import WorkflowError
 from ..ir import NodeIR
+from ..settings import (
+    BatchProcessorSettings,
+    CacheAsideSettings,
+    CircuitBreakerSettings,
+    ParallelFetchSettings,
+    RateLimitedSettings,
+    RetryWithBackoffSettings,
+    ScatterGatherSettings,
+    TimeoutFallbackSettings,
+    TimeoutPrimarySettings,
+    settings_of,
+)
 from ..workflow.patterns import SHARD_START
 from .binding import bind_names
 from .code_kinds import plan_code, plan_parallel_map
@@ -37,25 +48,19 @@ def _decorated(scope: NodeScope, pattern: PatternCall, *, returns: str | None = 
 
 # -- single-node patterns ---------------------------------------------------------------------
 def plan_retry_with_backoff(scope: NodeScope) -> NodePlan:
-    settings = scope.node.settings
-    arguments: list[tuple[str, Any]] = [
-        (key, settings[key]) for key in ("max_retries", "initial_backoff", "backoff_factor", "max_backoff")
-    ]
     # retry_on: exception names (a target refers to the classes); analysis adds their imports
-    pattern = PatternCall("retry_with_backoff", (*arguments, ("retry_on", tuple(settings["retry_on"]))))
-    return _decorated(scope, pattern)
+    settings = settings_of(scope.node, RetryWithBackoffSettings)
+    return _decorated(scope, PatternCall("retry_with_backoff", settings.shown()))
 
 
 def plan_rate_limited(scope: NodeScope) -> NodePlan:
-    settings = scope.node.settings
-    arguments = [("requests_per_second", settings["requests_per_second"]), ("burst_size", settings["burst_size"])]
-    return _decorated(scope, PatternCall("rate_limited", tuple(arguments)))
+    settings = settings_of(scope.node, RateLimitedSettings)
+    return _decorated(scope, PatternCall("rate_limited", settings.shown()))
 
 
 def plan_circuit_breaker(scope: NodeScope) -> NodePlan:
-    settings = scope.node.settings
-    arguments = [("failure_threshold", settings["failure_threshold"]), ("reset_timeout", settings["reset_timeout"])]
-    return _decorated(scope, PatternCall("circuit_breaker", tuple(arguments)))
+    settings = settings_of(scope.node, CircuitBreakerSettings)
+    return _decorated(scope, PatternCall("circuit_breaker", settings.shown()))
 
 
 def plan_batch_processor(scope: NodeScope) -> NodePlan:
@@ -67,9 +72,8 @@ def plan_batch_processor(scope: NodeScope) -> NodePlan:
             node_id=node.node_id,
             hint="the code sees one batch as `items`; set `batch_results` to the list of that batch's results",
         )
-    settings = node.settings
-    arguments = [("batch_size", settings["batch_size"]), ("flush_interval", settings["flush_interval"])]
-    plan = _decorated(scope, PatternCall("batch_processor", tuple(arguments)), returns="batch_results")
+    settings = settings_of(node, BatchProcessorSettings)
+    plan = _decorated(scope, PatternCall("batch_processor", settings.shown()), returns="batch_results")
     if "items" not in (plan.signature or ()):  # the batch arrives as `items` even if the code ignores it
         params = (Param("items", "input"), *plan.params)
         plan = replace(plan, params=params, signature=tuple(p.name for p in params))
@@ -79,9 +83,9 @@ def plan_batch_processor(scope: NodeScope) -> NodePlan:
 # -- timeout with fallback -------------------------------------------------------------------
 def plan_timeout_primary(scope: NodeScope) -> NodePlan:
     """The primary function under the timeout-with-fallback pattern; the node also receives what the fallback reads."""
-    settings = scope.node.settings
-    plan = _decorated(scope, PatternCall("timeout_with_fallback", (("timeout_seconds", settings["timeout_seconds"]),)))
-    fallback_code = settings["fallback_code"]
+    settings = settings_of(scope.node, TimeoutPrimarySettings)
+    plan = _decorated(scope, PatternCall("timeout_with_fallback", (("timeout_seconds", settings.timeout_seconds),)))
+    fallback_code = settings.fallback_code
     # The fallback node plans (and warns about) its own code; here it only tells what the node receives.
     fallback_params, modules = bind_names(scope, codeblock.free_names(fallback_code), fallback_code, warn=False)
     known = {p.name for p in plan.params}
@@ -99,7 +103,7 @@ def _deferring_resources(params: tuple[Param, ...] | list[Param]) -> tuple[Param
 def plan_timeout_fallback(scope: NodeScope) -> NodePlan:
     """``@<primary>.fallback``: the node outputs the primary node's answer (``answer`` is its whole output)."""
     node = scope.node
-    primary_id = node.settings["primary_id"]
+    primary_id = settings_of(node, TimeoutFallbackSettings).primary_id
     answer = [p for p in scope.connected if p.name == "answer" and p.from_node == primary_id]
     others = [p for p in scope.connected if p not in answer]
     answer = [replace(p, from_output=None) for p in answer]  # the primary's whole output, never a key of it
@@ -126,8 +130,8 @@ def plan_cache_check(scope: NodeScope) -> NodePlan:
     """The key's fields are the node's inputs, or its connections; never a builtin, module or resource,
     whatever their names (``{id}``, ``{type}``, ``{time}``): the template names data, not code."""
     node = scope.node
-    settings = node.settings
-    cache, template = settings["cache_resource"], settings["cache_key_template"]
+    settings = settings_of(node, CacheAsideSettings)
+    cache, template = settings.cache_resource, settings.cache_key_template
     connected = {p.name for p in scope.connected}
     params = [Param(cache, "resource"), *(p for p in scope.connected if p.name != cache)]
     for name in _key_fields(template):
@@ -151,9 +155,9 @@ def plan_cache_fetch(scope: NodeScope) -> NodePlan:
 
 
 def plan_cache_store(scope: NodeScope) -> NodePlan:
-    settings = scope.node.settings
-    cache = settings["cache_resource"]
-    pattern = PatternCall("cache_store", (("cache", cache), ("ttl_seconds", settings["ttl_seconds"])))
+    settings = settings_of(scope.node, CacheAsideSettings)
+    cache = settings.cache_resource
+    pattern = PatternCall("cache_store", (("cache", cache), ("ttl_seconds", settings.ttl_seconds)))
     return _assigned(scope, pattern, [*scope.connected, Param(cache, "resource")])
 
 
@@ -161,12 +165,12 @@ def plan_cache_store(scope: NodeScope) -> NodePlan:
 def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
     """One async function per operation, combined by the parallel-fetch pattern."""
     node = scope.node
-    settings = node.settings
+    settings = settings_of(node, ParallelFetchSettings)
     params: list[Param] = []
     modules: set[str] = set()
     operations = []
     owner: dict[str, str] = {}
-    for name, code in settings["operations"].items():
+    for name, code in settings.operations.items():
         ident = f"{scope.ident}_{to_identifier(name)}"
         if ident in owner:
             raise WorkflowError(
@@ -192,8 +196,8 @@ def plan_parallel_fetch(scope: NodeScope) -> NodePlan:
             Operation(name, ident, tuple(p.name for p in own), code, "result" if assigns_result else "None")
         )
     arguments = [
-        ("timeout_per_operation", settings["timeout_per_operation"]),
-        ("continue_on_error", settings["continue_on_error"]),
+        ("timeout_per_operation", settings.timeout_per_operation),
+        ("continue_on_error", settings.continue_on_error),
     ]
     return NodePlan(
         node=node,
@@ -227,7 +231,9 @@ def plan_scatter(scope: NodeScope) -> NodePlan:
         ident=scope.ident,
         params=tuple(p for p in params if p.name == "items"),
         shape=Shape.FANNED_OUT,
-        pattern=PatternCall("scatter_gather", (("worker_count", node.settings["worker_count"]),), of=function),
+        pattern=PatternCall(
+            "scatter_gather", (("worker_count", settings_of(node, ScatterGatherSettings).worker_count),), of=function
+        ),
         preamble=mapped.preamble,
         function=mapped.function,
         modules=mapped.modules,
@@ -241,7 +247,11 @@ def plan_scatter_worker(scope: NodeScope) -> NodePlan:
     """``<worker> = <function>.process``: the worker gets its shard as ``items`` and the shard's
     first index in the input as ``start`` (so an item's error names its index in the input)."""
     node = scope.node
-    start = [p for p in scope.connected if p.name == SHARD_START and p.from_node == node.settings["scatter_id"]]
+    start = [
+        p
+        for p in scope.connected
+        if p.name == SHARD_START and p.from_node == settings_of(node, ScatterGatherSettings).scatter_id
+    ]
     rest = [p for p in scope.connected if p not in start]
     mapped = plan_parallel_map(replace(scope, node=_as_map(node), connected=rest), warn=False)
     items = [p for p in mapped.params if p.name == "items"]
@@ -256,7 +266,7 @@ def plan_gather(scope: NodeScope) -> NodePlan:
 
 
 def _scatter_function(scope: NodeScope) -> str:
-    return scope.scatter_functions[scope.node.settings["worker_prefix"]]
+    return scope.scatter_functions[settings_of(scope.node, ScatterGatherSettings).worker_prefix]
 
 
 def _as_map(node: NodeIR) -> NodeIR:

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import WorkflowError
 from ..ir import EnvRef, NodeIR, env_refs
+from ..settings import ResourceNodeSettings, settings_of
 from .plan import NodePlan, NodeScope, Param, PatternCall, Shape
 
 
 def plan_resource(scope: NodeScope) -> NodePlan:
     node = scope.node
-    resource: str = node.settings["resource"]
-    operation: str = node.settings["operation"]
-    params: dict[str, object] = node.settings["params"]
+    settings = settings_of(node, ResourceNodeSettings)
+    resource, operation, params = settings.resource, settings.operation, settings.params
     connected = [p.name for p in scope.connected]
     for name in (resource, *connected):
         if name == "rt":
@@ -54,5 +54,5 @@ def node_secret_variables(nodes: Iterable[NodeIR]) -> Iterator[tuple[NodeIR, tup
     """The secret parameters of resource nodes: node, parameter path, and its ``EnvRef``."""
     for node in nodes:
         if node.kind == "resource":
-            for path, ref in env_refs(node.settings["params"]):
+            for path, ref in env_refs(settings_of(node, ResourceNodeSettings).params):
                 yield node, path, ref
