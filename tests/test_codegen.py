@@ -185,15 +185,7 @@ def test_guide_pipeline_runs_with_kailash_blocked(tmp_path: Path) -> None:
 
 def unformatted_module(workflow: Workflow) -> str:
     """The rendered chunks joined into one module, before any formatting."""
-    texts = []
-    for chunk in render_chunks(analyse(workflow.ir), workflow.ir.location.file):
-        if isinstance(chunk, str):
-            texts.append(chunk)
-        else:  # a block chunk: its statements go where the skeleton's placeholder is
-            indent = "    " * chunk.depth
-            body = "".join(indent + statement.strip() + "\n" for statement in chunk.statements)
-            texts.append(chunk.skeleton.replace(indent + "pass\n", body, 1))
-    return "\n\n".join(texts)
+    return "\n\n".join(render_chunks(analyse(workflow.ir), workflow.ir.location.file))
 
 
 @pytest.mark.parametrize(

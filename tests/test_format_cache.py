@@ -245,3 +245,20 @@ def test_comments_are_found_as_the_tokenizer_finds_them() -> None:
         checked += 1
         assert equivalence._comments(text) == tokenizer_comments(text), text
     assert checked > 2000
+
+
+def test_a_long_run_block_is_formatted_in_groups_a_short_one_whole() -> None:
+    from kailash.codegen.formatting import STATEMENTS_PER_GROUP, BlockChunk, split_block
+
+    def run_source(count: int) -> str:
+        calls = "".join(f"        n{i}_out = r.node('n{i}', n{i})\n" for i in range(count))
+        return f"async def run():\n    async with rt.Run('w') as r:\n{calls}    return r.result\n"
+
+    assert split_block(run_source(3)) == run_source(3)
+    long = split_block(run_source(STATEMENTS_PER_GROUP + 5))
+    assert isinstance(long, BlockChunk) and long.depth == 2
+    assert len(long.statements) == STATEMENTS_PER_GROUP + 5
+    assert long.unformatted() == run_source(STATEMENTS_PER_GROUP + 5)
+    # A comment between statements would be lost by splitting: such a block stays whole.
+    with_comment = run_source(STATEMENTS_PER_GROUP + 5).replace("        n7_out", "        # note\n        n7_out")
+    assert split_block(with_comment) == with_comment

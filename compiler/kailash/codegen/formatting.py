@@ -16,8 +16,10 @@ chunk that does not parse is a compiler bug, reported with the chunk.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
+import itertools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -31,7 +33,8 @@ from .._lru import LRU
 from ..errors import CompilerBug
 from .equivalence import is_formatting_of
 
-MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)  # as render.LINE_LENGTH
+LINE_LENGTH = 88  # of every generated module; templates lay out long lines by it too
+MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH)
 _KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
 # Formatted chunks by key, in memory: the most recently used only (a chunk is about a node).
 _memory: LRU[str, str] = LRU(8192)
@@ -90,12 +93,49 @@ class BlockChunk:
 STATEMENTS_PER_GROUP = 50
 
 
+def split_block(chunk: str) -> str | BlockChunk:
+    """``chunk`` as a BlockChunk when one of its blocks has more statements than a group (a
+    long ``run()``), else as it is. Only a block of statements one after another, each on
+    lines of its own indentation, is split: what lies between them would be lost otherwise."""
+    if chunk.count("\n") <= STATEMENTS_PER_GROUP:
+        return chunk
+    try:
+        tree = ast.parse(chunk)
+    except SyntaxError:
+        return chunk  # validation reports it with the chunk
+    blocks = [
+        body
+        for node in ast.walk(tree)
+        for name in ("body", "orelse", "finalbody")
+        if isinstance(body := getattr(node, name, None), list) and body and isinstance(body[0], ast.stmt)
+    ]
+    block = max(blocks, key=len, default=[])
+    if len(block) <= STATEMENTS_PER_GROUP:
+        return chunk
+    lines = chunk.split("\n")
+    indent = block[0].col_offset
+    margin = " " * indent
+    if indent % 4 or any(s.col_offset != indent or s.end_lineno is None for s in block):
+        return chunk
+    if any(b.lineno != (a.end_lineno or 0) + 1 for a, b in itertools.pairwise(block)):
+        return chunk
+    body = lines[block[0].lineno - 1 : block[-1].end_lineno]
+    if any(not line.startswith(margin) for line in body):
+        return chunk
+    statements = tuple("\n".join(line[indent:] for line in lines[s.lineno - 1 : s.end_lineno]) + "\n" for s in block)
+    head = "\n".join(lines[: block[0].lineno - 1])
+    tail = "\n".join(lines[block[-1].end_lineno :])
+    skeleton = (head + "\n" if head else "") + margin + "pass\n" + tail
+    return BlockChunk(skeleton=skeleton, statements=statements, depth=indent // 4)
+
+
 def _indented(statement: str, indent: str) -> str:
     return "".join(indent + line + "\n" for line in statement.strip("\n").split("\n"))
 
 
-def format_chunks(chunks: list[str | BlockChunk], *, jobs: int = 1) -> str:
+def format_chunks(texts: list[str], *, jobs: int = 1) -> str:
     """The formatted module: every chunk validated and black-formatted, joined as black would."""
+    chunks = [split_block(text) for text in texts]
     keyed = [_keyed(chunk) for chunk in chunks]
     rendered = {key: text for units in keyed for key, text in units}
     whole_chunks = {units[0][0] for chunk, units in zip(chunks, keyed, strict=True) if isinstance(chunk, str)}

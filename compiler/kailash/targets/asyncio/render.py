@@ -16,14 +16,13 @@ import jinja2
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...analysis.resources import ResourceBlock
-from ...codegen.formatting import BlockChunk
+from ...codegen.formatting import LINE_LENGTH
 from ...ir import EnvRef
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...syntax_version import OLDEST, required_version
 from .literals import comment_text, docstring_text, env_call, py_literal, py_string
 
 _TEMPLATE_SET = "asyncio"
-LINE_LENGTH = 88
 
 
 def template_dirs() -> list[Path]:
@@ -63,7 +62,8 @@ TEMPLATES = {
 }
 
 
-def render_chunks(plan: ModulePlan, source_name: str) -> list[str | BlockChunk]:
+def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
+    """The module as plain-text chunks, each one or more top-level statements."""
     env = environment()
     nodes = [render_node(env, node_plan) for node_plan in plan.nodes]
     resources = render_resources(env, plan.resources)
@@ -124,8 +124,8 @@ def render_header(plan: ModulePlan, source_name: str, resources_source: str, pyt
     )
 
 
-def render_run(plan: ModulePlan) -> BlockChunk:
-    """``run()``: its one ``pass`` line stands for the node registrations, formatted in groups."""
+def render_run(plan: ModulePlan) -> str:
+    """``run()``: one ``r.node(...)`` registration per node, in topological order."""
     env = environment()
     call_template = env.get_template("run_call.py.j2")
     calls = []
@@ -143,8 +143,9 @@ def render_run(plan: ModulePlan) -> BlockChunk:
             # and it diffs one argument at a time.
             line = call_template.render(call=call, exploded=True)
         calls.append(line)
-    skeleton = env.get_template("run.py.j2").render(name=py_string(plan.ir.name), declared=bool(plan.ir.resources))
-    return BlockChunk(skeleton=skeleton, statements=tuple(calls), depth=2)
+    return env.get_template("run.py.j2").render(
+        name=py_string(plan.ir.name), declared=bool(plan.ir.resources), calls=calls
+    )
 
 
 def _argument(param: Param, plan: ModulePlan) -> str:
