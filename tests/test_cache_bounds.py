@@ -79,3 +79,11 @@ def test_lru_evicts_the_least_recently_used_and_says_so() -> None:
     assert cache.keys() == ["a", "c"] and len(cache) == 2 and "b" not in cache
     with pytest.raises(ValueError):
         LRU(0)
+
+
+def test_lru_clear_drops_every_entry_and_says_so() -> None:
+    dropped: list[str] = []
+    cache: LRU[str, int] = LRU(3, on_evict=lambda key, value: dropped.append(key))
+    cache["a"], cache["b"] = 1, 2
+    cache.clear()
+    assert len(cache) == 0 and sorted(dropped) == ["a", "b"]

@@ -57,3 +57,12 @@ class LRU(Generic[K, V]):
     def keys(self) -> list[K]:
         with self._lock:
             return list(self._entries)
+
+    def clear(self) -> None:
+        """Drop every entry (``on_evict`` is told of each)."""
+        with self._lock:
+            evicted = list(self._entries.items())
+            self._entries.clear()
+        if self._on_evict is not None:
+            for key, value in evicted:
+                self._on_evict(key, value)
