@@ -1,9 +1,10 @@
-"""The project's own code passes ruff (lint and format) and mypy, as configured in pyproject.toml."""
+"""The project's own code passes ruff (lint and format) and mypy --strict, as configured in pyproject.toml."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 
 from .conftest import ROOT
 
@@ -23,3 +24,10 @@ def test_ruff_format() -> None:
 
 def test_mypy() -> None:
     check("mypy")
+
+
+def test_mypy_is_strict() -> None:
+    """Plain ``mypy`` (the command above, and what contributors run) checks with --strict."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert config.get("strict") is True, "[tool.mypy] must set strict = true"
+    assert set(config["files"]) == {"compiler/kailash", "runtime_stub/kailash_rt"}
