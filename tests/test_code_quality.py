@@ -6,6 +6,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from .conftest import ROOT
 
 
@@ -31,3 +33,26 @@ def test_mypy_is_strict() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
     assert config.get("strict") is True, "[tool.mypy] must set strict = true"
     assert set(config["files"]) == {"compiler/kailash", "runtime_stub/kailash_rt"}
+
+
+# What users and the stages import first: each must import on its own, in a fresh interpreter
+# (an import cycle hides when another module happens to be imported before it).
+ENTRY_MODULES = [
+    "kailash.workflow",
+    "kailash.resources",
+    "kailash.runtime",
+    "kailash.sources",
+    "kailash.analysis",
+    "kailash.targets.asyncio",
+    "kailash.codegen",
+    "kailash.cli",
+    "kailash_rt",
+]
+
+
+@pytest.mark.parametrize("module", ENTRY_MODULES)
+def test_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
