@@ -19,7 +19,7 @@ from kailash.codegen.formatting import MODE
 from kailash.ir import WorkflowIR
 from kailash.runtime import AsyncLocalRuntime
 from kailash.sources import load_workflows
-from kailash.targets.asyncio import render_chunks
+from kailash.targets.asyncio.render import render_chunks
 from kailash.workflow import AsyncRetryPolicy, AsyncWorkflowBuilder, ErrorHandler, RetryPolicy, Workflow
 
 from .conftest import EXAMPLES, ROOT, run_cli, run_generated

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from .checks import check_number
 from .ir import Location, NodeIR
@@ -215,4 +215,4 @@ def settings_of(node: NodeIR, expected: type[_S]) -> _S:
     values = dict(node.settings)
     if "retry_on" in values:
         values["retry_on"] = tuple(values["retry_on"])
-    return cast(_S, cls(**values))
+    return cls(**values)

@@ -8,7 +8,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Set
 
-from ..python_names import BUILTIN_NAMES, STDLIB_MODULES, is_keyword
+from ..python_names import BUILTIN_NAMES as BUILTIN_NAMES  # re-exported: the names a module reserves
+from ..python_names import STDLIB_MODULES, is_keyword
 
 # Standard-library modules a code block may use without importing them (as the guide's
 # own examples do); the generated module imports them at the top.

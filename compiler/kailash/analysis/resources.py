@@ -172,5 +172,5 @@ def _summary(resource: ResourceIR) -> str:
         "cache": lambda r: f"{r.settings.get('backend', 'redis')} cache",
         "factory": lambda r: str(r.settings["class_name"]),
     }
-    kind = describe.get(resource.kind, lambda r: r.kind)(resource)
+    kind = describe[resource.kind](resource) if resource.kind in describe else resource.kind
     return f"{resource.name} ({kind})"

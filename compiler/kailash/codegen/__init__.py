@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..analysis import ModulePlan, analyse
 from ..errors import CompilerBug
 from ..ir import WorkflowIR
-from ..targets.asyncio import render_chunks
+from ..targets.asyncio.render import render_chunks
 from .formatting import format_chunks
 
 

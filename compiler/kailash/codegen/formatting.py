@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import black
+from black.mode import Mode, TargetVersion
+from black.parsing import InvalidInput
 
 from .._files import write_atomically
 from .._lru import LRU
@@ -34,7 +36,7 @@ from ..errors import CompilerBug
 from .equivalence import is_formatting_of
 
 LINE_LENGTH = 88  # of every generated module; templates lay out long lines by it too
-MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH)
+MODE = Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
 _KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
 # Formatted chunks by key, in memory: the most recently used only (a chunk is about a node).
 _memory: LRU[str, str] = LRU(8192)
@@ -284,7 +286,7 @@ def _validate_and_format(chunk: str) -> str:
         ) from exc
     try:
         return black.format_str(chunk, mode=MODE)
-    except black.InvalidInput as exc:
+    except InvalidInput as exc:
         raise CompilerBug(f"black cannot format the generated code ({exc}):\n{chunk}") from exc
 
 

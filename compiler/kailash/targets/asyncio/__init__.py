@@ -1,7 +1,5 @@
-"""The asyncio target: a standalone module that runs the workflow with ``kailash_rt``."""
+"""The asyncio target: a standalone module that runs the workflow with ``kailash_rt``.
 
-from __future__ import annotations
-
-from .render import render_chunks
-
-__all__ = ["render_chunks"]
+Its emitter is ``render.render_chunks``. The package itself imports nothing, so importing any
+of its modules does not pull in the pipeline around it.
+"""

@@ -1,0 +1,34 @@
+"""circuit_breaker: compiled workflow. Do not edit; edit the workflow and compile again.
+
+Source: tests/workflows/kinds/circuit_breaker.py
+Inputs:
+    amount (used by charge)
+Resources: none
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import kailash_rt as rt
+
+
+# node "charge"
+@rt.circuit_breaker(failure_threshold=3, reset_timeout=15.0)
+async def charge(amount: Any) -> Any:
+    result = {"charged": amount}
+    return result
+
+
+async def run(
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    resources: Mapping[str, Any] | None = None,
+) -> rt.RunResult:
+    """Run the workflow once: {"results": {node_id: output}, "errors": {node_id: message}}."""
+    async with rt.Run("circuit_breaker", inputs, resources) as r:
+        r.node("charge", charge, amount=r.input("amount"))
+    return r.result
+
+
+if __name__ == "__main__":
+    rt.main(run)

@@ -1,0 +1,44 @@
+"""code_node: compiled workflow. Do not edit; edit the workflow and compile again.
+
+A code node fed by another and by a workflow input
+
+Source: tests/workflows/kinds/code_node.py
+Inputs:
+    factor (used by total)
+Resources: none
+"""
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import kailash_rt as rt
+
+
+# node "numbers"
+async def numbers() -> Any:
+    result = {"values": [3, 1, 2]}
+    return result
+
+
+# node "total"
+async def total(values: Any, factor: Any) -> Any:
+    """Adds the values, scaled by the factor given at run time"""
+    result = {"sum": sum(values) * factor, "at": time.time()}
+    return result
+
+
+async def run(
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    resources: Mapping[str, Any] | None = None,
+) -> rt.RunResult:
+    """Run the workflow once: {"results": {node_id: output}, "errors": {node_id: message}}."""
+    async with rt.Run("code_node", inputs, resources) as r:
+        numbers_out = r.node("numbers", numbers)
+        r.node("total", total, values=numbers_out["values"], factor=r.input("factor"))
+    return r.result
+
+
+if __name__ == "__main__":
+    rt.main(run)

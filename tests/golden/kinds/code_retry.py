@@ -1,0 +1,41 @@
+"""code_retry: compiled workflow. Do not edit; edit the workflow and compile again.
+
+Source: tests/workflows/kinds/code_retry.py
+Inputs: none
+Resources: none
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import kailash_rt as rt
+
+
+# node "fetch_quote"
+@rt.node(
+    retry=rt.Retry(
+        attempts=4,
+        delay=0.5,
+        max_delay=10.0,
+        retry_on=(ConnectionError, json.JSONDecodeError),
+    )
+)
+async def fetch_quote() -> Any:
+    result = {"price": 12.5}
+    return result
+
+
+async def run(
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    resources: Mapping[str, Any] | None = None,
+) -> rt.RunResult:
+    """Run the workflow once: {"results": {node_id: output}, "errors": {node_id: message}}."""
+    async with rt.Run("code_retry", inputs, resources) as r:
+        r.node("fetch_quote", fetch_quote)
+    return r.result
+
+
+if __name__ == "__main__":
+    rt.main(run)

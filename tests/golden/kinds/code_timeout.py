@@ -1,0 +1,35 @@
+"""code_timeout: compiled workflow. Do not edit; edit the workflow and compile again.
+
+Source: tests/workflows/kinds/code_timeout.py
+Inputs: none
+Resources: none
+"""
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import kailash_rt as rt
+
+
+# node "probe"
+@rt.node(timeout=2.5, max_concurrent_tasks=4)
+async def probe() -> Any:
+    await asyncio.sleep(0.01)
+    result = {"ok": True}
+    return result
+
+
+async def run(
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    resources: Mapping[str, Any] | None = None,
+) -> rt.RunResult:
+    """Run the workflow once: {"results": {node_id: output}, "errors": {node_id: message}}."""
+    async with rt.Run("code_timeout", inputs, resources) as r:
+        r.node("probe", probe)
+    return r.result
+
+
+if __name__ == "__main__":
+    rt.main(run)

@@ -1,0 +1,53 @@
+"""parallel_map: compiled workflow. Do not edit; edit the workflow and compile again.
+
+Source: tests/workflows/kinds/parallel_map.py
+Inputs: none
+Resources: none
+"""
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+import kailash_rt as rt
+
+
+# node "words"
+async def words() -> Any:
+    result = {"words": ["alpha", "beta", "gamma"]}
+    return result
+
+
+# node "lengths"
+VOWELS = set("aeiou")
+
+
+@rt.parallel_map(
+    input_field="words",
+    output_field="counts",
+    max_workers=2,
+    batch_size=2,
+    timeout_per_item=1.5,
+    continue_on_error=True,
+)
+async def lengths(word):
+    return {
+        "word": word.strip(string.whitespace),
+        "vowels": sum(c in VOWELS for c in word),
+    }
+
+
+async def run(
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    resources: Mapping[str, Any] | None = None,
+) -> rt.RunResult:
+    """Run the workflow once: {"results": {node_id: output}, "errors": {node_id: message}}."""
+    async with rt.Run("parallel_map", inputs, resources) as r:
+        words_out = r.node("words", words)
+        r.node("lengths", lengths, words=words_out["words"])
+    return r.result
+
+
+if __name__ == "__main__":
+    rt.main(run)

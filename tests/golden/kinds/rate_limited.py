@@ -1,0 +1,34 @@
+"""rate_limited: compiled workflow. Do not edit; edit the workflow and compile again.
+
+Source: tests/workflows/kinds/rate_limited.py
+Inputs:
+    message (used by notify)
+Resources: none
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import kailash_rt as rt
+
+
+# node "notify"
+@rt.rate_limited(requests_per_second=20, burst_size=4)
+async def notify(message: Any) -> Any:
+    result = {"sent": message}
+    return result
+
+
+async def run(
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    resources: Mapping[str, Any] | None = None,
+) -> rt.RunResult:
+    """Run the workflow once: {"results": {node_id: output}, "errors": {node_id: message}}."""
+    async with rt.Run("rate_limited", inputs, resources) as r:
+        r.node("notify", notify, message=r.input("message"))
+    return r.result
+
+
+if __name__ == "__main__":
+    rt.main(run)
