@@ -44,6 +44,8 @@ ENTRY_MODULES = [
     "kailash.sources",
     "kailash.analysis",
     "kailash.targets.asyncio",
+    "kailash.targets.asyncio.render",
+    "kailash.settings",
     "kailash.codegen",
     "kailash.cli",
     "kailash_rt",

@@ -33,9 +33,9 @@ from black.parsing import InvalidInput
 from .._files import write_atomically
 from .._lru import LRU
 from ..errors import CompilerBug
+from ..style import LINE_LENGTH
 from .equivalence import is_formatting_of
 
-LINE_LENGTH = 88  # of every generated module; templates lay out long lines by it too
 MODE = Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
 _KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
 # Formatted chunks by key, in memory: the most recently used only (a chunk is about a node).

@@ -16,9 +16,9 @@ import jinja2
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...analysis.resources import ResourceBlock
-from ...codegen.formatting import LINE_LENGTH
 from ...ir import EnvRef
 from ...python_names import STDLIB_MODULES, is_keyword_argument
+from ...style import LINE_LENGTH
 from ...syntax_version import OLDEST, required_version
 from .literals import comment_text, docstring_text, env_call, py_literal, py_string
 
