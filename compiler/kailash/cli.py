@@ -15,7 +15,7 @@ import click
 from ._files import write_output
 from ._outputs import OutputError, changed_files, output_files
 from .codegen import GeneratedModule, compile_ir
-from .errors import CompilerBug, WorkflowError, WorkflowWarning
+from .errors import CompilerBug, TemplateError, WorkflowError, WorkflowWarning
 from .source_text import split_lines
 from .sources import FoundIR, SourceError, compiling, load_irs
 
@@ -48,6 +48,12 @@ EXIT_ERROR = 2
     is_flag=True,
     help="Also write each workflow's IR to DIR/<module>.ir.json (secrets only as variable names).",
 )
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Templates that replace the shipped templates of the same file name (output still validated and formatted).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
 @click.version_option(package_name="kailash-compile")
 def main(
@@ -58,6 +64,7 @@ def main(
     to_stdout: bool,
     strict: bool,
     emit_ir: bool,
+    templates: Path | None,
     verbose: bool,
 ) -> None:
     """Compile workflows into standalone asyncio modules.
@@ -73,7 +80,7 @@ def main(
     if to_stdout and (check or show_diff or emit_ir):
         raise click.UsageError("--stdout prints the modules; it does not combine with --check, --diff or --emit-ir")
     sys.path.insert(0, os.getcwd())
-    modules = _compile_all(sources, strict, verbose)
+    modules = _compile_all(sources, strict, templates, verbose)
     if to_stdout:
         for module in modules:
             click.echo(module.source, nl=False)
@@ -113,14 +120,16 @@ def main(
     )
 
 
-def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[GeneratedModule]:
+def _compile_all(
+    sources: tuple[str, ...], strict: bool, templates: Path | None, verbose: bool
+) -> list[GeneratedModule]:
     """Every workflow of every source, compiled before anything is written."""
     modules: list[GeneratedModule] = []
     names: dict[str, str] = {}
     for source in sources:
         try:
             for found in load_irs(source):
-                module = _compile(found, strict)
+                module = _compile(found, strict, templates)
                 if module.filename in names:
                     raise SourceError(
                         f"{source}: workflow {found.ir.name!r} would be written to {module.filename},"
@@ -128,7 +137,7 @@ def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[
                     )
                 names[module.filename] = found.label
                 modules.append(module)
-        except WorkflowError as exc:
+        except (WorkflowError, TemplateError) as exc:
             _fail(str(exc), exc if verbose else None)
         except SourceError as exc:
             if exc.cause is None:
@@ -140,11 +149,11 @@ def _compile_all(sources: tuple[str, ...], strict: bool, verbose: bool) -> list[
     return modules
 
 
-def _compile(found: FoundIR, strict: bool) -> GeneratedModule:
+def _compile(found: FoundIR, strict: bool, templates: Path | None) -> GeneratedModule:
     """Compile one workflow, printing its warnings as ``warning: ...``."""
     with warnings.catch_warnings(record=True) as caught, compiling(found):
         warnings.simplefilter("always", WorkflowWarning)
-        module = compile_ir(found.ir, strict=strict, jobs=os.cpu_count() or 1)
+        module = compile_ir(found.ir, strict=strict, jobs=os.cpu_count() or 1, templates=templates)
     for warning in caught:
         if isinstance(warning.message, WorkflowWarning):
             click.echo(f"warning: {warning.message}", err=True)

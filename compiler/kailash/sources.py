@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from ._location import _PACKAGE_DIR
-from .errors import WorkflowError
+from .errors import TemplateError, WorkflowError
 from .ir import NodeIR, WorkflowIR
 from .ir_files import IR_FILE_HINT, IRFileError, is_ir_file, read_ir_file
 from .workflow import Workflow, WorkflowBuilder
@@ -75,6 +75,8 @@ def compiling(found: FoundIR) -> Iterator[None]:
         yield
     except WorkflowError as exc:
         raise SourceError(f"{found.ir_file}: {exc}") from exc
+    except TemplateError:
+        raise
     except Exception as exc:
         node = _node_being_compiled(exc)
         where = f"{node.location}: node {node.node_id!r} (kind {node.kind!r}): " if node is not None else ""

@@ -7,7 +7,7 @@ one by one (see formatting.py) and joined with two blank lines, as black would.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from ...codegen.formatting import BlockChunk
 from ...ir import NodeIR, RetryIR
 from ...python_names import STDLIB_MODULES
 from ...syntax_version import OLDEST, required_version
+from ..templating import Templates, template_loader, user_directory
 from .literals import comment_text, docstring_text, py_literal, py_string
 
 _TEMPLATE_SET = "asyncio"
@@ -31,15 +32,29 @@ def template_dirs() -> list[Path]:
     return [path for path in candidates if path.is_dir()]
 
 
-@cache
-def environment() -> jinja2.Environment:
+def templates(user: Path | None = None) -> Templates:
+    """The asyncio templates, with ``user`` (a directory of the user's templates) before the shipped ones."""
+    return _templates(user_directory(user))
+
+
+@lru_cache(maxsize=16)
+def _templates(user: Path | None) -> Templates:
+    return Templates(environment(user), tuple(template_dirs()), user)
+
+
+@lru_cache(maxsize=16)
+def environment(user: Path | None = None) -> jinja2.Environment:
+    """One environment per templates directory (``user`` absolute; None: only the shipped templates)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in template_dirs()]),
+        loader=template_loader(template_dirs(), user),
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # A user's templates may be edited while a process compiles; the shipped ones are not,
+        # and not checking their files saves a stat() per node.
+        auto_reload=user is not None,
     )
     env.filters["py"] = py_literal
     env.filters["pystr"] = py_string
@@ -48,17 +63,24 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_chunks(plan: ModulePlan, source_name: str) -> list[str | BlockChunk]:
-    env = environment()
+def render_chunks(plan: ModulePlan, source_name: str, user_templates: Path | None = None) -> list[str | BlockChunk]:
+    """The module's chunks; ``user_templates`` is a directory whose templates replace the shipped ones of their name."""
+    chosen = templates(user_templates)
     nodes = [
-        env.get_template(node_plan.template).render(node=_node_context(node_plan), **node_plan.context)
+        chosen.render(
+            node_plan.template,
+            {"node": _node_context(node_plan), **node_plan.context},
+            what=f"node {node_plan.node.node_id!r}",
+        )
         for node_plan in plan.nodes
     ]
     python = max((required_version(text) for text in [plan.resources.source, *nodes]), default=OLDEST)
-    return [render_header(plan, source_name, python), *nodes, render_run(plan)]
+    return [render_header(plan, source_name, python, chosen), *nodes, render_run(plan, chosen)]
 
 
-def render_header(plan: ModulePlan, source_name: str, python: tuple[int, int] = OLDEST) -> str:
+def render_header(
+    plan: ModulePlan, source_name: str, python: tuple[int, int] = OLDEST, chosen: Templates | None = None
+) -> str:
     ir = plan.ir
     resources = plan.resources
     inputs: dict[str, list[str]] = {}
@@ -69,27 +91,23 @@ def render_header(plan: ModulePlan, source_name: str, python: tuple[int, int] = 
     third_party = {"import kailash_rt as rt"}
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *resources.imports]:
         (stdlib if _is_stdlib_import(line) else third_party).add(line)
-    return (
-        environment()
-        .get_template("header.py.j2")
-        .render(
-            name=ir.name,
-            description=ir.description,
-            source=source_name,
-            inputs=inputs,
-            resources=resources,
-            python=None if python == OLDEST else "{}.{}".format(*python),
-            stdlib_imports=_sorted_imports(stdlib),
-            third_party_imports=_sorted_imports(third_party),
-            requires=_installed_modules(third_party),
-        )
-    )
+    context = {
+        "name": ir.name,
+        "description": ir.description,
+        "source": source_name,
+        "inputs": inputs,
+        "resources": resources,
+        "python": None if python == OLDEST else "{}.{}".format(*python),
+        "stdlib_imports": _sorted_imports(stdlib),
+        "third_party_imports": _sorted_imports(third_party),
+        "requires": _installed_modules(third_party),
+    }
+    return (chosen or templates()).render("header.py.j2", context, what="the module header")
 
 
-def render_run(plan: ModulePlan) -> BlockChunk:
+def render_run(plan: ModulePlan, chosen: Templates | None = None) -> BlockChunk:
     """``run()``: its one ``pass`` line stands for the node registrations, formatted in groups."""
-    env = environment()
-    call_template = env.get_template("run_call.py.j2")
+    chosen = chosen or templates()
     calls = []
     for node_id in plan.order:
         node_plan = plan.plan(node_id)
@@ -99,13 +117,16 @@ def render_run(plan: ModulePlan) -> BlockChunk:
             "ident": node_plan.ident,
             "args": [(p.name, _argument(p, plan)) for p in node_plan.params],
         }
-        line = call_template.render(call=call, exploded=False)
+        what = f"the registration of node {node_id!r}"
+        line = chosen.render("run_call.py.j2", {"call": call, "exploded": False}, what=what)
         if len(line.rstrip("\n")) + 8 > LINE_LENGTH:
             # One argument per line with a trailing comma: black keeps that form as it is,
             # and it diffs one argument at a time.
-            line = call_template.render(call=call, exploded=True)
+            line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
         calls.append(line)
-    skeleton = env.get_template("run.py.j2").render(name=py_string(plan.ir.name), declared=bool(plan.ir.resources))
+    context = {"name": py_string(plan.ir.name), "declared": bool(plan.ir.resources)}
+    skeleton = chosen.render("run.py.j2", context, what="run()")
+    chosen.require_line("run.py.j2", skeleton, "        pass", "where run() registers the nodes")
     return BlockChunk(skeleton=skeleton, statements=tuple(calls), depth=2)
 
 
