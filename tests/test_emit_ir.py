@@ -210,8 +210,8 @@ def refused(path: Path, tmp_path: Path, *needles: str) -> None:
 
 
 def test_an_ir_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
-    bad = write(tmp_path / "flow.ir.json", '{\n  "ir_version": 2,\n  "name": "x",\n}\n')
-    refused(bad, tmp_path, f"{bad.as_posix()}:4:1: not valid JSON", "--emit-ir")
+    bad = write(tmp_path / "flow.ir.json", '{\n  "ir_version": 2,\n  "name": ,\n}\n')
+    refused(bad, tmp_path, f"{bad.as_posix()}:3:11: not valid JSON: Expecting value", "--emit-ir")
     binary = tmp_path / "binary.ir.json"
     binary.write_bytes(b"\xff\xfe{}")
     refused(binary, tmp_path, "not UTF-8 text")
