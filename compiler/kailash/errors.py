@@ -60,3 +60,8 @@ class WorkflowWarning(_Report, UserWarning):
 
 class CompilerBug(RuntimeError):
     """The compiler produced code that does not parse: a bug in kailash-compile, not in the workflow."""
+
+
+class TemplateError(ValueError):
+    """A user's template (``--templates DIR``) that cannot render, or renders code that is not a
+    valid module: the message names the template file and what is wrong with it."""

@@ -25,7 +25,7 @@ from kailash_rt._settings import env_name
 from .source_text import DECIMAL_INT_LIMIT
 
 IR_VERSION = 2
-_READABLE_VERSIONS = (1, 2)  # version 1 had no EnvRef: its secrets are found again when read
+READABLE_IR_VERSIONS = (1, 2)  # version 1 had no EnvRef: its secrets are found again when read
 
 
 class EnvRef:
@@ -177,7 +177,8 @@ class WorkflowIR:
     connections: tuple[ConnectionIR, ...] = ()
     resources: tuple[ResourceIR, ...] = ()
 
-    def to_json(self) -> str:
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The JSON form (one line; ``indent`` spaces a level for a file people read)."""
         data = asdict(self)
         for node in data["nodes"]:
             node["settings"] = encode_value(node["settings"])
@@ -186,13 +187,18 @@ class WorkflowIR:
         for resource in data["resources"]:
             resource["settings"] = encode_value(resource["settings"])
         # Key order is kept, not sorted: settings are written into the module in the order given.
-        return json.dumps({"ir_version": IR_VERSION, **data})
+        return json.dumps({"ir_version": IR_VERSION, **data}, indent=indent)
 
     @classmethod
     def from_json(cls, text: str) -> WorkflowIR:
-        data = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkflowIR:
+        """The IR from the parsed JSON form (see ``kailash.ir_files`` for checking a file's shape first)."""
+        data = dict(data)
         version = data.pop("ir_version", None)
-        if version not in _READABLE_VERSIONS:
+        if version not in READABLE_IR_VERSIONS:
             raise ValueError(f"IR version {version!r} is not supported (this compiler reads {IR_VERSION})")
         return cls(
             name=data["name"],

@@ -1,4 +1,5 @@
-"""Finding workflows: ``path/to/file.py``, ``path/to/file.py:attr`` or ``package.module:attr``."""
+"""Finding workflows: ``path/to/file.py``, ``path/to/file.py:attr``, ``package.module:attr``, or
+``path/to/file.ir.json`` (an IR file, as ``--emit-ir`` writes it or another tool makes it)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import importlib
 import importlib.util
 import os
 import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ._location import _PACKAGE_DIR
+from .errors import TemplateError, WorkflowError
+from .ir import NodeIR, WorkflowIR
+from .ir_files import IR_FILE_HINT, IRFileError, is_ir_file, read_ir_file
 from .workflow import Workflow, WorkflowBuilder
 from .workflow.policies import WORKFLOW_FILE_MODULE_PREFIX
 
@@ -34,8 +41,63 @@ class FoundWorkflow:
     workflow: Workflow
 
 
+@dataclass(frozen=True)
+class FoundIR:
+    label: str  # where it came from, for messages: "flows.py:first", "out/first.ir.json"
+    ir: WorkflowIR
+    ir_file: str | None = None  # the IR file it was read from; None for a workflow a builder made
+
+
+def load_irs(source: str) -> list[FoundIR]:
+    """The IR of every workflow SOURCE names: read from an IR file, or built by the workflows it defines."""
+    target, _, attribute = _split(source)
+    if not is_ir_file(target):
+        return [FoundIR(f"{found.source}:{found.attribute}", found.workflow.ir) for found in load_workflows(source)]
+    if attribute:
+        raise SourceError(f"{source}: an IR file holds one workflow; name the file without :{attribute}")
+    try:
+        return [FoundIR(target, read_ir_file(Path(target)), target)]
+    except IRFileError as exc:
+        raise SourceError(str(exc)) from None
+    except WorkflowError as exc:  # what the builder would have refused
+        raise SourceError(f"{target}: {exc}") from exc
+
+
+@contextmanager
+def compiling(found: FoundIR) -> Iterator[None]:
+    """For a workflow read from an IR file: its errors name the file, and an IR the compiler cannot
+    handle is a SourceError, not a traceback. Such an IR was not made by the builder, so it may
+    hold what the builder refuses (a pattern's settings of the wrong type, say)."""
+    if found.ir_file is None:
+        yield
+        return
+    try:
+        yield
+    except WorkflowError as exc:
+        raise SourceError(f"{found.ir_file}: {exc}") from exc
+    except TemplateError:
+        raise
+    except Exception as exc:
+        node = _node_being_compiled(exc)
+        where = f"{node.location}: node {node.node_id!r} (kind {node.kind!r}): " if node is not None else ""
+        problem = f"it has no {exc.args[0]!r}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise SourceError(
+            f"{found.ir_file}: {where}this IR cannot be compiled ({problem})"
+            f"\nhint: {IR_FILE_HINT} (--verbose shows where the compiler failed)"
+        ) from exc
+
+
+def _node_being_compiled(exc: BaseException) -> NodeIR | None:
+    """The node the compiler was working on when ``exc`` was raised: the innermost frame that has one."""
+    found = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        nodes = [value for value in frame.f_locals.values() if isinstance(value, NodeIR)]
+        found = nodes[0] if len(nodes) == 1 else found
+    return found
+
+
 def load_workflows(source: str) -> list[FoundWorkflow]:
-    target, _, attribute = source.partition(":") if not _is_drive(source) else (source, "", "")
+    target, _, attribute = _split(source)
     module = _import(target)
     if attribute:
         if not hasattr(module, attribute):
@@ -55,6 +117,10 @@ def load_workflows(source: str) -> list[FoundWorkflow]:
             " or name one with SOURCE:attribute"
         )
     return found
+
+
+def _split(source: str) -> tuple[str, str, str]:
+    return source.partition(":") if not _is_drive(source) else (source, "", "")
 
 
 def _is_drive(source: str) -> bool:
@@ -91,8 +157,6 @@ def _import(target: str) -> ModuleType:
 
 
 def _import_failure(target: str, exc: BaseException, doing: str = "importing it") -> Exception:
-    from .errors import WorkflowError
-
     _drop_loader_frames(exc)
 
     if isinstance(exc, WorkflowError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..analysis import ModulePlan, analyse
-from ..errors import CompilerBug
+from ..errors import CompilerBug, TemplateError
 from ..ir import WorkflowIR
 from ..targets.asyncio.render import render_chunks
 from .formatting import format_chunks
@@ -23,18 +24,30 @@ class GeneratedModule:
         return f"{self.name}.py"
 
 
-def compile_ir(ir: WorkflowIR, *, strict: bool = False, jobs: int = 1) -> GeneratedModule:
+def compile_ir(
+    ir: WorkflowIR, *, strict: bool = False, jobs: int = 1, templates: Path | None = None
+) -> GeneratedModule:
     """Compile a workflow IR into the source of a standalone asyncio module.
 
     ``jobs`` > 1 lets black run in that many worker processes when many chunks are new. Code
     that compiles but most likely does not do what its author meant gives a ``WorkflowWarning``
-    at the builder call of its node (under ``strict`` a WorkflowError instead).
+    at the builder call of its node (under ``strict`` a WorkflowError instead). ``templates``
+    is a directory of templates that replace the shipped ones of the same file name; what they
+    render is validated and formatted as the shipped templates' output is, and a template
+    that cannot render or renders invalid code is a ``TemplateError``.
     """
     plan = analyse(ir, strict=strict)
-    source = format_chunks(render_chunks(plan, ir.location.file), jobs=jobs)
+    source = format_chunks(render_chunks(plan, ir.location.file, templates), jobs=jobs)
     try:
         compile(source, plan.module_name, "exec", dont_inherit=True)
     except SyntaxError as exc:
+        if templates is not None:
+            line = source.split("\n")[exc.lineno - 1] if exc.lineno else ""
+            raise TemplateError(
+                f"the module rendered with the templates of {templates} does not compile: {exc.msg}"
+                f"\n    generated line {exc.lineno} | {line}"
+                "\nhint: each template renders statements that also fit the module around them"
+            ) from None
         raise CompilerBug(f"the generated module does not compile ({exc}); this is a kailash-compile bug") from exc
     for warning in plan.warnings:
         location = warning.location or ir.location

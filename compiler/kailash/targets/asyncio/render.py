@@ -7,7 +7,7 @@ one by one (see formatting.py) and joined with two blank lines, as black would.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ...ir import EnvRef
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...style import LINE_LENGTH
 from ...syntax_version import OLDEST, required_version
+from ..templating import Templates, template_loader, user_directory
 from .literals import comment_text, docstring_text, env_call, py_literal, py_string
 
 _TEMPLATE_SET = "asyncio"
@@ -32,15 +33,29 @@ def template_dirs() -> list[Path]:
     return [path for path in candidates if path.is_dir()]
 
 
-@cache
-def environment() -> jinja2.Environment:
+def templates(user: Path | None = None) -> Templates:
+    """The asyncio templates, with ``user`` (a directory of the user's templates) before the shipped ones."""
+    return _templates(user_directory(user))
+
+
+@lru_cache(maxsize=16)
+def _templates(user: Path | None) -> Templates:
+    return Templates(environment(user), tuple(template_dirs()), user)
+
+
+@lru_cache(maxsize=16)
+def environment(user: Path | None = None) -> jinja2.Environment:
+    """One environment per templates directory (``user`` absolute; None: only the shipped templates)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in template_dirs()]),
+        loader=template_loader(template_dirs(), user),
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # A user's templates may be edited while a process compiles; the shipped ones are not,
+        # and not checking their files saves a stat() per node.
+        auto_reload=user is not None,
     )
     env.filters["py"] = py_literal
     env.filters["pystr"] = py_string
@@ -62,20 +77,21 @@ TEMPLATES = {
 }
 
 
-def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
-    """The module as plain-text chunks, each one or more top-level statements."""
-    env = environment()
-    nodes = [render_node(env, node_plan) for node_plan in plan.nodes]
-    resources = render_resources(env, plan.resources)
+def render_chunks(plan: ModulePlan, source_name: str, user_templates: Path | None = None) -> list[str]:
+    """The module as plain-text chunks, each one or more top-level statements; ``user_templates``
+    is a directory whose templates replace the shipped ones of their name."""
+    chosen = templates(user_templates)
+    nodes = [render_node(chosen, node_plan) for node_plan in plan.nodes]
+    resources = render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
-    return [render_header(plan, source_name, resources, python), *nodes, render_run(plan)]
+    return [render_header(plan, source_name, resources, python, chosen), *nodes, render_run(plan, chosen)]
 
 
 # The kailash_rt function that declares each kind of resource.
 _RESOURCE_CALLS = {"postgres": "postgres", "http": "http_client", "cache": "cache"}
 
 
-def render_resources(env: jinja2.Environment, block: ResourceBlock) -> str:
+def render_resources(chosen: Templates, block: ResourceBlock) -> str:
     """``RESOURCES = rt.Resources(...)`` and the factory classes it needs, or "" without resources."""
     if not block.declarations:
         return ""
@@ -92,10 +108,13 @@ def render_resources(env: jinja2.Environment, block: ResourceBlock) -> str:
                 "keyed": [(key, text) for key, text in texts if not is_keyword_argument(key)],
             }
         )
-    return env.get_template("resources.py.j2").render(block=block, resources=resources, calls=_RESOURCE_CALLS)
+    context = {"block": block, "resources": resources, "calls": _RESOURCE_CALLS}
+    return chosen.render("resources.py.j2", context, what="the resource declarations")
 
 
-def render_header(plan: ModulePlan, source_name: str, resources_source: str, python: tuple[int, int]) -> str:
+def render_header(
+    plan: ModulePlan, source_name: str, resources_source: str, python: tuple[int, int], chosen: Templates
+) -> str:
     ir = plan.ir
     resources = plan.resources
     inputs: dict[str, list[str]] = {}
@@ -106,28 +125,23 @@ def render_header(plan: ModulePlan, source_name: str, resources_source: str, pyt
     third_party = {"import kailash_rt as rt"}
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *resources.imports]:
         (stdlib if _is_stdlib_import(line) else third_party).add(line)
-    return (
-        environment()
-        .get_template("header.py.j2")
-        .render(
-            name=ir.name,
-            description=ir.description,
-            source=source_name,
-            inputs=inputs,
-            resources=resources,
-            resources_source=resources_source,
-            python=None if python == OLDEST else "{}.{}".format(*python),
-            stdlib_imports=_sorted_imports(stdlib),
-            third_party_imports=_sorted_imports(third_party),
-            requires=_installed_modules(third_party),
-        )
-    )
+    context = {
+        "name": ir.name,
+        "description": ir.description,
+        "source": source_name,
+        "inputs": inputs,
+        "resources": resources,
+        "resources_source": resources_source,
+        "python": None if python == OLDEST else "{}.{}".format(*python),
+        "stdlib_imports": _sorted_imports(stdlib),
+        "third_party_imports": _sorted_imports(third_party),
+        "requires": _installed_modules(third_party),
+    }
+    return chosen.render("header.py.j2", context, what="the module header")
 
 
-def render_run(plan: ModulePlan) -> str:
+def render_run(plan: ModulePlan, chosen: Templates) -> str:
     """``run()``: one ``r.node(...)`` registration per node, in topological order."""
-    env = environment()
-    call_template = env.get_template("run_call.py.j2")
     calls = []
     for node_id in plan.order:
         node_plan = plan.plan(node_id)
@@ -137,15 +151,19 @@ def render_run(plan: ModulePlan) -> str:
             "ident": node_plan.ident,
             "args": [(p.name, _argument(p, plan)) for p in node_plan.params],
         }
-        line = call_template.render(call=call, exploded=False)
+        what = f"the registration of node {node_id!r}"
+        line = chosen.render("run_call.py.j2", {"call": call, "exploded": False}, what=what)
         if len(line.rstrip("\n")) + 8 > LINE_LENGTH:
             # One argument per line with a trailing comma: black keeps that form as it is,
             # and it diffs one argument at a time.
-            line = call_template.render(call=call, exploded=True)
+            line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
         calls.append(line)
-    return env.get_template("run.py.j2").render(
-        name=py_string(plan.ir.name), declared=bool(plan.ir.resources), calls=calls
-    )
+    context = {"name": py_string(plan.ir.name), "declared": bool(plan.ir.resources), "calls": calls}
+    text = chosen.render("run.py.j2", context, what="run()")
+    if calls:
+        first = "        " + calls[0].split("\n", 1)[0]
+        chosen.require_line("run.py.j2", text, first, "where run() registers the nodes")
+    return text
 
 
 def _argument(param: Param, plan: ModulePlan) -> str:
@@ -167,13 +185,13 @@ def _argument(param: Param, plan: ModulePlan) -> str:
     raise AssertionError(f"unknown parameter source {param.source!r}")
 
 
-def render_node(env: jinja2.Environment, node_plan: NodePlan) -> str:
+def render_node(chosen: Templates, node_plan: NodePlan) -> str:
     values: dict[str, Any] = {"node": _node_context(node_plan), "plan": node_plan}
     if node_plan.shape in (Shape.PLAIN, Shape.DECORATED):
         values["body"] = codeblock.indent(node_plan.code)
     if node_plan.shape is Shape.RESOURCE:
         values["arguments"], values["keyed"] = _resource_arguments(node_plan)
-    return env.get_template(TEMPLATES[node_plan.shape]).render(values)
+    return chosen.render(TEMPLATES[node_plan.shape], values, what=f"node {node_plan.node.node_id!r}")
 
 
 def _node_context(node_plan: NodePlan) -> dict[str, Any]:

@@ -1,0 +1,104 @@
+"""The files a compile writes (each module, and its IR with --emit-ir), and which of them are stale.
+
+Every output path is checked before anything is written: one that cannot hold its file is an
+``OutputError``, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .codegen import GeneratedModule
+from .errors import WorkflowError
+from .ir import WorkflowIR
+from .ir_files import ir_file_text, ir_filename
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    filename: str
+    text: str
+    ir: WorkflowIR  # the workflow it comes from, for messages
+
+
+def output_files(modules: list[GeneratedModule], *, emit_ir: bool) -> list[OutputFile]:
+    """Each module, followed by its IR file when ``emit_ir``."""
+    files = []
+    for module in modules:
+        ir = module.plan.ir
+        files.append(OutputFile(module.filename, module.source, ir))
+        if emit_ir:
+            files.append(OutputFile(ir_filename(module.name), ir_file_text(ir), ir))
+    return files
+
+
+class OutputError(Exception):
+    """An output path the files cannot be written to; found before anything is written."""
+
+
+def changed_files(files: list[OutputFile], output_dir: Path) -> list[tuple[OutputFile, str | None]]:
+    """The files that are missing or differ, each with the text there now (None if missing)."""
+    limit = _name_max(output_dir)
+    changed = []
+    for file in files:
+        size = len(os.fsencode(file.filename))
+        if size > limit:
+            raise OutputError(
+                WorkflowError(
+                    f"workflow {_abbreviated(file.ir.name)!r} is written to a file name of {size} bytes;"
+                    f" file names in {output_dir} may have at most {limit}",
+                    location=file.ir.location,
+                    hint="give the workflow a shorter name (or print the module with --stdout)",
+                ).render()
+            )
+        old = _read(output_dir / file.filename, output_dir)
+        if old != file.text:
+            changed.append((file, old))
+    return changed
+
+
+def _read(path: Path, output_dir: Path) -> str | None:
+    """The text of an output file, None if there is none; OutputError if it cannot be one."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise OutputError(
+            f"{path} is a directory, so the file cannot be written there\nhint: move it away or choose another -o DIR"
+        ) from None
+    except NotADirectoryError:
+        blocker = _file_on_the_way(output_dir)
+        raise OutputError(f"cannot use {output_dir} as the output directory: {blocker} is a file") from None
+    except UnicodeDecodeError:
+        raise OutputError(
+            f"{path} exists and is not UTF-8 text, so it is not a file kailash-compile wrote; it was left as it is"
+            "\nhint: move it away or delete it, then compile again"
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _file_on_the_way(directory: Path) -> Path:
+    """The first ancestor of ``directory`` (or itself) that exists and is not a directory."""
+    for candidate in [*reversed(directory.parents), directory]:
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+    return directory
+
+
+def _abbreviated(name: str, length: int = 40) -> str:
+    return name if len(name) <= length else name[:length] + "…"
+
+
+def _name_max(directory: Path) -> int:
+    """The longest file name, in bytes, the file system of ``directory`` (or its nearest
+    existing ancestor) allows."""
+    for candidate in [directory, *directory.parents]:
+        try:
+            return os.pathconf(candidate, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            continue
+    return 255
