@@ -423,3 +423,13 @@ def test_non_finite_timeout_is_rejected() -> None:
     for value in (float("inf"), float("nan")):
         with pytest.raises(ValueError, match="timeout_per_item"):
             rt.parallel_map(timeout_per_item=value)
+
+
+@pytest.mark.parametrize("field", ["statistics", "errors"])
+def test_an_output_field_the_map_output_has_already_is_refused(field: str) -> None:
+    from kailash.errors import WorkflowError
+    from kailash.workflow import AsyncWorkflowBuilder
+
+    builder = AsyncWorkflowBuilder("clash")
+    with pytest.raises(WorkflowError, match=f"output_field '{field}' is a key the map's output has already"):
+        builder.add_parallel_map("m", "def process_item(item):\n    return item", output_field=field)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from .checks import check_number
+from .errors import WorkflowError
 from .ir import Location, NodeIR
 
 
@@ -39,6 +40,9 @@ def _hidden(default: Any) -> Any:
     return field(default=default, metadata={"hidden_default": True})
 
 
+MAP_OUTPUT_KEYS = ("statistics", "errors")  # beside the results, in every map's output
+
+
 @dataclass(frozen=True)
 class ParallelMapSettings(Settings):
     input_field: str = _hidden("items")
@@ -49,6 +53,14 @@ class ParallelMapSettings(Settings):
     continue_on_error: bool = False
 
     def check(self, node_id: str, location: Location) -> None:
+        if self.output_field in MAP_OUTPUT_KEYS:
+            raise WorkflowError(
+                f"output_field {self.output_field!r} is a key the map's output has already",
+                location=location,
+                node_id=node_id,
+                hint=f"the output is {{<output_field>: [...], {', '.join(map(repr, MAP_OUTPUT_KEYS))}}};"
+                " name the results differently",
+            )
         check_number("max_workers", self.max_workers, integer=True, positive=True, node_id=node_id, location=location)
         if self.batch_size is not None:
             check_number("batch_size", self.batch_size, integer=True, positive=True, node_id=node_id, location=location)
