@@ -258,8 +258,7 @@ def test_a_violation_found_from_cached_facts_reads_the_same(patterns: Module, fr
         with pytest.raises(GeneratedModuleError) as caught:
             validate_module(patterns.plan, chunks)
         messages.append(str(caught.value))
-    chunk_facts._units.clear()
-    chunk_facts._runs.clear()
+    chunk_facts.forget()
     with pytest.raises(GeneratedModuleError) as caught:  # from the disk cache
         validate_module(patterns.plan, chunks)
     assert messages == [str(caught.value)] * 2
@@ -353,8 +352,7 @@ def test_a_warm_validation_reads_nothing_with_libcst(fresh_facts: Path, libcst_r
     libcst_reads.clear()
     validate_module(plan, chunks)
     assert libcst_reads == []
-    chunk_facts._units.clear()
-    chunk_facts._runs.clear()
+    chunk_facts.forget()
     validate_module(plan, chunks)  # a new process: the disk cache
     assert libcst_reads == []
 
@@ -396,8 +394,7 @@ def test_a_damaged_disk_entry_is_read_again_and_rewritten(fresh_facts: Path, lib
     damaged = {path: damage[index % len(damage)] for index, path in enumerate(entries)}
     for path, data in damaged.items():
         path.write_bytes(data)
-    chunk_facts._units.clear()
-    chunk_facts._runs.clear()
+    chunk_facts.forget()
     libcst_reads.clear()
     validate_module(plan, chunks)
     assert libcst_reads  # what could not be read as facts is read again
@@ -408,8 +405,7 @@ def test_facts_are_the_same_read_in_worker_processes(fresh_facts: Path) -> None:
     plan = _many(80)  # more new pieces than it takes to start workers
     texts = [chunk.rstrip("\n") + "\n" for chunk in _chunks(plan)]
     in_workers = chunk_facts.chunk_facts(texts, jobs=2)
-    chunk_facts._units.clear()
-    chunk_facts._runs.clear()
+    chunk_facts.forget()
     in_process = chunk_facts.chunk_facts(texts, jobs=1)
     assert in_workers == in_process
 

@@ -70,6 +70,12 @@ _units: LRU[str, UnitFacts] = LRU(16384)
 _runs: LRU[str, ChunkFacts] = LRU(64)
 
 
+def forget() -> None:
+    """Empties the in-memory cache (the disk cache stays), as a new process starts."""
+    _units.clear()
+    _runs.clear()
+
+
 def chunk_facts(chunks: Sequence[str], *, jobs: int = 1) -> list[ChunkFacts]:
     """The facts of each chunk (each ending in one newline); the last chunk is ``run()``'s."""
     *others, run = chunks
