@@ -8,10 +8,10 @@ whole of ``run()``. The pieces' facts are put together here: what a body stateme
 a local of ``run()`` unless a ``global`` statement makes it the module's.
 
 Facts are cached in memory and on disk beside the formatted chunks (``cache_dir()``), keyed
-by this module's format, the libcst version and the text. A disk entry that is not facts
-is ignored and rewritten. A forged entry could at most hide a broken rule from the
-validator: the module itself is still made from the templates and the proven format cache.
-Many missing pieces are read in worker processes when the caller allows it.
+by their format, the libcst version and the text. A disk entry that is not facts is ignored
+and rewritten. A forged entry could at most hide a broken rule from the validator: the
+module itself is still made from the templates and the proven format cache. Many missing
+pieces are read in worker processes when the caller allows it.
 """
 
 from __future__ import annotations
@@ -19,50 +19,27 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
-import json
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..._files import write_atomically
 from ..._lru import LRU
 from ...codegen.formatting import cache_dir
 from ...source_text import split_lines
-from .facts import Binding, Import, NodeCall, RunShape, UnitFacts, read_units
+from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts
+from .facts_json import decode_chunk, decode_unit, encode_chunk, encode_unit
+from .read_facts import read_units
 
-# Rules a chunk can break whatever the plan says (validate.py checks the rest).
-REGISTRATION = "registration"
-REBINDING = "rebinding"
-
-_FORMAT = 1  # of the cached facts: a change to facts.py that changes what they say bumps it
+_FORMAT = 1  # of the cached facts: a change to what facts say or how they are written bumps it
 _KEY_PREFIX = f"facts {_FORMAT} libcst {version('libcst')}\n".encode()
 T = TypeVar("T")
 # Below this many pieces to read, starting worker processes costs more than it saves.
 PARALLEL_MISSES = 64
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A rule a chunk breaks by itself."""
-
-    rule: str
-    line: int
-    message: str
-    hint: str
-
-
-@dataclass(frozen=True)
-class ChunkFacts:
-    bindings: tuple[Binding, ...]  # of names in the module's namespace
-    imports: tuple[Import, ...]
-    registrations: tuple[NodeCall, ...] = ()  # run(): the calls of `<runner>.node(...)`
-    problems: tuple[Problem, ...] = ()
-    anchor: int = 1  # the line to show for what is missing from the chunk
-    body: tuple[int, int] = (0, -1)  # run(): the first and last line of its runner block's body
 
 
 # In memory: the facts of pieces by key, and of the most recent run() chunks.
@@ -92,7 +69,7 @@ def chunk_facts(chunks: Sequence[str], *, jobs: int = 1) -> list[ChunkFacts]:
     if run_facts is None:
         read = facts[len(others) :]
         run_facts = _run_facts(pieces, read[0], read[1:]) if pieces else _unsplit_run_facts(read[0])
-        _write_entry(run_key, encode(run_facts))
+        _write_entry(run_key, encode_chunk(run_facts))
     _runs[run_key] = run_facts
     return [*out, run_facts]
 
@@ -140,7 +117,8 @@ def _pieces(text: str, body: list[ast.stmt]) -> RunPieces:
     lines = split_lines(text, keepends=True)
     spans: list[list[int]] = []
     for statement in body:
-        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))])
+        decorators = getattr(statement, "decorator_list", None)
+        first = decorators[0].lineno if decorators else statement.lineno
         last = statement.end_lineno or statement.lineno
         if spans and first <= spans[-1][1]:  # statements sharing a line are one piece
             spans[-1][1] = max(spans[-1][1], last)
@@ -161,25 +139,25 @@ def _run_facts(pieces: RunPieces, skeleton: UnitFacts, statements: list[UnitFact
         return _unsplit_run_facts(skeleton, line_map=to_chunk)
     run = runs[0]
     declared = {*run.declared_global, *(name for facts in statements for name in facts.declared_global)}
-    bindings = [replace(b, line=to_chunk(b.line)) for b in skeleton.bindings]
-    imports = [replace(i, line=to_chunk(i.line)) for i in skeleton.imports]
+    bindings = [_binding_at(b, to_chunk(b.line)) for b in skeleton.bindings]
+    imports = [Import(i.module, to_chunk(i.line)) for i in skeleton.imports]
     local = [(name, to_chunk(line)) for name, line in run.locals]
-    calls = [replace(c, line=to_chunk(c.line)) for c in run.calls]
+    calls = [_call_at(c, to_chunk(c.line)) for c in run.calls]
     for (first, _), facts in zip(pieces.statements, statements, strict=True):
-        in_chunk = _statement_lines(first)
+        offset = first - 2  # the piece's line 1 is `if _:`, its line 2 the chunk's line `first`
         for b in facts.bindings:
             if b.via_global or b.name in declared:
-                bindings.append(replace(b, line=in_chunk(b.line), top=False, via_global=True))
+                bindings.append(Binding(b.name, b.line + offset, b.form, False, True, b.target))
             else:
-                local.append((b.name, in_chunk(b.line)))
-        imports += [replace(i, line=in_chunk(i.line)) for i in facts.imports]
-        calls += [replace(c, line=in_chunk(c.line)) for c in facts.calls]
+                local.append((b.name, b.line + offset))
+        imports += [Import(i.module, i.line + offset) for i in facts.imports]
+        calls += [_call_at(c, c.line + offset) for c in facts.calls]
     local.sort(key=lambda item: item[1])
     problems = _runner_problems(run.runner, local, to_chunk(run.line))
     registrations = [c for c in calls if c.receiver == run.runner]
     problems += _hidden_functions(registrations, local)
     return ChunkFacts(
-        bindings=tuple(sorted(bindings, key=lambda b: (b.line, b.name))),
+        bindings=tuple(sorted(bindings, key=lambda b: (b.line, b.name, b.form, b.top, b.via_global, b.target))),
         imports=tuple(sorted(imports, key=lambda i: (i.line, i.module))),
         registrations=tuple(sorted(registrations, key=lambda c: c.line)),
         problems=tuple(problems),
@@ -188,9 +166,12 @@ def _run_facts(pieces: RunPieces, skeleton: UnitFacts, statements: list[UnitFact
     )
 
 
-def _statement_lines(first: int) -> Callable[[int], int]:
-    """Chunk lines of the lines of a statement piece starting at chunk line ``first``."""
-    return lambda line: first + line - 2  # the piece's line 1 is `if _:`
+def _binding_at(b: Binding, line: int) -> Binding:
+    return Binding(b.name, line, b.form, b.top, b.via_global, b.target)
+
+
+def _call_at(c: NodeCall, line: int) -> NodeCall:
+    return NodeCall(c.receiver, c.node_id, c.function, line)
 
 
 def _unsplit_run_facts(facts: UnitFacts, line_map: Callable[[int], int] = int) -> ChunkFacts:
@@ -204,8 +185,8 @@ def _unsplit_run_facts(facts: UnitFacts, line_map: Callable[[int], int] = int) -
         " and registers each node in that block with `r.node(<node id>, <function>, ...)`",
     )
     return ChunkFacts(
-        bindings=tuple(replace(b, line=line_map(b.line)) for b in facts.bindings),
-        imports=tuple(replace(i, line=line_map(i.line)) for i in facts.imports),
+        bindings=tuple(_binding_at(b, line_map(b.line)) for b in facts.bindings),
+        imports=tuple(Import(i.module, line_map(i.line)) for i in facts.imports),
         problems=(problem,),
         anchor=line,
     )
@@ -250,7 +231,7 @@ def _unit_facts(texts: list[str], jobs: int) -> list[UnitFacts]:
     for key in keys:
         facts = _units.get(key)
         if facts is None:
-            facts = _read_entry(key, decode)
+            facts = _read_entry(key, decode_unit)
             if facts is not None:
                 _units[key] = facts
         if facts is not None:
@@ -297,19 +278,19 @@ def _path(key: str) -> Path | None:
     return directory / key[:2] / key if directory else None
 
 
-def _read_entry(key: str, read: Callable[[Any], T]) -> T | None:
+def _read_entry(key: str, read: Callable[[str], T]) -> T | None:
     path = _path(key)
     if path is None:
         return None
     try:
-        return read(json.loads(path.read_bytes().decode("utf-8")))
+        return read(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None  # not facts of this format: read again and rewritten
 
 
 def _store(key: str, facts: UnitFacts) -> None:
     _units[key] = facts
-    _write_entry(key, encode(facts))
+    _write_entry(key, encode_unit(facts))
 
 
 def _write_entry(key: str, text: str) -> None:
@@ -317,95 +298,3 @@ def _write_entry(key: str, text: str) -> None:
     if path is not None:
         with contextlib.suppress(OSError):
             write_atomically(path, text)
-
-
-def encode(facts: UnitFacts | ChunkFacts) -> str:
-    return json.dumps(asdict(facts), separators=(",", ":"), sort_keys=True)
-
-
-def decode(data: Any) -> UnitFacts:
-    """Unit facts from their JSON data; TypeError, KeyError or ValueError when it is not that."""
-    return UnitFacts(
-        bindings=_each(data["bindings"], _binding),
-        imports=_each(data["imports"], _import),
-        calls=_each(data["calls"], _call),
-        declared_global=_each(data["declared_global"], _str),
-        runs=_each(data["runs"], _run),
-    )
-
-
-def decode_chunk(data: Any) -> ChunkFacts:
-    """Chunk facts from their JSON data; TypeError, KeyError or ValueError when it is not that."""
-    return ChunkFacts(
-        bindings=_each(data["bindings"], _binding),
-        imports=_each(data["imports"], _import),
-        registrations=_each(data["registrations"], _call),
-        problems=_each(data["problems"], _problem),
-        anchor=_int(data["anchor"]),
-        body=(_int(data["body"][0], minimum=0), _int(data["body"][1], minimum=-1)),
-    )
-
-
-def _each(value: Any, read: Callable[[Any], T]) -> tuple[T, ...]:
-    if not isinstance(value, list):
-        raise TypeError("not a list")
-    return tuple(read(item) for item in value)
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("not a string")
-    return value
-
-
-def _int(value: Any, minimum: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise TypeError("not a line number")
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("not a bool")
-    return value
-
-
-def _optional_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _binding(d: Any) -> Binding:
-    return Binding(
-        _str(d["name"]), _int(d["line"]), _str(d["form"]), _bool(d["top"]), _bool(d["via_global"]), _str(d["target"])
-    )
-
-
-def _import(d: Any) -> Import:
-    return Import(_str(d["module"]), _int(d["line"]))
-
-
-def _problem(d: Any) -> Problem:
-    if d["rule"] not in (REGISTRATION, REBINDING):
-        raise ValueError("not a rule")
-    return Problem(d["rule"], _int(d["line"]), _str(d["message"]), _str(d["hint"]))
-
-
-def _name_and_line(pair: Any) -> tuple[str, int]:
-    if not isinstance(pair, list) or len(pair) != 2:
-        raise TypeError("not a name and a line")
-    return _str(pair[0]), _int(pair[1])
-
-
-def _call(d: Any) -> NodeCall:
-    return NodeCall(_str(d["receiver"]), _optional_str(d["node_id"]), _optional_str(d["function"]), _int(d["line"]))
-
-
-def _run(d: Any) -> RunShape:
-    return RunShape(
-        line=_int(d["line"]),
-        asynchronous=_bool(d["asynchronous"]),
-        runner=_optional_str(d["runner"]),
-        locals=_each(d["locals"], _name_and_line),
-        declared_global=_each(d["declared_global"], _str),
-        calls=_each(d["calls"], _call),
-    )

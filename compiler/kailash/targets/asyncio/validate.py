@@ -37,8 +37,8 @@ from ...errors import CompilerBug, GeneratedModuleError
 from ...python_names import STDLIB_MODULES
 from ...source_text import split_lines
 from . import render
-from .chunk_facts import REBINDING, REGISTRATION, ChunkFacts, chunk_facts
-from .facts import Binding
+from .chunk_facts import chunk_facts
+from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts
 
 IMPORTS = "it imports only the standard library, kailash_rt and the modules the workflow declares"
 NODE_FUNCTIONS = "each node's function is defined exactly once, at the top of the module, under its planned name"
