@@ -148,8 +148,31 @@ def process_item(item):
 
 def test_deeply_nested_code_is_validated(fresh_facts: Path) -> None:
     builder = AsyncWorkflowBuilder("deep")
-    builder.add_async_code("deep", "result = " + "-" * 1500 + "1\nimport json")
-    compile_ir(builder.build().ir)  # libcst needs more than the default recursion limit here
+    # As deep as CPython nests brackets: libcst needs more than the default recursion limit.
+    builder.add_async_code("deep", "import json\nresult = json.dumps(" + "[" * 198 + "1" + "]" * 198 + ")")
+    compile_ir(builder.build().ir)
+
+
+def test_code_libcst_cannot_read_for_its_depth_is_refused_naming_the_node(
+    fresh_facts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Python 3.12 refuses a chain of a thousand operators, whatever the recursion limit."""
+
+    class Shallow(read_facts._Reader):
+        def __init__(self, texts: list[str]) -> None:
+            if any("very_deep" in text for text in texts):
+                raise RecursionError("maximum recursion depth exceeded")
+            super().__init__(texts)
+
+    monkeypatch.setattr(read_facts, "_Reader", Shallow)
+    builder = AsyncWorkflowBuilder("deep")
+    builder.add_async_code("shallow", "result = 1")
+    builder.add_async_code("deep", "import json\nvery_deep = 1\nresult = json.dumps(very_deep)")
+    with pytest.raises(WorkflowError) as caught:
+        compile_ir(builder.build().ir)
+    assert not isinstance(caught.value, GeneratedModuleError)
+    assert "node 'deep': its code nests too deeply for libcst" in str(caught.value)
+    assert "split the deeply nested expression" in str(caught.value)
 
 
 # -- what breaks them ----------------------------------------------------------------------------

@@ -49,9 +49,13 @@ _DEEP_STACK_BYTES = 512 * 1024 * 1024
 
 def read_units(texts: Sequence[str]) -> list[UnitFacts]:
     """The facts of each unit (each a complete source text ending in a newline)."""
+    elided = [elide_bodies(text) for text in texts]
     facts: list[UnitFacts] = []
-    for batch in _batches([elide_bodies(text) for text in texts]):
-        facts += _read_batch(batch)
+    for batch in _batches(elided):
+        try:
+            facts += _read_batch(batch)
+        except TooDeep as exc:  # name the unit as it was given
+            raise TooDeep(texts[elided.index(exc.text)]) from None
     return facts
 
 
@@ -99,6 +103,15 @@ def _batches(texts: Sequence[str]) -> Iterator[list[str]]:
         yield batch
 
 
+class TooDeep(Exception):
+    """Code nested deeper than libcst can read on this Python (3.12 limits the depth of C
+    calls, whatever the recursion limit): ``text`` is the unit."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 def _read_batch(texts: list[str]) -> list[UnitFacts]:
     try:
         return _Reader(texts).facts()
@@ -108,7 +121,12 @@ def _read_batch(texts: list[str]) -> list[UnitFacts]:
         raise _unreadable(texts[0]) from None
     except Exception:  # nesting too deep for the recursion limit, which libcst may
         # report as another error raised while it unwinds (a KeyError of its position provider)
-        return _in_deep_thread(texts)
+        try:
+            return _in_deep_thread(texts)
+        except TooDeep:
+            if len(texts) > 1:  # find the unit libcst cannot read
+                return [facts for text in texts for facts in _read_batch([text])]
+            raise
 
 
 def _in_deep_thread(texts: list[str]) -> list[UnitFacts]:
@@ -134,9 +152,21 @@ def _in_deep_thread(texts: list[str]) -> list[UnitFacts]:
     result = outcome[0]
     if isinstance(result, cst.ParserSyntaxError):
         raise _unreadable("".join(texts)) from None
+    if _recursion(result):
+        raise TooDeep("".join(texts)) from None
     if isinstance(result, BaseException):
         raise CompilerBug(f"libcst cannot read the generated code ({result!r}):\n{''.join(texts)}") from result
     return result
+
+
+def _recursion(outcome: object) -> bool:
+    """Whether ``outcome`` is a RecursionError, or an error raised while one unwound."""
+    seen = 0
+    while isinstance(outcome, BaseException) and seen < 100:
+        if isinstance(outcome, RecursionError):
+            return True
+        outcome, seen = outcome.__context__, seen + 1
+    return False
 
 
 def _unreadable(text: str) -> CompilerBug:

@@ -24,6 +24,7 @@ and shows the generated line.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +34,13 @@ import jinja2
 from ... import codeblock
 from ...analysis.namespace import import_bindings
 from ...analysis.plan import ModulePlan, NodePlan, Shape
-from ...errors import CompilerBug, GeneratedModuleError
+from ...errors import CompilerBug, GeneratedModuleError, WorkflowError
 from ...python_names import STDLIB_MODULES
 from ...source_text import split_lines
 from . import render
 from .chunk_facts import chunk_facts
 from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts
+from .read_facts import TooDeep
 
 IMPORTS = "it imports only the standard library, kailash_rt and the modules the workflow declares"
 NODE_FUNCTIONS = "each node's function is defined exactly once, at the top of the module, under its planned name"
@@ -91,7 +93,10 @@ def validate_module(plan: ModulePlan, chunks: Sequence[str], *, jobs: int = 1) -
     texts = [chunk.rstrip("\n") + "\n" for chunk in chunks]
     if len(texts) != len(plan.nodes) + 2:
         raise CompilerBug(f"{len(texts)} chunks for a module of {len(plan.nodes)} nodes; expected a header and run()")
-    facts = chunk_facts(texts, jobs=jobs)
+    try:
+        facts = chunk_facts(texts, jobs=jobs)
+    except TooDeep as exc:
+        raise _too_deep(plan, texts, exc.text) from None
     starts = [1]
     for text in texts[:-1]:
         starts.append(starts[-1] + text.count("\n") + 2)  # chunks are two blank lines apart
@@ -371,6 +376,21 @@ def _package(module: str) -> str:
 
 
 # -- the message -------------------------------------------------------------------------------
+def _too_deep(plan: ModulePlan, texts: list[str], unit: str) -> Exception:
+    """The node whose code libcst cannot read for its depth, or a compiler bug when that is not a node's."""
+    for node_plan, text in zip(plan.nodes, texts[1:-1], strict=True):
+        if text == unit:
+            version = "{}.{}".format(*sys.version_info[:2])
+            return WorkflowError(
+                f"its code nests too deeply for libcst, which checks every compiled module, to read on"
+                f" Python {version}",
+                location=node_plan.node.location,
+                node_id=node_plan.node.node_id,
+                hint="split the deeply nested expression (a long chain of operators, say) into several statements",
+            )
+    return CompilerBug(f"libcst cannot read the generated code, nested too deeply:\n{unit}")
+
+
 def _error(
     plan: ModulePlan, texts: list[str], facts: list[ChunkFacts], starts: list[int], violation: _Violation
 ) -> GeneratedModuleError:
