@@ -11,22 +11,19 @@ supplies, as ``--templates`` will.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
-import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import pytest
 from kailash._lru import LRU
 from kailash.analysis import ModulePlan, analyse
 from kailash.analysis.plan import Shape
 from kailash.codegen import compile_ir
 from kailash.codegen.formatting import format_chunk_texts, join_chunks
-from kailash.errors import GeneratedModuleError, WorkflowError
+from kailash.errors import GeneratedModuleError, TemplateError, WorkflowError
 from kailash.sources import load_workflows
 from kailash.targets.asyncio import chunk_facts, facts, read_facts, render
 from kailash.targets.asyncio.validate import (
@@ -193,7 +190,7 @@ class Breach:
 RUN_CALL = '        r.node("dashboard", dashboard)\n'
 BREACHES = [
     Breach("header", "import kailash_rt as rt\n", "import kailash_rt as rt\nimport requests\n", IMPORTS,
-           "import requests", "it imports 'requests'", "header.py.j2"),
+           "import requests", "it imports 'requests'", "header.py.j2 or resources.py.j2"),
     Breach("load_orders", "    orders = ", "    import yaml\n\n    orders = ", IMPORTS,
            "    import yaml", "it imports 'yaml'", "node_code.py.j2"),
     Breach("load_orders", "async def load_orders()", "async def load_order()", NODE_FUNCTIONS,
@@ -235,7 +232,8 @@ BREACHES = [
     Breach("load_orders", "async def load_orders()", "price_orders = None\n\n\nasync def load_orders()", MODULE_NAMES,
            "price_orders = None", "it binds 'price_orders', the function of node 'price_orders'", "node_code.py.j2"),
     Breach("header", "import kailash_rt as rt\n", "import asyncio as rt\n", MODULE_NAMES,
-           "import asyncio as rt", "must import 'kailash_rt', but here it imports 'asyncio'", "header.py.j2"),
+           "import asyncio as rt", "must import 'kailash_rt', but here it imports 'asyncio'",
+           "header.py.j2 or resources.py.j2"),
     Breach("load_orders", "async def load_orders()", "RESOURCES = {}\n\n\nasync def load_orders()", MODULE_NAMES,
            "RESOURCES = {}", "it binds 'RESOURCES', the module's resource declarations", "node_code.py.j2"),
     Breach("run", RUN_CALL, "        dashboard = None\n" + RUN_CALL, MODULE_NAMES,
@@ -287,67 +285,76 @@ def test_a_violation_found_from_cached_facts_reads_the_same(patterns: Module, fr
     assert messages == [str(caught.value)] * 2
 
 
-# -- a template a user supplies -----------------------------------------------------------------
-def _with_templates(directory: Path) -> Callable[[], jinja2.Environment]:
-    """The asyncio environment with ``directory`` before the shipped templates, as --templates makes it."""
-    shipped = render.environment()
-    env = shipped.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(directory)), shipped.loader]))
-    return lambda: env
+# -- a template a user supplies (--templates) -------------------------------------------------
+SHIPPED = ROOT / "templates" / "asyncio"
+WORKFLOW = """
+from kailash.workflow import AsyncWorkflowBuilder
+builder = AsyncWorkflowBuilder("shimmed")
+builder.add_async_code("first", "result = 1")
+builder.add_async_code("second", "result = 2")
+"""
 
 
-def _rebinding_template(directory: Path) -> Path:
+def _templates(tmp_path: Path, name: str, text: str) -> Path:
+    directory = tmp_path / "company-templates"
     directory.mkdir()
-    shipped = (ROOT / "templates" / "asyncio" / "node_code.py.j2").read_text()
-    template = directory / "node_code.py.j2"
-    template.write_text("rt = None  # a company's own runtime shim\n\n\n" + shipped)
-    return template
+    (directory / name).write_text(text)
+    return directory
 
 
-def test_a_user_template_that_rebinds_rt_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    template = _rebinding_template(tmp_path / "templates")
-    monkeypatch.setattr(render, "environment", _with_templates(template.parent))
+def test_a_user_template_that_rebinds_rt_is_named(tmp_path: Path) -> None:
+    shim = "rt = None  # the company's runtime shim\n\n\n"
+    directory = _templates(tmp_path, "node_code.py.j2", shim + (SHIPPED / "node_code.py.j2").read_text())
     builder = AsyncWorkflowBuilder("shimmed")
     builder.add_async_code("first", "result = 1")
     with pytest.raises(GeneratedModuleError) as caught:
-        compile_ir(builder.build().ir)
-    message = str(caught.value)
-    assert isinstance(caught.value, WorkflowError)  # reported as bad input, without a traceback
-    assert caught.value.template == str(template.resolve())
-    assert f"(from template {template.resolve()}) | rt = None  # a company's own runtime shim" in message
-    assert f"hint: fix the template {template.resolve()}:" in message
-    assert "node 'first'" in message and "test_validate.py:" in message  # the node's builder call
+        compile_ir(builder.build().ir, templates=directory)
+    error, template = caught.value, (directory / "node_code.py.j2").as_posix()
+    assert isinstance(error, TemplateError) and isinstance(error, WorkflowError)  # bad input, not a bug
+    assert error.rule == MODULE_NAMES and error.template == template
+    assert f"(from template {template}) | rt = None  # the company's runtime shim" in str(error)
+    assert f"hint: change {template}: code a template adds must not bind" in str(error)
+    assert "node 'first'" in str(error) and "test_validate.py:" in str(error)  # the node's builder call
 
 
-def test_the_command_line_reports_a_broken_template_without_a_traceback(tmp_path: Path) -> None:
-    template = _rebinding_template(tmp_path / "templates")
+def test_a_user_template_whose_include_breaks_a_rule_is_named_with_it(tmp_path: Path) -> None:
+    # The shipped node template includes _node_head.py.j2: the user's version of it defines a
+    # helper at module level, which every node then defines again.
+    head = (SHIPPED / "_node_head.py.j2").read_text()
+    directory = _templates(tmp_path, "_node_head.py.j2", head + "_trace = []\n\n\n")
     workflow = tmp_path / "wf.py"
-    workflow.write_text(
-        textwrap.dedent(
-            """
-            from kailash.workflow import AsyncWorkflowBuilder
-            builder = AsyncWorkflowBuilder("shimmed")
-            builder.add_async_code("first", "result = 1")
-            """
-        )
+    workflow.write_text(WORKFLOW)
+    [found] = load_workflows(str(workflow))
+    with pytest.raises(GeneratedModuleError) as caught:
+        compile_ir(found.workflow.ir, templates=directory)
+    error = caught.value
+    assert error.template == f"node_code.py.j2 (shipped, with your {(directory / '_node_head.py.j2').as_posix()})"
+    assert "it binds '_trace' at module level, and so does the code of node 'first'" in str(error)
+    assert error.node_id == "second" and error.text == "_trace = []"
+
+
+def test_the_command_line_refuses_a_template_breaking_a_rule_without_a_traceback(tmp_path: Path) -> None:
+    sync = (SHIPPED / "node_code.py.j2").read_text().replace("async def", "def")
+    _templates(tmp_path, "node_code.py.j2", sync)
+    workflow = tmp_path / "wf.py"
+    workflow.write_text(WORKFLOW)
+    result = subprocess.run(
+        [sys.executable, "-m", "kailash.cli", "wf.py", "-o", "out", "--templates", "company-templates"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
     )
-    runner = textwrap.dedent(
-        f"""
-        import sys, jinja2
-        from kailash.targets.asyncio import render
-        shipped = render.environment()
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader({str(template.parent)!r}), shipped.loader])
-        env = shipped.overlay(loader=loader)
-        render.environment = lambda: env
-        from kailash.cli import main
-        sys.argv = ["kailash-compile", {str(workflow)!r}, "-o", {str(tmp_path / "out")!r}]
-        main()
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", runner], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert re.search(r"error: .*wf\.py:4: node 'first': the generated module breaks the rule that", result.stderr)
-    assert not (tmp_path / "out" / "shimmed.py").exists()
+    assert (
+        "error: wf.py:4: node 'first': the generated module breaks the rule that each node's function is defined"
+        " exactly once, at the top of the module, under its planned name: 'first', the function of node 'first'"
+        " (code), must be an `async def`, but here it is a `def`\n"
+        "    shimmed.py:15 (from template company-templates/node_code.py.j2) | def first() -> Any:\n"
+        "hint: change company-templates/node_code.py.j2: 'first' must be an `async def`"
+    ) in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 # -- caching -------------------------------------------------------------------------------------

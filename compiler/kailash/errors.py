@@ -67,10 +67,11 @@ class TemplateError(ValueError):
     valid module: the message names the template file and what is wrong with it."""
 
 
-class GeneratedModuleError(WorkflowError):
+class GeneratedModuleError(WorkflowError, TemplateError):
     """A generated module breaks a rule every compiled module keeps (see
     ``kailash.targets.asyncio.validate``): a template emitted code it must not. With a user's
-    templates that is the template's fault; with kailash-compile's own, a bug."""
+    templates that is the template's fault (so it is a TemplateError too); with kailash-compile's
+    own, a bug, which the message says."""
 
     def __init__(
         self,

@@ -30,9 +30,10 @@ def compile_ir(
 ) -> GeneratedModule:
     """Compile a workflow IR into the source of a standalone asyncio module.
 
-    The formatted module is checked with libcst for the rules every compiled module keeps
-    (``kailash.targets.asyncio.validate``); a broken rule is a GeneratedModuleError.
-    ``jobs`` > 1 lets black and libcst run in that many worker processes when many chunks are new. Code
+    The formatted module is checked with libcst for the rules every compiled module keeps,
+    whatever templates made it (``kailash.targets.asyncio.validate``); a broken rule is a
+    GeneratedModuleError. ``jobs`` > 1 lets black and libcst run in that many worker processes
+    when many chunks are new. Code
     that compiles but most likely does not do what its author meant gives a ``WorkflowWarning``
     at the builder call of its node (under ``strict`` a WorkflowError instead). ``templates``
     is a directory of templates that replace the shipped ones of the same file name; what they
@@ -53,7 +54,7 @@ def compile_ir(
                 "\nhint: each template renders statements that also fit the module around them"
             ) from None
         raise CompilerBug(f"the generated module does not compile ({exc}); this is a kailash-compile bug") from exc
-    validate_module(plan, chunks, jobs=jobs)
+    validate_module(plan, chunks, jobs=jobs, templates=templates)
     for warning in plan.warnings:
         location = warning.location or ir.location
         warnings.warn_explicit(warning, type(warning), location.file, location.line)

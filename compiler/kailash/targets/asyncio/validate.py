@@ -29,14 +29,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-
 from ... import codeblock
 from ...analysis.namespace import import_bindings
-from ...analysis.plan import ModulePlan, NodePlan, Shape
+from ...analysis.plan import ModulePlan, Shape
 from ...errors import CompilerBug, GeneratedModuleError, WorkflowError
 from ...python_names import STDLIB_MODULES
 from ...source_text import split_lines
+from ..templating import Templates
 from . import render
 from .chunk_facts import chunk_facts
 from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts
@@ -82,14 +81,16 @@ _BINDING_FORMS = {
 }
 
 HEADER_TEMPLATE = "header.py.j2"
+RESOURCES_TEMPLATE = "resources.py.j2"
 RUN_TEMPLATE = "run.py.j2"
 RUN_CALL_TEMPLATE = "run_call.py.j2"
 
 
-def validate_module(plan: ModulePlan, chunks: Sequence[str], *, jobs: int = 1) -> None:
+def validate_module(plan: ModulePlan, chunks: Sequence[str], *, jobs: int = 1, templates: Path | None = None) -> None:
     """Raise GeneratedModuleError for the first rule the formatted chunks (the header, one per
-    node in plan order, then run()) break. ``jobs`` > 1 lets libcst read many new chunks in that
-    many worker processes."""
+    node in plan order, then run()) break; ``templates``: the user's templates they were rendered
+    with, which the message names. ``jobs`` > 1 lets libcst read many new chunks in that many
+    worker processes."""
     texts = [chunk.rstrip("\n") + "\n" for chunk in chunks]
     if len(texts) != len(plan.nodes) + 2:
         raise CompilerBug(f"{len(texts)} chunks for a module of {len(plan.nodes)} nodes; expected a header and run()")
@@ -104,7 +105,7 @@ def validate_module(plan: ModulePlan, chunks: Sequence[str], *, jobs: int = 1) -
     if violations:
         # What is missing is reported after what is there but wrong, which it most likely follows from.
         primary = [violation for violation in violations if not violation.missing] or violations
-        raise _error(plan, texts, facts, starts, min(primary))
+        raise _error(plan, texts, facts, starts, min(primary), render.templates(templates))
 
 
 @dataclass(frozen=True, order=True)
@@ -392,18 +393,24 @@ def _too_deep(plan: ModulePlan, texts: list[str], unit: str) -> Exception:
 
 
 def _error(
-    plan: ModulePlan, texts: list[str], facts: list[ChunkFacts], starts: list[int], violation: _Violation
+    plan: ModulePlan,
+    texts: list[str],
+    facts: list[ChunkFacts],
+    starts: list[int],
+    violation: _Violation,
+    chosen: Templates,
 ) -> GeneratedModuleError:
     line_text = split_lines(texts[violation.chunk])[violation.line - 1]
-    name = _template_name(plan, facts, violation)
-    template, shipped = _template_file(name)
-    if shipped:
-        hint = (
-            f"the line comes from kailash-compile's own template {name}: that is a bug in kailash-compile;"
-            " please report it with the workflow"
-        )
+    names = _template_names(plan, facts, violation)
+    users = [part for part in map(chosen.users_part, names) if part is not None]
+    template = " or ".join(users or names)
+    if users:
+        hint = f"change {template}: {violation.hint}"
     else:
-        hint = f"fix the template {template}: {violation.hint}"
+        hint = (
+            f"the line comes from kailash-compile's own {'templates' if len(names) > 1 else 'template'}"
+            f" {template}: that is a bug in kailash-compile; please report it with the workflow"
+        )
     node_id = violation.node_id
     location = plan.plan(node_id).node.location if node_id is not None else plan.ir.location
     return GeneratedModuleError(
@@ -419,27 +426,11 @@ def _error(
     )
 
 
-def _template_name(plan: ModulePlan, facts: list[ChunkFacts], violation: _Violation) -> str:
+def _template_names(plan: ModulePlan, facts: list[ChunkFacts], violation: _Violation) -> list[str]:
+    """The templates the generated line may come from (the header holds the resource declarations)."""
     if violation.chunk == 0:
-        return HEADER_TEMPLATE
+        return [HEADER_TEMPLATE, RESOURCES_TEMPLATE] if plan.resources.declarations else [HEADER_TEMPLATE]
     if violation.chunk <= len(plan.nodes):
-        return node_template(plan.nodes[violation.chunk - 1])
+        return [render.TEMPLATES[plan.nodes[violation.chunk - 1].shape]]
     first, last = facts[violation.chunk].body
-    return RUN_CALL_TEMPLATE if first <= violation.line <= last else RUN_TEMPLATE
-
-
-def node_template(node_plan: NodePlan) -> str:
-    return render.TEMPLATES[node_plan.shape]
-
-
-def _template_file(name: str) -> tuple[str, bool]:
-    """How to name the template the generated line came from, and whether it is one kailash-compile ships."""
-    try:
-        filename = render.environment().get_template(name).filename
-    except jinja2.TemplateNotFound:  # it rendered, so this cannot be; name it as the renderer did
-        return name, True
-    if filename is None:
-        return name, True
-    path = Path(filename).resolve()
-    shipped = any(path.parent == directory.resolve() for directory in render.template_dirs())
-    return (name if shipped else str(path)), shipped
+    return [RUN_CALL_TEMPLATE if first <= violation.line <= last else RUN_TEMPLATE]
