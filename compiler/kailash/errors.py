@@ -65,3 +65,41 @@ class CompilerBug(RuntimeError):
 class TemplateError(ValueError):
     """A user's template (``--templates DIR``) that cannot render, or renders code that is not a
     valid module: the message names the template file and what is wrong with it."""
+
+
+class GeneratedModuleError(WorkflowError, TemplateError):
+    """A generated module breaks a rule every compiled module keeps (see
+    ``kailash.targets.asyncio.validate``): a template emitted code it must not. With a user's
+    templates that is the template's fault (so it is a TemplateError too); with kailash-compile's
+    own, a bug, which the message says."""
+
+    def __init__(
+        self,
+        rule: str,
+        problem: str,
+        *,
+        module_file: str,
+        line: int,
+        text: str,
+        template: str,
+        location: Location | None = None,
+        node_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.rule = rule
+        self.module_file = module_file
+        self.line = line
+        self.text = text
+        self.template = template
+        super().__init__(problem, location=location, node_id=node_id, hint=hint)
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        node = f"node {self.node_id!r}: " if self.node_id is not None else ""
+        lines = [
+            f"{where}{node}the generated module breaks the rule that {self.rule}: {self.problem}",
+            f"    {self.module_file}:{self.line} (from template {self.template}) | {self.text.rstrip()}",
+        ]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)

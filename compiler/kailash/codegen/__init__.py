@@ -1,4 +1,4 @@
-"""The compiler pipeline: IR -> analysis (kailash.analysis) -> a target (kailash.targets) -> black."""
+"""The compiler pipeline: IR -> analysis (kailash.analysis) -> a target (kailash.targets) -> black -> validate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from ..analysis import ModulePlan, analyse
 from ..errors import CompilerBug, TemplateError
 from ..ir import WorkflowIR
 from ..targets.asyncio.render import render_chunks
-from .formatting import format_chunks
+from ..targets.asyncio.validate import validate_module
+from .formatting import format_chunk_texts, join_chunks
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,10 @@ def compile_ir(
 ) -> GeneratedModule:
     """Compile a workflow IR into the source of a standalone asyncio module.
 
-    ``jobs`` > 1 lets black run in that many worker processes when many chunks are new. Code
+    The formatted module is checked with libcst for the rules every compiled module keeps,
+    whatever templates made it (``kailash.targets.asyncio.validate``); a broken rule is a
+    GeneratedModuleError. ``jobs`` > 1 lets black and libcst run in that many worker processes
+    when many chunks are new. Code
     that compiles but most likely does not do what its author meant gives a ``WorkflowWarning``
     at the builder call of its node (under ``strict`` a WorkflowError instead). ``templates``
     is a directory of templates that replace the shipped ones of the same file name; what they
@@ -37,7 +41,8 @@ def compile_ir(
     that cannot render or renders invalid code is a ``TemplateError``.
     """
     plan = analyse(ir, strict=strict)
-    source = format_chunks(render_chunks(plan, ir.location.file, templates), jobs=jobs)
+    chunks = format_chunk_texts(render_chunks(plan, ir.location.file, templates), jobs=jobs)
+    source = join_chunks(chunks)
     try:
         compile(source, plan.module_name, "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -49,6 +54,7 @@ def compile_ir(
                 "\nhint: each template renders statements that also fit the module around them"
             ) from None
         raise CompilerBug(f"the generated module does not compile ({exc}); this is a kailash-compile bug") from exc
+    validate_module(plan, chunks, jobs=jobs, templates=templates)
     for warning in plan.warnings:
         location = warning.location or ir.location
         warnings.warn_explicit(warning, type(warning), location.file, location.line)

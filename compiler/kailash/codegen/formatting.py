@@ -137,6 +137,16 @@ def _indented(statement: str, indent: str) -> str:
 
 def format_chunks(texts: list[str], *, jobs: int = 1) -> str:
     """The formatted module: every chunk validated and black-formatted, joined as black would."""
+    return join_chunks(format_chunk_texts(texts, jobs=jobs))
+
+
+def join_chunks(texts: list[str]) -> str:
+    """Formatted chunks joined into the module, two blank lines apart as black puts them."""
+    return "\n\n".join(text.rstrip("\n") + "\n" for text in texts)
+
+
+def format_chunk_texts(texts: list[str], *, jobs: int = 1) -> list[str]:
+    """Each chunk validated and black-formatted, in order."""
     chunks = [split_block(text) for text in texts]
     keyed = [_keyed(chunk) for chunk in chunks]
     rendered = {key: text for units in keyed for key, text in units}
@@ -157,7 +167,7 @@ def format_chunks(texts: list[str], *, jobs: int = 1) -> str:
     for chunk, units in zip(chunks, keyed, strict=True):
         results = [formatted[key] for key, _ in units]
         out.append(chunk.assemble(results) if isinstance(chunk, BlockChunk) else results[0])
-    return "\n\n".join(text.rstrip("\n") + "\n" for text in out)
+    return out
 
 
 def _keyed(chunk: str | BlockChunk) -> list[tuple[str, str]]:

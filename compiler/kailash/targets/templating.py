@@ -117,6 +117,11 @@ class Templates:
     def _shipped_path(self, name: str) -> str:
         return next((_shown(d / name) for d in self.shipped if (d / name).is_file()), name)
 
+    def users_part(self, name: str) -> str | None:
+        """How a message names the user's templates in template ``name``'s output (the user's file,
+        or the shipped template with the user's templates it includes), or None when it has none."""
+        return self._blame(name) if self._user_templates_used(name) else None
+
     def _blame(self, name: str) -> str:
         """``name``, or the user's templates it includes, for a message."""
         yours = self._user_templates_used(name)
