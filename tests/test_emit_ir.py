@@ -287,3 +287,22 @@ def test_an_ir_file_holds_one_workflow_and_no_attribute(tmp_path: Path, small_ir
     assert_refused(result, "an IR file holds one workflow")
     assert run_cli(str(ir_file), "-o", str(tmp_path / "out"), cwd=tmp_path).returncode == 0
     assert names(tmp_path / "out") == ["small.py"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_workers": 0}, "max_workers must be"),
+        ({"max_workers": "x"}, "max_workers must be"),
+        ({"workers": 3}, "the settings of a 'parallel_map' node do not fit it"),
+    ],
+)
+def test_node_settings_of_an_ir_file_are_checked_as_the_builder_checks_them(
+    settings: dict[str, Any], message: str, small_ir: dict[str, Any], tmp_path: Path
+) -> None:
+    data = edited(edited(small_ir, "nodes.0.kind", "parallel_map"), "nodes.0.settings", settings)
+    bad = write(tmp_path / "flow.ir.json", json.dumps(data))
+    result = run_cli(str(bad), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"{bad}: " in result.stderr and message in result.stderr
+    assert not (tmp_path / "out").exists()

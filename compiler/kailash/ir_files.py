@@ -22,6 +22,7 @@ from .analysis.kinds import KINDS
 from .errors import WorkflowError
 from .ir import IR_VERSION, READABLE_IR_VERSIONS, EnvRef, NodeIR, ResourceIR, WorkflowIR
 from .resources import ResourceRegistry
+from .settings import Settings, settings_of
 from .workflow.builder import checked_code
 
 IR_SUFFIX = ".ir.json"
@@ -129,7 +130,22 @@ def check_as_built(ir: WorkflowIR) -> None:
                 hint=f"the kinds this compiler knows: {', '.join(sorted(KINDS))}",
             )
         checked_code(node.code, node.node_id, node.location)
+        _check_settings(node)
     check_graph(ir)
+
+
+def _check_settings(node: NodeIR) -> None:
+    """The node's settings as its kind's settings class reads and range-checks them."""
+    try:
+        settings = settings_of(node, Settings)
+    except TypeError as exc:  # a setting the kind does not have
+        raise WorkflowError(
+            f"the settings of a {node.kind!r} node do not fit it: {exc}",
+            location=node.location,
+            node_id=node.node_id,
+            hint="write the IR again with kailash-compile --emit-ir, or compare it with one that was",
+        ) from None
+    settings.check(node.node_id, node.location)
 
 
 class _ShapeError(Exception):
