@@ -294,7 +294,7 @@ def parse(code: str) -> ast.Module:
         raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
     except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
         raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
-    for node in _own_scope(function.body):
+    for node in own_scope(function.body):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
             raise _block_error(code, message, node.lineno, node.col_offset + 1)
@@ -389,7 +389,7 @@ def _offset(node: ast.AST) -> int:
     return getattr(node, "col_offset", 0) + 1
 
 
-def _own_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
+def own_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of these statements outside nested functions, lambdas and classes."""
     stack: list[ast.AST] = list(statements)
     while stack:

@@ -39,18 +39,7 @@ def never_returns(code: str) -> bool:
     body = codeblock.parse(code).body
     if body and isinstance(body[-1], ast.Raise):
         return False
-    return not any(isinstance(node, ast.Return) for node in _own_scope(body))
-
-
-def _own_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of these statements outside nested functions, lambdas and classes."""
-    stack: list[ast.AST] = list(statements)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
+    return not any(isinstance(node, ast.Return) for node in codeblock.own_scope(body))
 
 
 def module_use(name: str, code: str) -> CodeLine | None:
