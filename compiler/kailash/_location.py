@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from .ir import Location
 
@@ -24,10 +26,20 @@ def display_path(filename: str) -> str:
 
 def caller_location() -> Location:
     """The first frame on the stack outside the kailash package: the user's builder call."""
-    frame = sys._getframe(1)
+    frame = _caller_frame()
+    return Location(display_path(frame.f_code.co_filename), frame.f_lineno) if frame else Location("<unknown>", 0)
+
+
+def caller_namespace() -> dict[str, Any] | None:
+    """The global namespace of the user's builder call: the workflow file's, however it was imported."""
+    frame = _caller_frame()
+    return frame.f_globals if frame is not None else None
+
+
+def _caller_frame() -> FrameType | None:
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
-            return Location(display_path(filename), frame.f_lineno)
-        frame = frame.f_back  # type: ignore[assignment]
-    return Location("<unknown>", 0)
+        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep):
+            return frame
+        frame = frame.f_back
+    return None
