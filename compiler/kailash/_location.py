@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -13,15 +17,43 @@ from .ir import Location
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
+# Set while the command line (or the compile API) works for a project whose root it knows.
+_display_root: ContextVar[Path | None] = ContextVar("kailash_display_root", default=None)
+
+
 def display_path(filename: str) -> str:
-    """A path for messages and generated files: relative to the working directory when under it."""
+    """A path for messages and generated files: relative to the project root when under it
+    (``kailash.config``: the directory of the pyproject.toml configuring kailash-compile, or
+    else the working directory), so a module does not depend on where it was compiled from."""
     if filename.startswith("<"):
         return filename
     path = Path(filename).resolve()
     try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
+        return path.relative_to(display_root()).as_posix()
     except ValueError:
         return path.name
+
+
+def display_root() -> Path:
+    root = _display_root.get()
+    return root if root is not None else _project_root(os.getcwd())
+
+
+@contextmanager
+def paths_relative_to(root: Path) -> Iterator[None]:
+    """Within the block, ``display_path`` gives paths relative to ``root``."""
+    token = _display_root.set(root.resolve())
+    try:
+        yield
+    finally:
+        _display_root.reset(token)
+
+
+@functools.lru_cache(maxsize=16)
+def _project_root(cwd: str) -> Path:
+    from .config import project_root
+
+    return project_root(Path(cwd))
 
 
 def caller_location() -> Location:
