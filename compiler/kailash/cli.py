@@ -16,7 +16,7 @@ from ._location import paths_relative_to
 from ._outputs import OutputError, changed_files, output_files, write_files
 from .codegen import GeneratedModule
 from .compile_api import compile_sources
-from .config import SETTINGS, TABLE, ConfigError, ProjectConfig, load_config
+from .config import SETTINGS, TABLE, ConfigError, ProjectConfig, load_config, toml_text
 from .errors import CompilerBug, TemplateError, WorkflowError, WorkflowWarning
 from .source_text import split_lines
 from .sources import SourceError
@@ -52,8 +52,8 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, object]:
             if value == SETTINGS[key].off:
                 continue
             raise ConfigError(
-                f"{config.label}: [tool.{TABLE}] {key} = {_toml(value)} asks for --{key}, which this kailash-compile"
-                " does not have\nhint: upgrade kailash-compile, or remove the key"
+                f"{config.label}: [tool.{TABLE}] {key} = {toml_text(value)} asks for --{key},"
+                " which this kailash-compile does not have\nhint: upgrade kailash-compile, or remove the key"
             )
         given = config.path(key) if SETTINGS[key].kind == "path" else value
         try:
@@ -62,10 +62,6 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, object]:
             raise ConfigError(f"{config.label}: [tool.{TABLE}] {key}: {exc.message}") from None
         defaults[name] = given
     return defaults
-
-
-def _toml(value: object) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else repr(value)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

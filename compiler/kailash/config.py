@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -153,7 +154,8 @@ def _checked(table: dict[str, Any], label: str) -> dict[str, Any]:
             )
         if not _is_kind(value, setting.kind):
             raise ConfigError(
-                f"{label}: [tool.{TABLE}] {key} must be {_KIND_NAMES[setting.kind]}, not {_type_name(value)} {value!r}"
+                f"{label}: [tool.{TABLE}] {key} must be {_KIND_NAMES[setting.kind]},"
+                f" not {_type_name(value)} {toml_text(value)}"
             )
         if setting.kind in ("sources", "path", "str") and not all(value if isinstance(value, list) else [value]):
             raise ConfigError(f"{label}: [tool.{TABLE}] {key} holds an empty string")
@@ -166,6 +168,15 @@ def _is_kind(value: Any, kind: str) -> bool:
     if kind == "sources":
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
     return isinstance(value, str)
+
+
+def toml_text(value: Any) -> str:
+    """A value as TOML writes it (for messages): ``true``, ``"x"``, ``["a", 1]``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_text(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
 
 
 def _type_name(value: Any) -> str:
