@@ -54,7 +54,7 @@ def test_the_api_writes_what_the_command_writes(tmp_path: Path) -> None:
 
 
 def test_write_leaves_an_unchanged_module_untouched_and_replaces_a_stale_one(tmp_path: Path) -> None:
-    module = compile_source("examples/order_totals.py")[0]
+    (module,) = compile_source(EXAMPLES / "order_totals.py")  # a Path is a file SOURCE too
     path = tmp_path / module.filename
     assert module.write(tmp_path) is True
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))

@@ -60,7 +60,7 @@ def compile_workflow(
 
 
 def compile_source(
-    source: str,
+    source: str | os.PathLike[str],
     *,
     strict: bool = False,
     templates: str | os.PathLike[str] | None = None,
@@ -70,14 +70,14 @@ def compile_source(
 
     SOURCE is ``path/to/file.py`` (every module-level builder or workflow), ``path/to/file.py:attr``
     (that one, or what the zero-argument function ``attr`` returns), ``package.module:attr``
-    (imported from ``sys.path``) or ``path/to/file.ir.json``. A file is imported by its path, under
-    a name of its own, whatever ``sys.modules`` holds.
+    (imported from ``sys.path``) or ``path/to/file.ir.json``; a ``pathlib.Path`` is a file. A file is
+    imported by its path, under a name of its own, whatever ``sys.modules`` holds.
     """
     return compile_sources([source], strict=strict, templates=templates, jobs=jobs)
 
 
 def compile_sources(
-    sources: Iterable[str],
+    sources: Iterable[str | os.PathLike[str]],
     *,
     strict: bool = False,
     templates: str | os.PathLike[str] | None = None,
@@ -87,7 +87,8 @@ def compile_sources(
     same file name."""
     modules: list[GeneratedModule] = []
     writers: dict[str, str] = {}
-    for source in sources:
+    for given in sources:
+        source = os.fspath(given)
         for found in load_irs(source):
             with compiling(found):
                 module = compile_ir(found.ir, strict=strict, jobs=jobs, templates=_directory(templates))
