@@ -72,7 +72,7 @@ class ProjectConfig:
             if not _is_path(target, self.root):
                 found.append(source)
                 continue
-            if glob.has_magic(target):
+            if _is_glob(target):
                 matches = sorted(glob.glob(target, root_dir=self.root, recursive=True))
                 if not matches:
                     raise ConfigError(f"{self.label}: sources entry {source!r} matches no file under {self.root}")
@@ -186,7 +186,11 @@ def _type_name(value: Any) -> str:
 
 def _is_path(target: str, root: Path) -> bool:
     """Is this SOURCE a file (``flows/a.py``, ``a.ir.json``, a glob), not ``package.module``?"""
-    return target.endswith((".py", ".json")) or "/" in target or glob.has_magic(target) or (root / target).is_file()
+    return target.endswith((".py", ".json")) or "/" in target or _is_glob(target) or (root / target).is_file()
+
+
+def _is_glob(target: str) -> bool:
+    return any(character in target for character in "*?[")
 
 
 def _from_cwd(path: Path) -> str:

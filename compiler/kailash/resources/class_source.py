@@ -22,7 +22,7 @@ from typing import Any
 @dataclass(frozen=True)
 class ClassSource:
     text: str  # the class definition with its decorators, as indented in its file
-    filename: str | None  # None when only inspect could find it (it then gives no file here)
+    filename: str | None  # None when no file is known
     line: int  # the line of the ``class`` statement's first decorator, or of ``class``
 
 
@@ -40,7 +40,7 @@ def class_source(cls: type) -> ClassSource:
     function = _defining_function(cls)
     if function is None:
         lines, start = inspect.getsourcelines(cls)
-        return ClassSource("".join(lines), None, start)
+        return ClassSource("".join(lines), inspect.getsourcefile(cls), start)
     code = function.__code__
     lines = linecache.getlines(code.co_filename, function.__globals__)
     try:
