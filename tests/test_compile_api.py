@@ -166,3 +166,30 @@ def test_a_workflow_file_compiles_the_same_however_it_was_imported(how: str, tmp
     ran = run_generated(tmp_path / "out" / "tickets.py")
     assert ran.returncode == 0, ran.stderr
     assert '"next_ticket": 100' in ran.stdout
+
+
+EXCEPTION_FLOW = """
+from kailash.workflow import AsyncWorkflowBuilder, RetryPolicy
+
+
+class Flaky(Exception):
+    pass
+
+
+builder = AsyncWorkflowBuilder("flaky")
+builder.add_async_code("a", "result = 1", retry_policy=RetryPolicy(max_retries=2, retry_on=[Flaky]))
+"""
+
+
+@pytest.mark.parametrize("how", IMPORTS)
+def test_a_retry_exception_of_the_workflow_file_is_refused_however_the_file_was_imported(
+    how: str, tmp_path: Path
+) -> None:
+    """Not a module that imports the workflow file (which would then be needed, and run, in production)."""
+    (tmp_path / "flow.py").write_text(EXCEPTION_FLOW)
+    message = "flow.py:10: node 'a': retry policy: exception Flaky is defined in the workflow file"
+    assert message in run_cli("flow.py", "--stdout", cwd=tmp_path).stderr
+    script = "import importlib.util, runpy, sys, types\n" + textwrap.dedent(IMPORTS[how])
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert message in done.stderr
