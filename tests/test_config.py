@@ -201,3 +201,14 @@ def test_the_pre_commit_hook_as_the_hook_file_states_it(tmp_path: Path) -> None:
     )
     failed = run_hook()
     assert (failed.returncode, failed.stderr) == (1, "missing: generated/health_report.py\n")
+
+
+def test_templates_are_found_relative_to_the_pyproject_from_a_subdirectory(tmp_path: Path) -> None:
+    root = project(tmp_path, CONFIG + 'templates = "company-templates"\n', flows=("order_totals",))
+    (root / "company-templates").mkdir()
+    header = (ROOT / "templates" / "asyncio" / "header.py.j2").read_text()
+    (root / "company-templates" / "header.py.j2").write_text("# Example Corp.\n" + header)
+    assert command(cwd=root / "docs" / "deep").returncode == 0
+    module = (root / "generated" / "order_totals.py").read_text()
+    assert module.startswith('# Example Corp.\n"""order_totals: compiled workflow.')
+    assert command("--check", cwd=root / "flows").returncode == 0
