@@ -44,11 +44,11 @@ def test_compile_workflow_takes_a_builder_a_workflow_or_its_ir(example: str) -> 
 
 def test_the_api_writes_what_the_command_writes(tmp_path: Path) -> None:
     by_command, by_api = tmp_path / "command", tmp_path / "api"
-    assert run_cli(*EXAMPLE_FILES, "-o", str(by_command)).returncode == 0
+    assert run_cli(*EXAMPLE_FILES, "-o", str(by_command), "--emit-ir").returncode == 0
     for module in compile_sources(EXAMPLE_FILES):
-        module.write(by_api)
+        module.write(by_api, emit_ir=True)
     names = sorted(path.name for path in by_command.iterdir())
-    assert names == sorted(path.name for path in by_api.iterdir()) and len(names) == 4
+    assert names == sorted(path.name for path in by_api.iterdir()) and len(names) == 8
     for name in names:
         assert (by_api / name).read_bytes() == (by_command / name).read_bytes()
 
