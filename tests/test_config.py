@@ -212,3 +212,17 @@ def test_templates_are_found_relative_to_the_pyproject_from_a_subdirectory(tmp_p
     module = (root / "generated" / "order_totals.py").read_text()
     assert module.startswith('# Example Corp.\n"""order_totals: compiled workflow.')
     assert command("--check", cwd=root / "flows").returncode == 0
+
+
+def test_the_compile_api_names_paths_from_the_project_root_too(tmp_path: Path) -> None:
+    root = project(tmp_path, flows=("order_totals",))
+    assert command(cwd=root).returncode == 0
+    script = (
+        "import sys\nfrom kailash import compile_source\n"
+        "sys.stdout.write(compile_source('../../flows/order_totals.py')[0].source)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root / "docs" / "deep", capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (root / "generated" / "order_totals.py").read_text()
