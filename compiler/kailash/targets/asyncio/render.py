@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from kailash_rt import __version__ as RUNTIME_VERSION
 
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
@@ -122,7 +123,7 @@ def render_header(
         for name in node_plan.inputs:
             inputs.setdefault(name, []).append(node_plan.node.node_id)
     stdlib = {"from collections.abc import Mapping", "from typing import Any"}
-    third_party = {"import kailash_rt as rt"}
+    third_party: set[str] = set()
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *resources.imports]:
         (stdlib if _is_stdlib_import(line) else third_party).add(line)
     context = {
@@ -135,7 +136,8 @@ def render_header(
         "python": None if python == OLDEST else "{}.{}".format(*python),
         "stdlib_imports": _sorted_imports(stdlib),
         "third_party_imports": _sorted_imports(third_party),
-        "requires": _installed_modules(third_party),
+        "requires": _installed_modules(third_party, resources),
+        "runtime_version": RUNTIME_VERSION,
     }
     return chosen.render("header.py.j2", context, what="the module header")
 
@@ -234,10 +236,21 @@ def _imported_package(line: str) -> str:
     return line.split()[1].split(".")[0]
 
 
-def _installed_modules(third_party: set[str]) -> list[str]:
-    """The top-level packages the module imports besides the standard library and kailash_rt:
-    what a machine that runs it must have installed."""
+# The client library each kind of declared resource is created with.
+_RESOURCE_LIBRARIES = {"postgres": "asyncpg", "http": "aiohttp"}
+
+
+def _installed_modules(third_party: set[str], resources: ResourceBlock) -> list[str]:
+    """The top-level packages the module imports besides the standard library and kailash_rt,
+    and the client libraries of its declared resources: what a machine that runs it must have
+    installed beside kailash-rt."""
     packages = {_imported_package(line) for line in third_party} - {"kailash_rt", ""}
+    for declaration in resources.declarations:
+        library = _RESOURCE_LIBRARIES.get(declaration.kind)
+        if declaration.kind == "cache" and dict(declaration.settings).get("backend", "redis") == "redis":
+            library = "redis"
+        if library is not None:
+            packages.add(library)
     return sorted(packages, key=str.lower)
 
 
