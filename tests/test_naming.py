@@ -19,8 +19,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pytest
 import kailash_rt as rt
+import pytest
 from kailash.analysis.exception_imports import exception_module
 from kailash.analysis.names import MODULE_DUNDERS, RESERVED, RUN_LOCALS, node_identifier, node_identifiers
 from kailash.analysis.namespace import header_names

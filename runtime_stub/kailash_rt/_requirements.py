@@ -12,10 +12,11 @@ later still fails clearly on an older runtime.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import NoReturn
 
 from ._version import __version__
@@ -43,25 +44,19 @@ def require_version(needed: str, module: str) -> None:
     )
 
 
-class client_libraries:  # noqa: N801 - used as a statement: ``with rt.client_libraries(__name__):``
+@contextlib.contextmanager
+def client_libraries(module: str) -> Iterator[None]:
     """Turns a failed import of a library in its block into one line saying what to install."""
-
-    def __init__(self, module: str) -> None:
-        self.module = module
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        if not isinstance(error, ModuleNotFoundError) or not error.name:
-            return
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        if not error.name:
+            raise
         top = error.name.split(".", 1)[0]
         how = f"pip install {top}" if top in _SAME_NAME else "install the distribution that provides it"
         _stop(
-            self.module,
-            f"{_label(self.module)} needs the library {top!r}, which is not installed here"
+            module,
+            f"{_label(module)} needs the library {top!r}, which is not installed here"
             f" ({error}): {how} (its docstring lists what to install)",
         )
 
