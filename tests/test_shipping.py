@@ -254,3 +254,40 @@ def test_stdout_names_each_of_several_modules(tmp_path: Path) -> None:
     assert both.stdout == f"# ==> order_totals.py <==\n{first}\n# ==> code_node.py <==\n{second}"
     one = run_cli("examples/order_totals.py", "--stdout")
     assert one.stdout == first  # one module is printed exactly as its file
+
+
+# -- the README's examples -----------------------------------------------------------------------
+def _readme_block(after: str, language: str) -> str:
+    """The first fenced ``language`` block of the README after the text ``after``."""
+    text = (ROOT / "README.md").read_text().split(after, 1)[1]
+    return text.split(f"```{language}\n", 1)[1].split("```\n", 1)[0]
+
+
+def test_the_readme_in_process_example_prints_what_it_says(tmp_path: Path) -> None:
+    code = _readme_block("In process, `await AsyncLocalRuntime()", "python")
+    ran = _run(sys.executable, "-c", code, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    expected = [line.split("  # ", 1)[1] for line in code.splitlines() if line.startswith("    print(")]
+    assert ran.stdout.splitlines()[0] == expected[0]
+    assert ran.stdout.splitlines()[1] == expected[1].split(", traceback")[0]
+
+
+def test_the_readme_vendoring_example_runs(tmp_path: Path) -> None:
+    compile_line, run_line = _readme_block("`--vendor-runtime` also writes", "sh").splitlines()
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "order_totals.py").write_text((ROOT / "examples" / "order_totals.py").read_text())
+    compile_args = compile_line.split()
+    assert compile_args[0] == "kailash-compile"
+    assert run_cli(*compile_args[1:], cwd=tmp_path).returncode == 0
+    assert run_line.startswith("python -S -E -s out/order_totals.py --inputs '")
+    inputs = run_line.split("--inputs '", 1)[1].rstrip("'")
+    ran = _run(sys.executable, "-S", "-E", "-s", "out/order_totals.py", "--inputs", inputs, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["results"]["apply_tax"] == ORDER_TOTAL
+
+
+def test_the_readme_shows_the_requires_lines_a_module_has(tmp_path: Path) -> None:
+    shown = _readme_block("A module states what it needs in its docstring", "text")
+    out = tmp_path / "out"
+    assert run_cli("examples/data_enrichment.py", "-o", str(out)).returncode == 0
+    assert shown in (out / "data_enrichment_pipeline.py").read_text()
