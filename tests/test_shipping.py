@@ -291,3 +291,31 @@ def test_the_readme_shows_the_requires_lines_a_module_has(tmp_path: Path) -> Non
     out = tmp_path / "out"
     assert run_cli("examples/data_enrichment.py", "-o", str(out)).returncode == 0
     assert shown in (out / "data_enrichment_pipeline.py").read_text()
+
+
+# A header template written before modules checked what they need: it imports everything itself.
+OLD_HEADER = '''"""{{ name | docstring }}: compiled workflow."""
+
+{% for line in stdlib_imports %}
+{{ line }}
+{% endfor %}
+
+{% for line in third_party_imports %}
+{{ line }}
+{% endfor %}
+{% if resources_source %}
+
+{{ resources_source }}
+{% endif %}
+'''
+
+
+def test_a_header_template_of_ones_own_from_before_still_works(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "header.py.j2").write_text(OLD_HEADER)
+    out = _compile(tmp_path, AIOHTTP_RETRY, "--templates", str(tmp_path / "templates"))
+    source = (out / "aiohttp_retry.py").read_text()
+    assert "\nimport aiohttp\nimport kailash_rt as rt\n" in source and "require_version" not in source
+    ran = _run(sys.executable, out / "aiohttp_retry.py")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"results": {"fetch": {"ok": True}}, "errors": {}}

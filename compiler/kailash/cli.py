@@ -97,7 +97,9 @@ def main(
     if to_stdout:
         for index, module in enumerate(modules):
             if len(modules) > 1:  # one module is printed exactly as its file would be
-                click.echo(f"{'' if index == 0 else chr(10)}# ==> {module.filename} <==")
+                if index > 0:
+                    click.echo()
+                click.echo(f"# ==> {module.filename} <==")
             click.echo(module.source, nl=False)
         return
     assert output_dir is not None

@@ -123,7 +123,7 @@ def render_header(
         for name in node_plan.inputs:
             inputs.setdefault(name, []).append(node_plan.node.node_id)
     stdlib = {"from collections.abc import Mapping", "from typing import Any"}
-    third_party: set[str] = set()
+    third_party = {"import kailash_rt as rt"}
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *resources.imports]:
         (stdlib if _is_stdlib_import(line) else third_party).add(line)
     context = {
@@ -136,6 +136,8 @@ def render_header(
         "python": None if python == OLDEST else "{}.{}".format(*python),
         "stdlib_imports": _sorted_imports(stdlib),
         "third_party_imports": _sorted_imports(third_party),
+        # The same without kailash_rt: what the module imports inside rt.client_libraries().
+        "client_imports": _sorted_imports(third_party - {"import kailash_rt as rt"}),
         "requires": _installed_modules(third_party, resources),
         "runtime_version": RUNTIME_VERSION,
     }
