@@ -176,7 +176,8 @@ def test_an_older_runtime_stops_the_module_with_one_line(tmp_path: Path) -> None
     assert ran.returncode == 2 and ran.stdout == ""
     assert ran.stderr == (
         f"error: {out / 'order_totals.py'} needs kailash-rt {VERSION} or newer, and kailash-rt 0.0.1 is what it"
-        f" imports ({out / 'kailash_rt'}): pip install 'kailash-rt>={VERSION}'\n"
+        f" imports ({out / 'kailash_rt'}): install kailash-rt>={VERSION} (from a kailash-compile checkout:"
+        " pip install ./runtime_stub)\n"
     )
 
 

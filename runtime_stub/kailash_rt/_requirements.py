@@ -40,7 +40,8 @@ def require_version(needed: str, module: str) -> None:
     _stop(
         module,
         f"{_label(module)} needs kailash-rt {needed} or newer, and kailash-rt {__version__} is what it"
-        f" imports ({where}): pip install 'kailash-rt>={needed}'",
+        f" imports ({where}): install kailash-rt>={needed} (from a kailash-compile checkout: pip install"
+        " ./runtime_stub)",
     )
 
 
