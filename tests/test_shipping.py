@@ -71,21 +71,16 @@ def _compile(tmp_path: Path, workflow: str, *options: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runtime_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("runtime-wheel")
-    _wheel(ROOT / "runtime_stub", directory)
-    (wheel,) = directory.glob("*.whl")
-    return wheel
-
-
-@pytest.fixture(scope="module")
-def runtime_only(tmp_path_factory: pytest.TempPathFactory, runtime_wheel: Path) -> Path:
-    """The python of a fresh virtual environment where only kailash-rt is installed."""
+def runtime_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh virtual environment where only ./runtime_stub is installed (a copy,
+    not an editable install: nothing of the checkout is on its path)."""
     environment = tmp_path_factory.mktemp("runtime-only") / "venv"
     venv.create(environment, with_pip=False)
     python = environment / "bin" / "python"
-    installed = _pip("--python", python, "install", "--no-index", "--no-deps", runtime_wheel)
+    installed = _pip("--python", python, "install", "--no-deps", ROOT / "runtime_stub")
     assert installed.returncode == 0, installed.stderr
+    listed = _run(python, "-c", "import importlib.metadata as m; print(sorted(d.name for d in m.distributions()))")
+    assert listed.stdout == "['kailash-rt']\n", listed.stdout
     return python
 
 

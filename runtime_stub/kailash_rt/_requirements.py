@@ -6,8 +6,9 @@ missing is one line naming what to install: run as a script, the line goes to st
 process exits with status 2 (no traceback); imported by a program, it is a ``MissingRequirement``
 (an ImportError) with that line as its message.
 
-Only names that every kailash-rt from 0.1.0 on keeps are used here, so a module compiled
-later still fails clearly on an older runtime.
+A module calls ``require_version`` before anything else of kailash_rt, and every kailash-rt from
+0.1.0 on has it (and ``client_libraries``) as it is here, so a module compiled by a later
+kailash-compile still fails with that one line on an older runtime.
 """
 
 from __future__ import annotations
