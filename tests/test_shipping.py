@@ -162,6 +162,35 @@ def test_the_docstring_lists_the_client_library_of_each_resource(tmp_path: Path)
     assert f'    pip install "kailash-rt>={VERSION}" aiohttp asyncpg redis\n' in source
 
 
+FACTORY_AND_CODE_IMPORTS = """
+from kailash.resources import ResourceFactory
+from kailash.workflow import AsyncWorkflowBuilder
+
+
+class CustomServiceFactory(ResourceFactory):
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    async def create(self):
+        import aiohttp
+
+        return aiohttp.ClientSession(base_url=self.base_url)
+
+
+builder = AsyncWorkflowBuilder("custom_service")
+builder.require_resource("service", CustomServiceFactory("http://127.0.0.1:9"))
+builder.add_async_code("parse", "import yaml\\nresult = yaml.safe_load('a: 1')")
+builder.add_async_code("when", "import datetime\\nresult = str(datetime.date(2024, 1, 2))")
+"""
+
+
+def test_the_docstring_lists_what_factories_and_code_blocks_import(tmp_path: Path) -> None:
+    out = _compile(tmp_path, FACTORY_AND_CODE_IMPORTS)
+    source = (out / "custom_service.py").read_text()
+    assert f"Requires: kailash-rt {VERSION} or newer, aiohttp, yaml\n" in source
+    assert f'    pip install "kailash-rt>={VERSION}" aiohttp PyYAML\n' in source
+
+
 def test_an_older_runtime_stops_the_module_with_one_line(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run_cli("examples/order_totals.py", "-o", str(out), "--vendor-runtime").returncode == 0
