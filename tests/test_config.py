@@ -159,20 +159,29 @@ def test_a_glob_that_matches_nothing_is_refused(tmp_path: Path) -> None:
     assert "error: pyproject.toml: sources entry 'flow/*.py' matches no file" in result.stderr
 
 
-@pytest.mark.parametrize(("key", "off", "on"), [("vendor-runtime", "false", "true"), ("target", '"asyncio"', '"x"')])
-def test_keys_of_options_this_version_may_lack(tmp_path: Path, key: str, off: str, on: str) -> None:
-    """Accepted whenever they ask for nothing; otherwise passed on to the option, or refused
-    with a clear message when this kailash-compile has no such option."""
-    assert command(cwd=project(tmp_path / "off", f"{CONFIG}{key} = {off}\n")).returncode == 0
-    asked = command("--check", cwd=project(tmp_path / "on", f"{CONFIG}{key} = {on}\n"))
-    assert asked.returncode != 0
-    if key.replace("-", "_") not in {param.name for param in main.params}:
-        assert asked.stderr == (
-            f"error: pyproject.toml: [tool.kailash-compile] {key} = {on} asks for --{key},"
+def test_vendor_runtime_is_passed_on_and_the_command_line_wins(tmp_path: Path) -> None:
+    root = project(tmp_path, CONFIG + "vendor-runtime = true\n", flows=("order_totals",))
+    assert command(cwd=root / "flows").returncode == 0
+    assert (root / "generated" / "kailash_rt" / "__init__.py").is_file()
+    assert command("--check", cwd=root / "docs").returncode == 0
+    assert command("-o", "plain", "--no-vendor-runtime", cwd=root).returncode == 0
+    assert [path.name for path in (root / "plain").iterdir()] == ["order_totals.py"]
+    assert command(cwd=project(tmp_path / "off", CONFIG + "vendor-runtime = false\n")).returncode == 0
+
+
+def test_a_target_is_checked_against_the_targets_this_version_has(tmp_path: Path) -> None:
+    """``"asyncio"`` is always accepted; another target is refused naming the file, whether this
+    kailash-compile lacks --target altogether or only that target."""
+    assert command(cwd=project(tmp_path / "asyncio", CONFIG + 'target = "asyncio"\n')).returncode == 0
+    refused = command(cwd=project(tmp_path / "other", CONFIG + 'target = "no-such-target"\n'))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: pyproject.toml: [tool.kailash-compile] target"), refused.stderr
+    assert "no-such-target" in refused.stderr
+    if "target" not in {param.name for param in main.params}:
+        assert refused.stderr == (
+            'error: pyproject.toml: [tool.kailash-compile] target = "no-such-target" asks for --target,'
             " which this kailash-compile does not have\nhint: upgrade kailash-compile, or remove the key\n"
         )
-    else:
-        assert "Traceback" not in asked.stderr
 
 
 def test_this_checkouts_configuration_compiles_the_examples_to_their_golden_modules() -> None:

@@ -89,7 +89,12 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, object]:
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that are missing or stale.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
-@click.option("--stdout", "to_stdout", is_flag=True, help="Print the generated modules instead of writing them.")
+@click.option(
+    "--stdout",
+    "to_stdout",
+    is_flag=True,
+    help="Print the generated modules instead of writing them (several: each after a line '# ==> NAME.py <==').",
+)
 @click.option(
     "--strict/--no-strict",
     default=False,
@@ -99,6 +104,11 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, object]:
     "--emit-ir",
     is_flag=True,
     help="Also write each workflow's IR to DIR/<module>.ir.json (secrets only as variable names).",
+)
+@click.option(
+    "--vendor-runtime/--no-vendor-runtime",
+    default=False,
+    help="Also write the kailash_rt package into DIR, so the modules run on a Python with nothing installed.",
 )
 @click.option(
     "--templates",
@@ -116,6 +126,7 @@ def main(
     to_stdout: bool,
     strict: bool,
     emit_ir: bool,
+    vendor_runtime: bool,
     templates: Path | None,
     verbose: bool,
 ) -> None:
@@ -140,18 +151,24 @@ def main(
         raise click.UsageError(f"give SOURCE... (or sources in [tool.{TABLE}] of pyproject.toml)")
     if output_dir is None and not to_stdout:
         raise click.UsageError(f"give -o DIR (or --stdout, or output in [tool.{TABLE}] of pyproject.toml)")
-    if to_stdout and (check or show_diff or emit_ir):
-        raise click.UsageError("--stdout prints the modules; it does not combine with --check, --diff or --emit-ir")
+    if to_stdout and (check or show_diff or emit_ir or vendor_runtime):
+        raise click.UsageError(
+            "--stdout prints the modules; it does not combine with --check, --diff, --emit-ir or --vendor-runtime"
+        )
     for directory in dict.fromkeys([str(config.root), os.getcwd()]):  # for package.module sources
         sys.path.insert(0, directory)
     with paths_relative_to(config.root):
         modules = _compile_all(sources, strict, templates, verbose)
     if to_stdout:
-        for module in modules:
+        for index, module in enumerate(modules):
+            if len(modules) > 1:  # one module is printed exactly as its file would be
+                if index > 0:
+                    click.echo()
+                click.echo(f"# ==> {module.filename} <==")
             click.echo(module.source, nl=False)
         return
     assert output_dir is not None
-    files = output_files(modules, emit_ir=emit_ir)
+    files = output_files(modules, emit_ir=emit_ir, vendor_runtime=vendor_runtime)
     try:
         changed = changed_files(files, output_dir)
     except OutputError as exc:
