@@ -193,6 +193,9 @@ def test_the_pre_commit_hook_as_the_hook_file_states_it(tmp_path: Path) -> None:
     assert hook["id"] == "kailash-compile-check"
     assert hook["language"] == "python"  # pre-commit installs this repository, so the entry is on the PATH
     assert hook["pass_filenames"] is False and hook["always_run"] is True
+    # pre-commit installs the clone with these, from the clone's root: kailash-rt is not on the index
+    assert hook["additional_dependencies"] == ["./runtime_stub"]
+    assert (ROOT / "runtime_stub" / "pyproject.toml").is_file()
     root = project(tmp_path)
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
