@@ -1,4 +1,4 @@
-"""The files a compile writes (each module, and its IR with --emit-ir), and which of them are stale.
+"""The files a compile writes (each module, its IR with --emit-ir, its graph with --graph), and which of them are stale.
 
 Every output path is checked before anything is written: one that cannot hold its file is an
 ``OutputError``, and nothing is written.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .codegen import GeneratedModule
 from .errors import WorkflowError
+from .graphs import to_mermaid, workflow_graph
 from .ir import WorkflowIR
 from .ir_files import ir_file_text, ir_filename
 
@@ -23,14 +24,16 @@ class OutputFile:
     ir: WorkflowIR  # the workflow it comes from, for messages
 
 
-def output_files(modules: list[GeneratedModule], *, emit_ir: bool) -> list[OutputFile]:
-    """Each module, followed by its IR file when ``emit_ir``."""
+def output_files(modules: list[GeneratedModule], *, emit_ir: bool, graph: bool = False) -> list[OutputFile]:
+    """Each module, followed by its IR file when ``emit_ir`` and its Mermaid graph when ``graph``."""
     files = []
     for module in modules:
         ir = module.plan.ir
         files.append(OutputFile(module.filename, module.source, ir))
         if emit_ir:
             files.append(OutputFile(ir_filename(module.name), ir_file_text(ir), ir))
+        if graph:
+            files.append(OutputFile(f"{module.name}.mmd", to_mermaid(workflow_graph(module.plan)), ir))
     return files
 
 
