@@ -10,6 +10,7 @@ import runpy
 import shutil
 import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from kailash.analysis import analyse
@@ -239,3 +240,15 @@ def test_graph_is_read_from_the_plan_not_the_code() -> None:
     (ir,) = workflows_of(next(case for case in CASES if case.workflow == "examples/order_totals.py"))
     graph = workflow_graph(analyse(ir))
     assert [node.node_id for node in graph.nodes] == [node.node_id for node in ir.nodes]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_graphviz_shows_hostile_ids_as_they_are(tmp_path: Path) -> None:
+    source = write(tmp_path / "hostile.py", HOSTILE_WORKFLOW.format(ids=HOSTILE_IDS))
+    text = graph_text(source, "dot", cwd=tmp_path)
+    done = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    shown = {element.text for element in ElementTree.fromstring(done.stdout).iter("{http://www.w3.org/2000/svg}text")}
+    for node_id in HOSTILE_IDS:
+        if node_id.isprintable():  # a line break or tab is drawn as space, not kept as text
+            assert node_id in shown, node_id
