@@ -89,7 +89,7 @@ def patterns(plan: NodePlan) -> tuple[str, ...]:
         if described:
             shown.append(described)
     if node.retry is not None:
-        shown.append(f"retry {node.retry.attempts} attempts")
+        shown.append(f"retry {node.retry.attempts - 1} times")
     if node.timeout is not None:
         shown.append(f"timeout {_number(node.timeout)}s")
     if node.max_concurrent_tasks is not None:
