@@ -13,8 +13,19 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kailash.analysis import analyse
-from kailash.graphs import resources_used_by_node, workflow_graph
+from kailash.graphs import (
+    GraphEdge,
+    GraphNode,
+    GraphResource,
+    WorkflowGraph,
+    resources_used_by_node,
+    to_dot,
+    to_mermaid,
+    workflow_graph,
+)
 from kailash.ir import WorkflowIR
 from kailash.sources import load_workflows
 
@@ -252,3 +263,22 @@ def test_graphviz_shows_hostile_ids_as_they_are(tmp_path: Path) -> None:
     for node_id in HOSTILE_IDS:
         if node_id.isprintable():  # a line break or tab is drawn as space, not kept as text
             assert node_id in shown, node_id
+
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=40)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(ids=st.lists(ANY_TEXT, min_size=1, max_size=4), name=ANY_TEXT, label=ANY_TEXT, pattern=ANY_TEXT)
+def test_any_text_in_any_label_comes_back_exactly(ids: list[str], name: str, label: str, pattern: str) -> None:
+    """Whatever the strings (quotes, entities, markup, line breaks, lone surrogates), both
+    texts parse and every label reads back as it was."""
+    nodes = tuple(GraphNode(f"n{index}", node_id, name, (pattern,)) for index, node_id in enumerate(ids))
+    resources = (GraphResource("r0", name, label),)
+    edges = (GraphEdge("n0", f"n{len(ids) - 1}", label), GraphEdge("r0", "n0", ""))
+    graph = WorkflowGraph(name, nodes, resources, edges)
+    for render, parse in ((to_mermaid, parse_mermaid), (to_dot, parse_dot)):
+        parsed = parse(render(graph))
+        assert parsed.nodes == {node.key: [node.node_id, name, pattern] for node in nodes}
+        assert parsed.resources == {"r0": [name, f"{label} resource"]}
+        assert parsed.edges == [("n0", f"n{len(ids) - 1}", label), ("r0", "n0", None)]
