@@ -62,6 +62,13 @@ def caller_location() -> Location:
     return Location(display_path(frame.f_code.co_filename), frame.f_lineno) if frame else Location("<unknown>", 0)
 
 
+def caller_file() -> str:
+    """The absolute path of the user's file that made the builder call (``<...>`` when there is none)."""
+    frame = _caller_frame()
+    filename = frame.f_code.co_filename if frame is not None else "<unknown>"
+    return filename if filename.startswith("<") else os.path.abspath(filename)
+
+
 def caller_namespace() -> dict[str, Any] | None:
     """The global namespace of the user's builder call: the workflow file's, however it was imported."""
     frame = _caller_frame()
