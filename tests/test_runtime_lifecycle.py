@@ -120,3 +120,64 @@ def test_raise_on_error_returns_a_run_without_errors() -> None:
     builder.add_async_code("fine", "result = 1")
     result = asyncio.run(AsyncLocalRuntime(raise_on_error=True).execute_workflow_async(builder.build()))
     assert result == {"results": {"fine": 1}, "errors": {}}
+
+
+# LocalRuntime from synchronous code: the aiohttp server runs in a thread of its own, and two
+# calls each create the registry's HTTP session in their own event loop.
+SYNC_RUN = textwrap.dedent(
+    """
+    import asyncio, gc, threading
+
+    from aiohttp import web
+    from kailash.runtime import LocalRuntime
+    from kailash.workflow import AsyncWorkflowBuilder
+
+
+    async def pong(request):
+        return web.json_response({"pong": True})
+
+
+    def serve(started, stop, address):
+        async def main():
+            app = web.Application()
+            app.router.add_get("/ping", pong)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            address.extend(runner.addresses[0][:2])
+            started.set()
+            await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+            await runner.cleanup()
+
+        asyncio.run(main())
+
+
+    started, stop, address = threading.Event(), threading.Event(), []
+    server = threading.Thread(target=serve, args=(started, stop, address))
+    server.start()
+    assert started.wait(60)
+    builder = AsyncWorkflowBuilder("ping")
+    builder.with_http_client("api", base_url=f"http://{address[0]}:{address[1]}")
+    builder.add_async_code("ping", "async with api.get('/ping') as response:\\n    result = await response.json()")
+    workflow = builder.build()
+    runtime = LocalRuntime(resource_registry=builder.get_resource_registry())
+    for _ in range(2):
+        print(runtime.execute(workflow))
+        gc.collect()
+    stop.set()
+    server.join(60)
+    """
+)
+
+
+def test_local_runtime_closes_the_registrys_http_session_after_each_call() -> None:
+    run = subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", "-c", SYNC_RUN],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "{'status': 'success', 'results': {'ping': {'pong': True}}, 'errors': {}}\n" * 2
+    assert "Unclosed" not in run.stderr, run.stderr

@@ -12,12 +12,21 @@ from .async_local import AsyncLocalRuntime
 
 
 class LocalRuntime:
-    """Runs a workflow to completion from synchronous code (not from inside an event loop)."""
+    """Runs a workflow to completion from synchronous code (not from inside an event loop).
+
+    Each ``execute`` runs in an event loop of its own, and a live resource (an HTTP session, a
+    pool) belongs to the loop that made it: so the registry's resources are closed at the end
+    of every call, and the next call creates them again.
+    """
 
     def __init__(self, resource_registry: ResourceRegistry | None = None, *, raise_on_error: bool = False) -> None:
         self._runtime = AsyncLocalRuntime(resource_registry=resource_registry, raise_on_error=raise_on_error)
 
     def execute(self, workflow: Workflow, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``{"status": "success" | "failed", "results": {...}, "errors": {...}}``."""
-        result = asyncio.run(self._runtime.execute_workflow_async(workflow, parameters))
+        result = asyncio.run(self._execute_and_close(workflow, parameters))
         return {"status": "failed" if result["errors"] else "success", **result}
+
+    async def _execute_and_close(self, workflow: Workflow, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        async with self._runtime as runtime:
+            return await runtime.execute_workflow_async(workflow, parameters)
