@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from kailash import GeneratedModule, compile_source, compile_sources, compile_workflow
+from kailash import GeneratedModule, compile_source, compile_sources, compile_workflow, write_modules
 from kailash.compile_api import OutputError, SourceError, WorkflowError
 from kailash.sources import load_workflows
 from kailash.workflow import AsyncWorkflowBuilder
@@ -51,6 +51,26 @@ def test_the_api_writes_what_the_command_writes(tmp_path: Path) -> None:
     assert names == sorted(path.name for path in by_api.iterdir()) and len(names) == 8
     for name in names:
         assert (by_api / name).read_bytes() == (by_command / name).read_bytes()
+
+
+def test_the_api_vendors_the_runtime_and_writes_graphs_as_the_command_does(tmp_path: Path) -> None:
+    by_command, by_write, by_modules = tmp_path / "command", tmp_path / "write", tmp_path / "modules"
+    options = ("--vendor-runtime", "--graph", "--emit-ir")
+    assert run_cli("examples/order_totals.py", "-o", str(by_command), *options).returncode == 0
+    (module,) = compile_source("examples/order_totals.py")
+    assert module.write(by_write, emit_ir=True, vendor_runtime=True, graph=True)
+    assert not module.write(by_write, emit_ir=True, vendor_runtime=True, graph=True)  # all unchanged
+    written = write_modules([module], by_modules, emit_ir=True, vendor_runtime=True, graph=True)
+    assert written[:3] == ["order_totals.py", "order_totals.ir.json", "order_totals.mmd"]
+    assert any(name.startswith("kailash_rt/") for name in written)
+    assert write_modules([module], by_modules, emit_ir=True, vendor_runtime=True, graph=True) == []
+
+    def tree(directory: Path) -> dict[str, bytes]:
+        files = (path for path in directory.rglob("*") if path.is_file())
+        return {path.relative_to(directory).as_posix(): path.read_bytes() for path in files}
+
+    assert tree(by_write) == tree(by_command) == tree(by_modules)
+    assert "kailash_rt/__init__.py" in tree(by_command)
 
 
 def test_write_leaves_an_unchanged_module_untouched_and_replaces_a_stale_one(tmp_path: Path) -> None:

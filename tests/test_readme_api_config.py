@@ -3,6 +3,7 @@ so their examples cannot rot: the code blocks are read from README.md itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ import yaml
 
 from .conftest import EXAMPLES, GOLDEN, ROOT
 
+RUNTIME = ROOT / "runtime_stub" / "kailash_rt"
+ORDER = json.dumps({"order": {"lines": [{"sku": "gizmo", "qty": 2}]}, "tax_rate": 0.1})
 BIN = Path(sys.executable).parent  # kailash-compile and python of this environment come first on the PATH
 
 
@@ -42,6 +45,13 @@ def test_compiling_from_python_as_written(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "order_totals.py").read_text() == (GOLDEN / "order_totals.py").read_text()
     greeting = (tmp_path / "out" / "greeting.py").read_text()
     assert "\nSource: compile_greeting.py\n" in greeting
+    shipped = tmp_path / "shipped"
+    assert (shipped / "order_totals.py").read_text() == (GOLDEN / "order_totals.py").read_text()
+    assert (shipped / "order_totals.mmd").read_text().startswith("flowchart")
+    assert (shipped / "kailash_rt" / "__init__.py").read_bytes() == (RUNTIME / "__init__.py").read_bytes()
+    bare = run([sys.executable, "-S", "-E", "-s", "shipped/order_totals.py", "--inputs", ORDER], tmp_path)
+    assert bare.returncode == 0, bare.stderr
+    assert json.loads(bare.stdout)["results"]["apply_tax"] == {"total": 15.95, "tax": 1.45, "currency": "EUR"}
     assert "async def hello(" in greeting
     # "a second run finds out/order_totals.py unchanged and leaves it untouched"
     before = (tmp_path / "out" / "order_totals.py").stat()

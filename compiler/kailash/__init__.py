@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Any
 from kailash_rt._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from .compile_api import GeneratedModule, compile_source, compile_sources, compile_workflow
+    from .compile_api import GeneratedModule, compile_source, compile_sources, compile_workflow, write_modules
 
-_COMPILE_API = ("GeneratedModule", "compile_source", "compile_sources", "compile_workflow")
+_COMPILE_API = ("GeneratedModule", "compile_source", "compile_sources", "compile_workflow", "write_modules")
 
-__all__ = ["GeneratedModule", "__version__", "compile_source", "compile_sources", "compile_workflow"]
+__all__ = [
+    "GeneratedModule",
+    "__version__",
+    "compile_source",
+    "compile_sources",
+    "compile_workflow",
+    "write_modules",
+]
 
 
 def __getattr__(name: str) -> Any:

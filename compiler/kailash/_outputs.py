@@ -73,6 +73,16 @@ def changed_files(files: list[OutputFile], output_dir: Path) -> list[tuple[Outpu
     return changed
 
 
+def write_outputs(
+    modules: list[GeneratedModule], output_dir: Path, *, emit_ir: bool, vendor_runtime: bool, graph: bool
+) -> list[str]:
+    """Write what ``output_files`` lists that is missing or stale; the file names written."""
+    files = output_files(modules, emit_ir=emit_ir, vendor_runtime=vendor_runtime, graph=graph)
+    changed = changed_files(files, output_dir)
+    write_files(changed, output_dir)
+    return [file.filename for file, _ in changed]
+
+
 def write_files(changed: list[tuple[OutputFile, str | None]], output_dir: Path) -> None:
     """Write each changed file into ``output_dir`` (created if need be), each atomically; the
     files left out of ``changed`` are not touched. OutputError when one cannot be written."""

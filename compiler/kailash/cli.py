@@ -128,7 +128,10 @@ class _CompileCommand(click.Command):
 @click.option(
     "--strict/--no-strict",
     default=False,
-    help="Make names that no connection, resource or import binds an error, and every warning too.",
+    help=(
+        "Make a name a code block reads that nothing binds (no connection, declared input,"
+        " resource, import or definition copied from the workflow file) an error, and every warning too."
+    ),
 )
 @click.option(
     "--emit-ir",

@@ -9,6 +9,9 @@
     for module in compile_source("flows/orders.py"):  # or "flows/orders.py:attr", "package.module:attr"
         module.write("out/")
 
+    # as `kailash-compile flows/orders.py -o out/ --vendor-runtime --graph`:
+    write_modules(compile_source("flows/orders.py"), "out/", vendor_runtime=True, graph=True)
+
 Bad input raises an exception whose message is what the command prints after ``error:``:
 ``WorkflowError`` (a workflow the compiler refuses, naming its file and line),
 ``SourceError`` (a SOURCE that cannot be loaded or holds no workflow; ``cause`` is the
@@ -24,7 +27,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._outputs import OutputError
+from ._outputs import OutputError, write_outputs
 from .codegen import GeneratedModule, compile_ir
 from .errors import TemplateError, WorkflowError, WorkflowWarning
 from .ir import WorkflowIR
@@ -41,8 +44,9 @@ def compile_workflow(
 ) -> GeneratedModule:
     """Compile one workflow into the source of a standalone asyncio module.
 
-    ``strict``: a name that no connection, resource or import binds is an error, and so is
-    every warning. ``templates``: a directory of templates that replace the shipped ones of
+    ``strict``: a name a code block reads that nothing binds (no connection, declared
+    input, resource, import or definition copied from the workflow file) is an error, and
+    so is every warning. ``templates``: a directory of templates that replace the shipped ones of
     the same file name. ``jobs`` > 1 lets black and libcst run in that many processes when
     many chunks of a large workflow are new.
     """
@@ -102,6 +106,23 @@ def compile_sources(
     return modules
 
 
+def write_modules(
+    modules: Iterable[GeneratedModule],
+    directory: str | os.PathLike[str],
+    *,
+    emit_ir: bool = False,
+    vendor_runtime: bool = False,
+    graph: bool = False,
+) -> list[str]:
+    """Write the modules into ``directory`` as ``kailash-compile -o directory`` does (each file
+    atomically, an unchanged file untouched), with their IR files (``emit_ir``), the
+    ``kailash_rt`` package the modules import (``vendor_runtime``: ``python directory/<name>.py``
+    then runs on a Python with nothing installed) and their Mermaid graphs (``graph``). Returns
+    the names of the files written; an ``OutputError`` before anything is written when a file
+    cannot be."""
+    return write_outputs(list(modules), Path(directory), emit_ir=emit_ir, vendor_runtime=vendor_runtime, graph=graph)
+
+
 def _directory(templates: str | os.PathLike[str] | None) -> Path | None:
     return None if templates is None else Path(templates)
 
@@ -116,4 +137,5 @@ __all__ = [
     "compile_source",
     "compile_sources",
     "compile_workflow",
+    "write_modules",
 ]

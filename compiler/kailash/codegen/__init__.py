@@ -27,18 +27,24 @@ class GeneratedModule:
     def filename(self) -> str:
         return f"{self.name}.py"
 
-    def write(self, directory: str | os.PathLike[str], *, emit_ir: bool = False) -> bool:
+    def write(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        emit_ir: bool = False,
+        vendor_runtime: bool = False,
+        graph: bool = False,
+    ) -> bool:
         """Write ``directory/<filename>`` as ``kailash-compile -o directory`` does: atomically (a
         reader never sees half a module, a failed write leaves nothing behind), the directory
         created if need be, a file with this very text left untouched; with ``emit_ir`` also
-        ``<name>.ir.json``, as ``--emit-ir``. Returns whether a file was written; raises
-        ``kailash.compile_api.OutputError`` (before writing anything) when one cannot be."""
-        from .._outputs import changed_files, output_files, write_files
+        ``<name>.ir.json`` (``--emit-ir``), with ``vendor_runtime`` the ``kailash_rt`` package
+        (``--vendor-runtime``), with ``graph`` ``<name>.mmd`` (``--graph``). Returns whether a
+        file was written; raises ``kailash.compile_api.OutputError`` (before writing anything)
+        when one cannot be."""
+        from .._outputs import write_outputs
 
-        output_dir = Path(directory)
-        changed = changed_files(output_files([self], emit_ir=emit_ir), output_dir)
-        write_files(changed, output_dir)
-        return bool(changed)
+        return bool(write_outputs([self], Path(directory), emit_ir=emit_ir, vendor_runtime=vendor_runtime, graph=graph))
 
 
 def compile_ir(
