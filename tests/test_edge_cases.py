@@ -88,17 +88,20 @@ class LocalError(Exception):
     pass
 
 
-def test_an_exception_class_the_module_cannot_import_is_a_clear_error(tmp_path: Path) -> None:
+def test_an_exception_class_the_module_can_neither_import_nor_copy_is_a_clear_error(tmp_path: Path) -> None:
     source = tmp_path / "wf.py"
     source.write_text(
         "from kailash.workflow import AsyncWorkflowBuilder, RetryPolicy\n"
-        "class FlakyError(Exception):\n    pass\n"
+        "def make():\n    class FlakyError(Exception):\n        pass\n    return FlakyError\n"
         "b = AsyncWorkflowBuilder('local_error')\n"
-        "b.add_async_code('a', 'result = 1', retry_policy=RetryPolicy(retry_on=[FlakyError]))\n"
+        "b.add_async_code('a', 'result = 1', retry_policy=RetryPolicy(retry_on=[make()]))\n"
     )
     done = run_cli(str(source), "-o", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 2
-    assert "wf.py:5: node 'a': retry policy: exception FlakyError is defined in the workflow file" in done.stderr
+    assert (
+        "wf.py:7: node 'a': retry policy: exception make.<locals>.FlakyError is defined inside a function of the"
+        " workflow file, which a compiled module can neither import nor copy" in done.stderr
+    )
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
 

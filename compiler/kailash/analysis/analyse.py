@@ -7,6 +7,7 @@ from ..errors import CodeLine, WorkflowError
 from ..ir import DefinitionIR, NodeIR, WorkflowIR
 from ..settings import ScatterGatherSettings, Settings, settings_of
 from ..source_text import split_lines
+from .binding import use_retry_classes
 from .diagnostics import Diagnostics
 from .exception_imports import exception_imports
 from .graph import check_graph, topological_order
@@ -51,6 +52,7 @@ def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
         if kind.entry_setting is not None:
             entry = getattr(settings_of(node, Settings), kind.entry_setting)
             scope.inherited = tuple(incoming.get(entry, []))
+        use_retry_classes(scope)
         try:
             plans.append(kind.plan(scope))
         except WorkflowError as exc:

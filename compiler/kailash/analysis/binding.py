@@ -9,6 +9,7 @@ from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..source_text import split_lines
 from .diagnostics import module_use
+from .exception_imports import is_workflow_file_name, retry_exception_names
 from .names import AUTO_IMPORT_MODULES, BUILTIN_NAMES, MODULE_DUNDERS
 from .plan import NodeScope, Param
 
@@ -118,3 +119,36 @@ def _use_definition(scope: NodeScope, name: str, code: str) -> None:
             f" declare it with builder.add_input({name!r})",
         ),
     )
+
+
+def use_retry_classes(scope: NodeScope) -> None:
+    """The exception classes the node's retries name that the workflow file defines: copied
+    into the module (the retry then matches the module's own class, which the code blocks
+    raise), or an error naming the definition and its line when one cannot be."""
+    for name in retry_exception_names(scope.node):
+        if not is_workflow_file_name(name):
+            continue
+        definition = scope.definitions.get(name)
+        if definition is not None and definition.problem is None:
+            scope.used_definitions.add(definition)
+            continue
+        if definition is None:
+            message = (
+                f"retry_on names {name!r}, which is neither a built-in exception nor a name the workflow file"
+                " defines at its top level"
+            )
+        else:
+            message = (
+                f"retry_on names {name!r}, which the workflow file {_HOW_BOUND.get(definition.kind, 'binds')} at"
+                f" {definition.location}, but that cannot be copied into the compiled module: {definition.problem}"
+            )
+        scope.diagnostics.error(
+            key=("retry class", scope.node.location, name),
+            error=WorkflowError(
+                message,
+                location=scope.node.location,
+                node_id=scope.node.node_id,
+                hint="name a built-in exception (ConnectionError), an importable one (aiohttp.ClientError)"
+                " or a class defined at the top level of the workflow file",
+            ),
+        )

@@ -8,6 +8,7 @@ name is a chain of attributes, as the builder found when it checked the name.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 from typing import Any
 
@@ -15,8 +16,15 @@ from ..ir import NodeIR
 from ..settings import RetryWithBackoffSettings, settings_of
 
 
+def is_workflow_file_name(name: str) -> bool:
+    """Does a retry exception's name stand for a class the workflow file defines (a bare name
+    that is not a built-in)? Its definition is copied into the module, which imports nothing for it."""
+    return "." not in name and not hasattr(builtins, name)
+
+
 def exception_module(name: str) -> str | None:
-    """The module to import so that ``name`` evaluates to the exception; None for a builtin.
+    """The module to import so that ``name`` evaluates to the exception; None for a builtin or
+    a class of the workflow file.
 
     Without an importable prefix (a workflow IR compiled where the package is missing) it
     is the part before the last dot, the usual ``module.Class``.

@@ -165,7 +165,10 @@ class WorkflowBuilder:
                 f"retry policy: {exc}",
                 location=location,
                 node_id=node_id,
-                hint="name a built-in exception (ConnectionError) or an importable one (aiohttp.ClientError)",
+                hint=(
+                    "name a built-in exception (ConnectionError), an importable one (aiohttp.ClientError)"
+                    " or a class the workflow file defines at its top level"
+                ),
             ) from None
         return NodeIR(
             node_id=node_id,

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import codeblock
+from ..analysis.exception_imports import is_workflow_file_name, retry_exception_names
 from ..analysis.names import AUTO_IMPORT_MODULES
 from ..ir import ConnectionIR, DefinitionIR, Location, NodeIR
 from ..resources.factories import secret_literals
@@ -53,7 +54,8 @@ def workflow_definitions(
     nodes: Iterable[NodeIR], connections: Iterable[ConnectionIR], files: dict[str, str]
 ) -> tuple[DefinitionIR, ...]:
     """The definitions of the workflow files (``files``: shown path -> path to read) that the
-    nodes' code blocks read and no connection gives, with every definition they read in turn;
+    nodes' code blocks read and no connection gives, and the exception classes their retries
+    name bare (``retry_on=[Flaky]`` for a class the file defines), with every definition they read in turn;
     sorted by file and line."""
     connected: dict[str, set[str]] = {}
     for connection in connections:
@@ -65,6 +67,7 @@ def workflow_definitions(
         for setting in _ENTRY_SETTINGS:
             entry = node.settings.get(setting)
             given |= connected.get(entry, set()) if isinstance(entry, str) else set()
+        names.update(name for name in retry_exception_names(node) if is_workflow_file_name(name))
         for block in node_code_blocks(node):
             try:
                 names.update(name for name in codeblock.free_names(block) if name not in given)

@@ -349,7 +349,10 @@ def _exception_names(retry_on: Sequence[ExceptionSpec] | None, node_id: str, loc
                 f"retry_on: {exc}",
                 location=location,
                 node_id=node_id,
-                hint="name a built-in exception (ConnectionError) or an importable one (aiohttp.ClientError)",
+                hint=(
+                    "name a built-in exception (ConnectionError), an importable one (aiohttp.ClientError)"
+                    " or a class the workflow file defines at its top level"
+                ),
             ) from None
         names.append(name)
     return names

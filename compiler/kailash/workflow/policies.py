@@ -6,12 +6,14 @@ They check their own values and turn into IR (exception classes become importabl
 from __future__ import annotations
 
 import builtins
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from .._location import caller_location, caller_namespace
+from ..analysis.exception_imports import is_workflow_file_name
 from ..checks import check_number
 from ..errors import WorkflowError
 from ..ir import FallbackIR, RetryIR
@@ -141,19 +143,47 @@ class ErrorHandler:
 
 
 def exception_name(spec: ExceptionSpec) -> str:
-    """An exception class or name as the name a generated module can import."""
+    """An exception class or name as the name a generated module uses: ``module.Class`` to
+    import, a built-in's name, or the bare name of a class the workflow file defines at its top
+    level (whose definition the compiler copies into the module)."""
     if isinstance(spec, str):
         return spec
     if isinstance(spec, type) and issubclass(spec, BaseException):
         if spec.__module__ == "builtins":
             return spec.__qualname__
         if _in_workflow_file(spec):
-            raise ValueError(
-                f"exception {spec.__qualname__} is defined in the workflow file, which a compiled module"
-                " cannot import; define it in a module the workflow file imports"
-            )
+            return _workflow_file_class_name(spec)
         return f"{spec.__module__}.{spec.__qualname__}"
     raise ValueError(f"retry exceptions must be exception classes or their names, not {spec!r}")
+
+
+def _workflow_file_class_name(cls: type) -> str:
+    name = cls.__qualname__
+    if "." in name:
+        inside = "a function" if "<locals>" in name else "a class"
+        raise ValueError(
+            f"exception {name} is defined inside {inside} of the workflow file, which a compiled module can"
+            " neither import nor copy; define it at the top level of the workflow file or in a module it imports"
+        )
+    if hasattr(builtins, name):
+        raise ValueError(
+            f"exception {name} of the workflow file has the name of a built-in, which the compiled module"
+            " would take for the built-in; rename it"
+        )
+    return name
+
+
+def _workflow_file_exception(name: str) -> type[BaseException]:
+    namespace = caller_namespace() or {}
+    found = namespace.get(name)
+    if isinstance(found, type) and issubclass(found, BaseException):
+        return found
+    close = difflib.get_close_matches(name, [n for n in dir(builtins) if n.endswith(("Error", "Exception"))], n=1)
+    suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(
+        f"{name!r} is neither a built-in exception nor an exception class the workflow file defines"
+        f" before this call{suggestion}"
+    )
 
 
 def _in_workflow_file(cls: type) -> bool:
@@ -168,9 +198,12 @@ def _in_workflow_file(cls: type) -> bool:
 
 
 def resolve_exception(name: str) -> type[BaseException]:
-    """The exception class a name refers to; ValueError saying why when there is none."""
+    """The exception class a name refers to (a bare name that is not a built-in: the class the
+    workflow file making the builder call defines); ValueError saying why when there is none."""
     if "<locals>" in name or name.startswith(("__main__.", WORKFLOW_FILE_MODULE_PREFIX)):
         raise ValueError(f"exception {name!r} is not importable; define it in a module the workflow imports")
+    if is_workflow_file_name(name):
+        return _workflow_file_exception(name)
     if "." not in name:
         found = getattr(builtins, name, None)
         if not (isinstance(found, type) and issubclass(found, BaseException)):
