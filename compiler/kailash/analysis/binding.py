@@ -72,7 +72,8 @@ def _unbound(scope: NodeScope, name: str, code: str, known: list[str]) -> Workfl
         f" with builder.add_input({name!r})"
     )
     return WorkflowError(
-        f"name {name!r} is not bound: no connection, resource or import provides it",
+        f"name {name!r} is not bound: no connection, declared input, resource, import or definition of the"
+        " workflow file provides it",
         location=scope.node.location,
         node_id=scope.node.node_id,
         code_line=_first_use(code, name),
