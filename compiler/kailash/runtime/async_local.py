@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+from kailash_rt._observe import run_options
 from kailash_rt._settings import given_secrets
 
 from .._lru import LRU, WORKFLOWS_KEPT
@@ -18,6 +19,9 @@ from ..workflow import Workflow
 from .loader import load_module
 
 logger = logging.getLogger("kailash.workflow.runtime")
+# The logger of run events (nodes, retries, fallbacks, breakers, rate-limit waits, progress) of
+# in-process runs: under "kailash.workflow", which the guide's "Debug Mode" turns on.
+RUN_LOGGER = "kailash.workflow.run"
 # Per workflow content (its hash, which covers no secret value): the generated module, for
 # the most recently used workflows only.
 _compiled: LRU[str, GeneratedModule] = LRU(WORKFLOWS_KEPT)
@@ -38,8 +42,10 @@ def compiled_module(workflow: Workflow, key: str | None = None) -> tuple[Generat
 class AsyncLocalRuntime:
     """Runs workflows in this process with exactly the code ``kailash-compile`` would write."""
 
-    def __init__(self, resource_registry: ResourceRegistry | None = None) -> None:
+    def __init__(self, resource_registry: ResourceRegistry | None = None, *, trace: bool = False) -> None:
+        """``trace``: each result carries its run as Chrome trace-event JSON in ``result.trace``."""
         self.resource_registry = resource_registry
+        self.trace = trace
 
     async def execute_workflow_async(
         self, workflow: Workflow, inputs: Mapping[str, Any] | None = None
@@ -49,7 +55,7 @@ class AsyncLocalRuntime:
         _, module = compiled_module(workflow, key)
         resources = run_resources(workflow, self.resource_registry, key=key)
         started = time.perf_counter()
-        with given_secrets(run_secrets(workflow)):
+        with given_secrets(run_secrets(workflow)), run_options(logger=RUN_LOGGER, trace=self.trace):
             result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
         if logger.isEnabledFor(logging.DEBUG):
             _log_run(workflow.name, result, time.perf_counter() - started)
