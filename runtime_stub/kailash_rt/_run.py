@@ -128,6 +128,13 @@ async def resolved(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {name: await value.get() if isinstance(value, Deferred) else value for name, value in kwargs.items()}
 
 
+def add_source_note(exc: BaseException) -> None:
+    """The note naming the workflow file's line an exception of node code was raised at (PEP 678)."""
+    from ._source_notes import add_source_note as add  # read only when a node fails
+
+    add(exc)
+
+
 def _select_key(value: Any, key: str, node_id: str) -> Any:
     if isinstance(value, Mapping):
         if key in value:
@@ -424,6 +431,7 @@ class Run:
         split = exc if isinstance(exc, SplitFailure) else None
         entry.state = _FAILED
         self._errors[entry.node_id] = split.own if split else exc
+        add_source_note(split.own if split else exc)
         self._finish_one()
         stack = [(down, entry.node_id) for down in entry.downstream]
         while stack:
@@ -436,6 +444,7 @@ class Run:
                 self._errors[down.node_id] = UpstreamFailed(f"skipped because upstream node {failed!r} failed")
             else:  # its work ran inside the failed node and failed too: its own error
                 self._errors[down.node_id] = own
+                add_source_note(own)
                 failed = down.node_id
             if self._observer is not None:
                 self._observer.node_skipped(down.node_id, self._errors[down.node_id])

@@ -9,9 +9,11 @@ from pathlib import Path
 from ..analysis import ModulePlan, analyse
 from ..errors import CompilerBug, TemplateError
 from ..ir import WorkflowIR
-from ..targets.asyncio.render import render_chunks
+from ..targets.asyncio.render import render_chunks, render_run
+from ..targets.asyncio.render import templates as asyncio_templates
 from ..targets.asyncio.validate import validate_module
 from .formatting import format_chunk_texts, join_chunks
+from .source_lines import source_line_table
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,12 @@ def compile_ir(
     that cannot render or renders invalid code is a ``TemplateError``.
     """
     plan = analyse(ir, strict=strict)
-    chunks = format_chunk_texts(render_chunks(plan, ir.location.file, templates), jobs=jobs)
+    texts = render_chunks(plan, ir.location.file, templates)
+    chunks = format_chunk_texts(texts[:-1], jobs=jobs)
+    # run() comes with the lines of the formatted node code (SOURCE_LINES), so it is formatted last.
+    table = source_line_table(plan, chunks)
+    run_text = render_run(plan, asyncio_templates(templates), table) if table else texts[-1]
+    chunks += format_chunk_texts([run_text])
     source = join_chunks(chunks)
     try:
         compile(source, plan.module_name, "exec", dont_inherit=True)

@@ -7,6 +7,7 @@ one by one (see formatting.py) and joined with two blank lines, as black would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import jinja2
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...analysis.resources import ResourceBlock
+from ...codegen.source_lines import FunctionLines
 from ...ir import EnvRef
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...style import LINE_LENGTH
@@ -140,8 +142,9 @@ def render_header(
     return chosen.render("header.py.j2", context, what="the module header")
 
 
-def render_run(plan: ModulePlan, chosen: Templates) -> str:
-    """``run()``: one ``r.node(...)`` registration per node, in topological order."""
+def render_run(plan: ModulePlan, chosen: Templates, source_lines: Sequence[FunctionLines] = ()) -> str:
+    """``run()``: one ``r.node(...)`` registration per node, in topological order; before it
+    ``SOURCE_LINES``, where each node's code is in the workflow file (see codegen.source_lines)."""
     calls = []
     for node_id in plan.order:
         node_plan = plan.plan(node_id)
@@ -158,7 +161,13 @@ def render_run(plan: ModulePlan, chosen: Templates) -> str:
             # and it diffs one argument at a time.
             line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
         calls.append(line)
-    context = {"name": py_string(plan.ir.name), "declared": bool(plan.ir.resources), "calls": calls}
+    context = {
+        "name": py_string(plan.ir.name),
+        "declared": bool(plan.ir.resources),
+        "calls": calls,
+        "source_file": plan.ir.location.file,
+        "source_lines": list(source_lines),
+    }
     text = chosen.render("run.py.j2", context, what="run()")
     if calls:
         first = "        " + calls[0].split("\n", 1)[0]

@@ -1,0 +1,195 @@
+"""Where each generated line of node code comes from: the code line, and the workflow file's line.
+
+black lays a node's code out anew (a long statement becomes several lines, blank lines go), so
+a line of the module is not the same line of the code block. After formatting, the statements
+of each node's chunk are paired with the statements of its code block (in source order, by
+what they are), and every line of a node's functions gets the code line of the innermost
+statement it belongs to. The module keeps that as ``SOURCE_LINES``, with lines counted from
+each function's first line, so editing one node changes only its own entry; ``kailash_rt``
+reads it when an exception raised in node code is recorded, to add a note naming the workflow
+file's line (see ``kailash_rt._source_notes``).
+
+The workflow file's line of code line 1 is found by reading the file for the string literal
+whose dedented text is the code block; when there is none (code built at run time, say), or
+its lines are not the file's lines one for one (escaped newlines), the note names the code
+line and the node's builder call instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .. import codeblock
+from ..analysis.plan import ModulePlan, NodePlan
+from ..ir import NodeIR
+from ..source_text import is_blank, normalize_newlines, split_lines
+
+
+@dataclass(frozen=True)
+class FunctionLines:
+    """One top-level function of a node: its node, the file line of code line 1, and
+    ``"first-last=code line"`` runs of lines counted from the function's first line."""
+
+    function: str
+    node_id: str
+    code_start: int | None
+    runs: str
+
+
+def source_line_table(plan: ModulePlan, chunks: list[str]) -> list[FunctionLines]:
+    """The lines of every node's functions; ``chunks`` are the formatted header and node chunks."""
+    table: list[FunctionLines] = []
+    for node_plan, chunk in zip(plan.nodes, chunks[1:], strict=False):
+        node = node_plan.node
+        if not node.code.strip():
+            continue
+        start = code_start_line(node)
+        for function, runs in _function_lines(node_plan, chunk):
+            table.append(FunctionLines(function, node.node_id, start, runs))
+    return table
+
+
+def _function_lines(node_plan: NodePlan, chunk: str) -> Iterator[tuple[str, str]]:
+    try:
+        generated = ast.parse(chunk)
+        block = ast.parse(codeblock.as_function(node_plan.node.code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep or odd to map: no entry
+        return
+    wrapper = block.body[0]
+    assert isinstance(wrapper, ast.AsyncFunctionDef)
+    ours = _statements(wrapper.body)
+    theirs = _statements(generated.body)
+    matcher = difflib.SequenceMatcher(None, [key for key, _ in ours], [key for key, _ in theirs], autojunk=False)
+    texts = split_lines(chunk)
+    code_line_of: dict[int, int] = {}  # generated line -> code line; inner statements come later and win
+    for first, second, size in matcher.get_matching_blocks():
+        for offset in range(size):
+            code_stmt, generated_stmt = ours[first + offset][1], theirs[second + offset][1]
+            code_line = code_stmt.lineno - 1  # as_function puts one line above the block
+            for line in _own_lines(generated_stmt):
+                text = texts[line - 1].strip() if line <= len(texts) else ""
+                if text and not text.startswith("#"):
+                    code_line_of[line] = code_line
+    for top in generated.body:
+        if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        first_line = min([top.lineno, *(decorator.lineno for decorator in top.decorator_list)])
+        lines = [
+            (line - first_line, code_line_of[line])
+            for line in range(first_line, (top.end_lineno or top.lineno) + 1)
+            if line in code_line_of and line > top.lineno
+        ]
+        if lines:
+            yield top.name, _runs(lines)
+
+
+def _statements(body: list[ast.stmt]) -> list[tuple[str, ast.stmt]]:
+    """Every statement under ``body``, in source order, keyed by what it is (a compound
+    statement by its kind: its header may be renamed or laid out anew)."""
+    found = [node for statement in body for node in ast.walk(statement) if isinstance(node, ast.stmt)]
+    found.sort(key=lambda node: (node.lineno, node.col_offset))
+    return [(_key(node), node) for node in found]
+
+
+def _own_lines(statement: ast.stmt) -> range:
+    """The lines of a statement that are its own: all of a simple one, the header of a compound one."""
+    body = getattr(statement, "body", None)
+    if isinstance(body, list) and body:
+        return range(statement.lineno, body[0].lineno)
+    return range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
+
+
+def _key(statement: ast.stmt) -> str:
+    if hasattr(statement, "body") or (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    ):
+        return type(statement).__name__
+    return ast.dump(statement)
+
+
+def _runs(lines: list[tuple[int, int]]) -> str:
+    """``[(1, 3), (2, 3), (3, 4)]`` as ``"1-2=3 3=4"``."""
+    runs: list[list[int]] = []
+    for offset, code_line in lines:
+        if runs and runs[-1][1] == offset - 1 and runs[-1][2] == code_line:
+            runs[-1][1] = offset
+        else:
+            runs.append([offset, offset, code_line])
+    return " ".join(f"{first}={line}" if first == last else f"{first}-{last}={line}" for first, last, line in runs)
+
+
+# -- the code block in the workflow file -------------------------------------------------------
+def code_start_line(node: NodeIR) -> int | None:
+    """The line of the workflow file that holds code line 1 of ``node``, or None when it cannot be told."""
+    literals = _string_literals(node.location.file)
+    candidates = [(lineno, value) for lineno, value in literals if codeblock.dedent(value) == node.code]
+    if not candidates:
+        return None
+    # The literal in the builder call (at or after its line), else the nearest one before it.
+    after = [item for item in candidates if item[0] >= node.location.line]
+    lineno, value = min(after, key=lambda item: item[0]) if after else max(candidates, key=lambda item: item[0])
+    raw = split_lines(normalize_newlines(value))
+    skipped = next((index for index, line in enumerate(raw) if not is_blank(line)), 0)
+    start = lineno + skipped
+    file_lines = _file_lines(node.location.file)
+    for number, text in enumerate(split_lines(node.code), start=start):
+        wanted = text.strip()
+        if wanted and (number > len(file_lines) or wanted not in file_lines[number - 1]):
+            return None  # the literal's lines are not the file's lines one for one
+    return start
+
+
+def _file_text(path: str) -> str | None:
+    if path.startswith("<"):
+        return None
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return _read(path, status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=32)
+def _read(path: str, mtime_ns: int, size: int) -> str | None:
+    """The file's text, once per version of it (the key changes when the file does)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+def _file_lines(path: str) -> list[str]:
+    text = _file_text(path)
+    return _lines(text) if text is not None else []
+
+
+@lru_cache(maxsize=32)
+def _lines(text: str) -> list[str]:
+    return split_lines(text)
+
+
+def _string_literals(path: str) -> tuple[tuple[int, str], ...]:
+    """``(first line, value)`` of every string literal in the file."""
+    text = _file_text(path)
+    return () if text is None else _literals(text)
+
+
+@lru_cache(maxsize=32)
+def _literals(text: str) -> tuple[tuple[int, str], ...]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    return tuple(
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip()
+    )
