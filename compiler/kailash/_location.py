@@ -9,6 +9,7 @@ from pathlib import Path
 from .ir import Location
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_REAL_PATHS: dict[str, str] = {}  # display path -> the file it names, as builder calls were seen
 
 
 def display_path(filename: str) -> str:
@@ -28,6 +29,15 @@ def caller_location() -> Location:
     while frame is not None:
         filename = frame.f_code.co_filename
         if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
-            return Location(display_path(filename), frame.f_lineno)
+            shown = display_path(filename)
+            _REAL_PATHS[shown] = filename
+            return Location(shown, frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]
     return Location("<unknown>", 0)
+
+
+def real_path(shown: str) -> str | None:
+    """The file a display path names: one a builder call was seen in, else the path itself if it exists."""
+    if shown in _REAL_PATHS:
+        return _REAL_PATHS[shown]
+    return shown if not shown.startswith("<") and os.path.isfile(shown) else None

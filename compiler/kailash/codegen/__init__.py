@@ -11,9 +11,9 @@ from ..errors import CompilerBug, TemplateError
 from ..ir import WorkflowIR
 from ..targets.asyncio.render import render_chunks, render_run
 from ..targets.asyncio.render import templates as asyncio_templates
+from ..targets.asyncio.source_lines import source_line_table
 from ..targets.asyncio.validate import validate_module
 from .formatting import format_chunk_texts, join_chunks
-from .source_lines import source_line_table
 
 
 @dataclass(frozen=True)

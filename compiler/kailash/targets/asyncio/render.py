@@ -17,13 +17,13 @@ import jinja2
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...analysis.resources import ResourceBlock
-from ...codegen.source_lines import FunctionLines
 from ...ir import EnvRef
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...style import LINE_LENGTH
 from ...syntax_version import OLDEST, required_version
 from ..templating import Templates, template_loader, user_directory
 from .literals import comment_text, docstring_text, env_call, py_literal, py_string
+from .source_lines import FunctionLines
 
 _TEMPLATE_SET = "asyncio"
 

@@ -9,26 +9,20 @@ each function's first line, so editing one node changes only its own entry; ``ka
 reads it when an exception raised in node code is recorded, to add a note naming the workflow
 file's line (see ``kailash_rt._source_notes``).
 
-The workflow file's line of code line 1 is found by reading the file for the string literal
-whose dedented text is the code block; when there is none (code built at run time, say), or
-its lines are not the file's lines one for one (escaped newlines), the note names the code
-line and the node's builder call instead.
+The workflow file's line of code line 1 is the IR's ``code_line`` (see ``kailash.code_location``);
+without it (code built at run time, say) the note names the code line only.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from .. import codeblock
-from ..analysis.plan import ModulePlan, NodePlan
-from ..ir import NodeIR
-from ..source_text import is_blank, normalize_newlines, split_lines
+from ... import codeblock
+from ...analysis.plan import ModulePlan, NodePlan
+from ...source_text import split_lines
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,7 @@ def source_line_table(plan: ModulePlan, chunks: list[str]) -> list[FunctionLines
         node = node_plan.node
         if not node.code.strip():
             continue
-        start = code_start_line(node)
+        start = node.code_line
         for function, runs in _function_lines(node_plan, chunk):
             table.append(FunctionLines(function, node.node_id, start, runs))
     return table
@@ -124,72 +118,3 @@ def _runs(lines: list[tuple[int, int]]) -> str:
         else:
             runs.append([offset, offset, code_line])
     return " ".join(f"{first}={line}" if first == last else f"{first}-{last}={line}" for first, last, line in runs)
-
-
-# -- the code block in the workflow file -------------------------------------------------------
-def code_start_line(node: NodeIR) -> int | None:
-    """The line of the workflow file that holds code line 1 of ``node``, or None when it cannot be told."""
-    literals = _string_literals(node.location.file)
-    candidates = [(lineno, value) for lineno, value in literals if codeblock.dedent(value) == node.code]
-    if not candidates:
-        return None
-    # The literal in the builder call (at or after its line), else the nearest one before it.
-    after = [item for item in candidates if item[0] >= node.location.line]
-    lineno, value = min(after, key=lambda item: item[0]) if after else max(candidates, key=lambda item: item[0])
-    raw = split_lines(normalize_newlines(value))
-    skipped = next((index for index, line in enumerate(raw) if not is_blank(line)), 0)
-    start = lineno + skipped
-    file_lines = _file_lines(node.location.file)
-    for number, text in enumerate(split_lines(node.code), start=start):
-        wanted = text.strip()
-        if wanted and (number > len(file_lines) or wanted not in file_lines[number - 1]):
-            return None  # the literal's lines are not the file's lines one for one
-    return start
-
-
-def _file_text(path: str) -> str | None:
-    if path.startswith("<"):
-        return None
-    try:
-        status = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return _read(path, status.st_mtime_ns, status.st_size)
-
-
-@lru_cache(maxsize=32)
-def _read(path: str, mtime_ns: int, size: int) -> str | None:
-    """The file's text, once per version of it (the key changes when the file does)."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return None
-
-
-def _file_lines(path: str) -> list[str]:
-    text = _file_text(path)
-    return _lines(text) if text is not None else []
-
-
-@lru_cache(maxsize=32)
-def _lines(text: str) -> list[str]:
-    return split_lines(text)
-
-
-def _string_literals(path: str) -> tuple[tuple[int, str], ...]:
-    """``(first line, value)`` of every string literal in the file."""
-    text = _file_text(path)
-    return () if text is None else _literals(text)
-
-
-@lru_cache(maxsize=32)
-def _literals(text: str) -> tuple[tuple[int, str], ...]:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ()
-    return tuple(
-        (node.lineno, node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip()
-    )
