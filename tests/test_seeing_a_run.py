@@ -488,3 +488,13 @@ def test_log_level_option_of_the_module_command_line(tmp_path: Path) -> None:
     assert any(" DEBUG " in line and "node 'broken': failed (KeyError: 'b')" in line for line in lines)
     refused = run_module(module, "--log-level", "chatty")
     assert refused.returncode == 2 and "invalid choice: 'CHATTY'" in refused.stderr
+
+
+def test_importing_the_runtime_loads_nothing_of_seeing_a_run() -> None:
+    script = (
+        "import sys, kailash_rt; print(sorted(name for name in sys.modules if name.startswith(('opentelemetry',"
+        " 'kailash_rt._observer', 'kailash_rt._progress', 'kailash_rt._trace_events', 'kailash_rt._tracing',"
+        " 'kailash_rt._source_notes'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

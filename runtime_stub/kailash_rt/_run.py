@@ -12,10 +12,13 @@ import functools
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._observe import Observer, observe_run
+from ._observe import observe_run
 from ._resources import Resources, RunResources, SharedResources
+
+if TYPE_CHECKING:
+    from ._observer import Observer
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
