@@ -167,7 +167,7 @@ def test_a_run_is_a_span_and_each_node_a_child_span_with_kailash_attributes() ->
     assert set(output["errors"]) == {"broken", "after_broken"}
 
 
-def test_a_breaker_state_is_a_span_attribute_and_its_change_an_event(tmp_path: Path) -> None:
+def test_a_breaker_state_is_a_span_attribute_and_node_code_spans_are_children(tmp_path: Path) -> None:
     workflow = tmp_path / "breaker_spans.py"
     workflow.write_text(
         textwrap.dedent(
@@ -176,6 +176,12 @@ def test_a_breaker_state_is_a_span_attribute_and_its_change_an_event(tmp_path: P
 
             builder = AsyncWorkflowBuilder("breaker_spans")
             AsyncPatterns.circuit_breaker(builder, "charge", "raise RuntimeError('declined')", failure_threshold=1)
+            builder.add_async_code(
+                "traced",
+                "from opentelemetry import trace\\n"
+                "with trace.get_tracer('user').start_as_current_span('inner'):\\n"
+                "    result = 1",
+            )
             """
         )
     )
@@ -184,7 +190,9 @@ def test_a_breaker_state_is_a_span_attribute_and_its_change_an_event(tmp_path: P
         [sys.executable, "-c", script, str(workflow), "{}"], capture_output=True, text=True, check=False, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    (charge,) = [span for span in json.loads(done.stdout)["spans"] if span["name"] == "charge"]
+    spans = {span["name"]: span for span in json.loads(done.stdout)["spans"]}
+    assert spans["inner"]["parent"] == spans["traced"]["id"]  # node code runs with its node's span current
+    charge = spans["charge"]
     assert charge["attributes"]["kailash.breaker_state"] == "open"
     assert list(charge["attributes"]["kailash.patterns"]) == ["circuit_breaker"]
     breaker_events = [e["attributes"] for e in charge["events"] if e["name"] == "kailash.breaker"]
@@ -421,23 +429,31 @@ def test_progress_is_a_periodic_log_record_when_stderr_is_no_terminal(tmp_path: 
     assert "\r" not in done.stderr
 
 
-def test_in_process_progress_records_carry_the_node_and_run(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_in_process_progress_of_batches_and_scatter_gather_workers_is_logged_per_node(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KAILASH_PROGRESS_INTERVAL", "0.01")
     caplog.set_level(logging.INFO, logger="kailash.workflow")
-    builder = AsyncWorkflowBuilder("batches")
+    builder = AsyncWorkflowBuilder("item_work")
     AsyncPatterns.batch_processor(builder, "write", "await asyncio.sleep(0.02)\nbatch_results = items", batch_size=2)
+    builder.add_scatter_gather(
+        "split",
+        "worker",
+        "join",
+        "async def process_item(item):\n    await asyncio.sleep(0.02)\n    return item",
+        worker_count=2,
+    )
     result = asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {"items": list(range(10))}))
+    assert result["errors"] == {}
     assert result["results"]["write"]["processed_count"] == 10
     progress = [record for record in caplog.records if "items/s" in record.getMessage()]
-    assert progress
-    assert re.search(
-        r"node 'write': 10/10 items \(100%\), [0-9.]+ items/s, 0 errors \(done\)$", progress[-1].getMessage()
-    )
-    where = {(record.name, record.node_id) for record in progress}  # type: ignore[attr-defined]
-    assert where == {("kailash.workflow.run", "write")}
+    assert {(record.name, record.levelno) for record in progress} == {("kailash.workflow.run", logging.INFO)}
     assert len({record.run_id for record in progress}) == 1  # type: ignore[attr-defined]
+    finals = {record.node_id: record.getMessage() for record in progress if record.getMessage().endswith("(done)")}  # type: ignore[attr-defined]
+    assert set(finals) == {"write", "worker_0", "worker_1"}, finals
+    assert re.search(r"node 'write': 10/10 items \(100%\), [0-9.]+ items/s, 0 errors \(done\)$", finals["write"])
+    for worker in ("worker_0", "worker_1"):  # each worker counts its own shard
+        assert re.search(rf"node '{worker}': 5/5 items \(100%\), [0-9.]+ items/s, 0 errors \(done\)$", finals[worker])
 
 
 # -- 5. the guide's Debug Mode ------------------------------------------------------------------

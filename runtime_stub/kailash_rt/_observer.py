@@ -205,10 +205,17 @@ class NodeScope:
 _NODE_KINDS = ("parallel_map", "scatter_gather", "batch_processor", "parallel_fetch", "cache_aside")
 
 
-@lru_cache(maxsize=1024)
 def describe_function(fn: Callable[..., Any]) -> tuple[str, tuple[str, ...], Any]:
     """A node function's kind, the patterns and policies wrapped around its code, and its
     circuit breaker if it has one (read from the marks the decorators leave)."""
+    try:
+        return _described(fn)
+    except TypeError:  # a callable that cannot be a cache key
+        return _described.__wrapped__(fn)
+
+
+@lru_cache(maxsize=1024)
+def _described(fn: Callable[..., Any]) -> tuple[str, tuple[str, ...], Any]:
     patterns: list[str] = []
     breaker = None
     step: Any = fn
