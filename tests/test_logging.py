@@ -30,6 +30,17 @@ def test_debug_logs_show_construction_and_execution(caplog: pytest.LogCaptureFix
     assert "debugged: node 'second': ValueError: 1" in text
 
 
+def test_run_records_take_ids_and_workflow_names_as_they_are(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="kailash.workflow")
+    builder = AsyncWorkflowBuilder("100% %s")
+    builder.add_async_code("50%d done", "result = 1")
+    asyncio.run(AsyncLocalRuntime().execute_workflow_async(builder.build(), {}))
+    messages = [record.getMessage() for record in caplog.records if record.name == "kailash.workflow.run"]
+    assert any(
+        message.startswith("100% %s [run ") and message.endswith("node '50%d done': started") for message in messages
+    )
+
+
 def test_nothing_is_logged_below_the_configured_level(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     builder = AsyncWorkflowBuilder("quiet")

@@ -38,12 +38,13 @@ class Observer:
         """A log record naming the workflow, the run id and the node."""
         if not self.log.isEnabledFor(level):
             return
-        where = f" node {node_id!r}" if node_id is not None else ""
+        where = f" node {node_id!r}" if node_id is not None else ""  # an argument: an id may hold a %
         self.log.log(
             level,
-            f"%s [run %s]{where}: {message}",
+            "%s [run %s]%s: " + message,
             self.workflow,
             self.run_id,
+            where,
             *args,
             extra={"workflow": self.workflow, "run_id": self.run_id, "node_id": node_id},
         )
