@@ -188,7 +188,7 @@ def per_node_observed(module_path: Path, mode: str, runtime_path: Path) -> float
     return float(outcome["per_node"])
 
 
-def observed_costs(rounds: int = 3) -> None:
+def observed_costs(rounds: int = 5) -> None:
     """Per-node cost of each mode, the median of ``rounds`` processes each, taken in turn."""
     directory = Path(tempfile.mkdtemp(prefix="kailash-bench-observed-"))
     module_path = directory / "noop_chain.py"

@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -514,3 +515,24 @@ def test_importing_the_runtime_loads_nothing_of_seeing_a_run() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+SEEN = ("--log-level", "debug", "--traceback", "--trace")
+
+
+def test_a_module_with_a_copied_runtime_and_no_site_packages_is_seen_all_the_same(tmp_path: Path) -> None:
+    module = compiled(tmp_path)
+    shutil.copytree(ROOT / "runtime_stub" / "kailash_rt", tmp_path / "kailash_rt")
+    trace_file = tmp_path / "run.json"
+    done = subprocess.run(
+        [sys.executable, "-S", "-E", "-s", str(module), "--inputs", json.dumps(inputs()), *SEEN, str(trace_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    check_trace(json.loads(trace_file.read_text()))
+    assert "node 'flaky': attempt 1 failed (ConnectionError: the service hung up)" in done.stderr
+    assert expected_note() in done.stderr

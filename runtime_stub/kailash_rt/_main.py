@@ -38,8 +38,10 @@ seeing a run:
   --log-level DEBUG shows each node's start and finish, retries, circuit breaker
   changes, fallbacks and rate-limit waits on stderr, each with the node id and run id.
   Long item work (parallel map, batch processor, scatter-gather) shows its progress
-  on stderr when stderr is a terminal, else as INFO records every 10 seconds
-  (KAILASH_PROGRESS_INTERVAL=<seconds> changes how often).
+  on stderr when stderr is a terminal, else (with --log-level INFO or DEBUG) as an
+  INFO record every 10 seconds (KAILASH_PROGRESS_INTERVAL=<seconds> changes how often).
+  --traceback notes under an exception raised in node code the workflow file's line
+  of that code.
 
 exit status:
   0 every node succeeded, 1 a node failed (see "errors"), 2 the inputs were refused.
