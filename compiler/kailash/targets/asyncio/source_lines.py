@@ -106,7 +106,10 @@ def _key(statement: ast.stmt) -> str:
         and isinstance(statement.value.value, str)
     ):
         return type(statement).__name__
-    return ast.dump(statement)
+    try:
+        return ast.dump(statement)
+    except (ValueError, RecursionError):  # an int too long to show, or an expression nested too deep
+        return f"{type(statement).__name__} not shown"
 
 
 def _runs(lines: list[tuple[int, int]]) -> str:
