@@ -43,12 +43,9 @@ def compile_ir(
     that cannot render or renders invalid code is a ``TemplateError``.
     """
     plan = analyse(ir, strict=strict)
-    texts = render_chunks(plan, ir.location.file, templates)
-    chunks = format_chunk_texts(texts[:-1], jobs=jobs)
-    # run() comes with the lines of the formatted node code (SOURCE_LINES), so it is formatted last.
-    table = source_line_table(plan, chunks)
-    run_text = render_run(plan, asyncio_templates(templates), table) if table else texts[-1]
-    chunks += format_chunk_texts([run_text])
+    chunks = format_chunk_texts(render_chunks(plan, ir.location.file, templates, run=False), jobs=jobs)
+    # run() comes with the lines of the formatted node code (SOURCE_LINES), so it is rendered last.
+    chunks += format_chunk_texts([render_run(plan, asyncio_templates(templates), source_line_table(plan, chunks))])
     source = join_chunks(chunks)
     try:
         compile(source, plan.module_name, "exec", dont_inherit=True)

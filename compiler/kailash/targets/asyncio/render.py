@@ -79,14 +79,18 @@ TEMPLATES = {
 }
 
 
-def render_chunks(plan: ModulePlan, source_name: str, user_templates: Path | None = None) -> list[str]:
+def render_chunks(
+    plan: ModulePlan, source_name: str, user_templates: Path | None = None, *, run: bool = True
+) -> list[str]:
     """The module as plain-text chunks, each one or more top-level statements; ``user_templates``
-    is a directory whose templates replace the shipped ones of their name."""
+    is a directory whose templates replace the shipped ones of their name. ``run=False`` leaves
+    out run(), which compile_ir renders once the node chunks are formatted (see ``render_run``)."""
     chosen = templates(user_templates)
     nodes = [render_node(chosen, node_plan) for node_plan in plan.nodes]
     resources = render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
-    return [render_header(plan, source_name, resources, python, chosen), *nodes, render_run(plan, chosen)]
+    header = render_header(plan, source_name, resources, python, chosen)
+    return [header, *nodes, render_run(plan, chosen)] if run else [header, *nodes]
 
 
 # The kailash_rt function that declares each kind of resource.

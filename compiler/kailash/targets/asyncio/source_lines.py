@@ -19,9 +19,10 @@ import ast
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ... import codeblock
-from ...analysis.plan import ModulePlan, NodePlan
+from ...analysis.plan import ModulePlan
 from ...source_text import split_lines
 
 
@@ -44,15 +45,22 @@ def source_line_table(plan: ModulePlan, chunks: list[str]) -> list[FunctionLines
         if not node.code.strip():
             continue
         start = node.code_line
-        for function, runs in _function_lines(node_plan, chunk):
+        for function, runs in function_lines(chunk, node.code):
             table.append(FunctionLines(function, node.node_id, start, runs))
     return table
 
 
-def _function_lines(node_plan: NodePlan, chunk: str) -> Iterator[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def function_lines(chunk: str, code: str) -> tuple[tuple[str, str], ...]:
+    """``(function, runs)`` for each function of a formatted node chunk holding lines of ``code``
+    (kept per chunk and code: a warm compile does not read them again)."""
+    return tuple(_function_lines(chunk, code))
+
+
+def _function_lines(chunk: str, code: str) -> Iterator[tuple[str, str]]:
     try:
         generated = ast.parse(chunk)
-        block = ast.parse(codeblock.as_function(node_plan.node.code))
+        block = ast.parse(codeblock.as_function(code))
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep or odd to map: no entry
         return
     wrapper = block.body[0]
@@ -84,11 +92,18 @@ def _function_lines(node_plan: NodePlan, chunk: str) -> Iterator[tuple[str, str]
 
 
 def _statements(body: list[ast.stmt]) -> list[tuple[str, ast.stmt]]:
-    """Every statement under ``body``, in source order, keyed by what it is (a compound
-    statement by its kind: its header may be renamed or laid out anew)."""
-    found = [node for statement in body for node in ast.walk(statement) if isinstance(node, ast.stmt)]
-    found.sort(key=lambda node: (node.lineno, node.col_offset))
-    return [(_key(node), node) for node in found]
+    """Every statement under ``body``, in source order, keyed by what it is."""
+    found: list[tuple[str, ast.stmt]] = []
+    pending = list(reversed(body))
+    while pending:
+        statement = pending.pop()
+        found.append((_key(statement), statement))
+        inner: list[ast.stmt] = []
+        for field in ("body", "handlers", "orelse", "finalbody", "cases"):
+            for item in getattr(statement, field, ()):
+                inner.extend(item.body if isinstance(item, (ast.ExceptHandler, ast.match_case)) else [item])
+        pending.extend(reversed(inner))
+    return found
 
 
 def _own_lines(statement: ast.stmt) -> range:
@@ -100,16 +115,33 @@ def _own_lines(statement: ast.stmt) -> range:
 
 
 def _key(statement: ast.stmt) -> str:
-    if hasattr(statement, "body") or (
-        isinstance(statement, ast.Expr)
-        and isinstance(statement.value, ast.Constant)
-        and isinstance(statement.value.value, str)
-    ):
-        return type(statement).__name__
-    try:
-        return ast.dump(statement)
-    except (ValueError, RecursionError):  # an int too long to show, or an expression nested too deep
-        return f"{type(statement).__name__} not shown"
+    """What a statement is, as far as black leaves it alone: its kind and the names it binds or
+    calls (a compound statement by its kind: a map function is renamed, a header laid out anew)."""
+    kind = type(statement).__name__
+    if isinstance(statement, ast.Assign):
+        return f"{kind} {' '.join(_name(target) for target in statement.targets)}"
+    if isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        return f"{kind} {_name(statement.target)}"
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return f"{kind} {' '.join(alias.name for alias in statement.names)}"
+    if isinstance(statement, (ast.Expr, ast.Return)):
+        value = statement.value
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            return f"{kind} {_name(value.func)}()"
+        return f"{kind} {type(value).__name__}"
+    return kind
+
+
+def _name(node: ast.expr) -> str:
+    """``a.b[...]`` for an assignment target or a called function; other expressions by kind."""
+    parts = []
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        parts.append(f".{node.attr}" if isinstance(node, ast.Attribute) else "[]")
+        node = node.value
+    base = node.id if isinstance(node, ast.Name) else type(node).__name__
+    return base + "".join(reversed(parts))
 
 
 def _runs(lines: list[tuple[int, int]]) -> str:
