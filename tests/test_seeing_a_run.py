@@ -536,3 +536,40 @@ def test_a_module_with_a_copied_runtime_and_no_site_packages_is_seen_all_the_sam
     check_trace(json.loads(trace_file.read_text()))
     assert "node 'flaky': attempt 1 failed (ConnectionError: the service hung up)" in done.stderr
     assert expected_note() in done.stderr
+
+
+def test_the_retry_pattern_s_attempts_and_a_timeline_drawing_of_the_trace(tmp_path: Path) -> None:
+    builder = AsyncWorkflowBuilder("retried_pattern")
+    AsyncPatterns.retry_with_backoff(
+        builder,
+        "reserve",
+        "if failures_left:\n    failures_left.pop()\n    raise ConnectionError('busy')\nresult = {'ok': True}",
+        max_retries=3,
+        initial_backoff=0.01,
+        retry_on=["ConnectionError"],
+    )
+    result = asyncio.run(
+        AsyncLocalRuntime(trace=True).execute_workflow_async(builder.build(), {"failures_left": [1, 2]})
+    )
+    assert result["results"]["reserve"]["total_attempts"] == 3
+    events = [event for event in result.trace["traceEvents"] if event["ph"] == "X"]  # type: ignore[attr-defined]
+    attempts = [(e["name"], e["args"]["success"]) for e in events if e["cat"] == "attempt"]
+    assert attempts == [("reserve attempt 1", False), ("reserve attempt 2", False), ("reserve attempt 3", True)]
+    (node,) = [e for e in events if e["cat"] == "node"]
+    assert node["args"]["kailash.attempts"] == 3
+    assert node["args"]["kailash.patterns"] == ["retry_with_backoff"]
+
+    trace_file = tmp_path / "run.json"
+    trace_file.write_text(json.dumps(result.trace))  # type: ignore[attr-defined]
+    drawing = tmp_path / "run.svg"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "trace_to_svg.py"), str(trace_file), str(drawing)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    svg = drawing.read_text()
+    assert svg.startswith("<svg ") and "workflow retried_pattern" in svg
+    for name in ("reserve attempt 1", "reserve attempt 2", "reserve attempt 3", "retried_pattern"):
+        assert f"<title>{name}</title>" in svg
