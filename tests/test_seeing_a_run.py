@@ -382,11 +382,11 @@ def progress_workflow(tmp_path: Path) -> Path:
     return out / "long_map.py"
 
 
-def test_progress_is_drawn_on_a_terminal_stderr(tmp_path: Path) -> None:
-    module = progress_workflow(tmp_path)
+def run_on_terminal(module: Path, *args: str) -> tuple[int, str, str]:
+    """Run ``module`` with stderr a terminal (a pty): exit status, stdout, what the terminal got."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, str(module), "--inputs", json.dumps({"items": list(range(20))})],
+        [sys.executable, str(module), "--inputs", json.dumps({"items": list(range(20))}), *args],
         stdout=subprocess.PIPE,
         stderr=terminal,
         env={**os.environ, "KAILASH_PROGRESS_INTERVAL": "0.01"},
@@ -403,13 +403,26 @@ def test_progress_is_drawn_on_a_terminal_stderr(tmp_path: Path) -> None:
         drawn += chunk
     stdout, _ = process.communicate(timeout=120)
     os.close(controller)
-    assert process.returncode == 0
+    return process.returncode, stdout.decode(), drawn.decode()
+
+
+def test_progress_is_drawn_on_a_terminal_stderr(tmp_path: Path) -> None:
+    returncode, stdout, text = run_on_terminal(progress_workflow(tmp_path))
+    assert returncode == 0
     assert json.loads(stdout)["results"]["slow_items"]["statistics"]["failed"] == 2
-    text = drawn.decode()
     assert "\r\x1b[Kslow_items: " in text  # redrawn in place
     final = text.rsplit("\r\x1b[K", 1)[1]
     assert final.startswith("slow_items: 20/20 items (100%), ")
     assert final.rstrip().endswith("items/s, 2 errors (done)")
+
+
+def test_with_a_log_level_a_terminal_gets_progress_records_not_a_line_among_them(tmp_path: Path) -> None:
+    returncode, _, text = run_on_terminal(progress_workflow(tmp_path), "--log-level", "info")
+    assert returncode == 0
+    assert "\x1b[K" not in text
+    records = [line for line in text.splitlines() if "items/s" in line]
+    assert records and all(" INFO kailash_rt: long_map [run " in line for line in records)
+    assert records[-1].endswith("2 errors (done)")
 
 
 def test_progress_is_a_periodic_log_record_when_stderr_is_no_terminal(tmp_path: Path) -> None:

@@ -38,8 +38,9 @@ seeing a run:
   --log-level DEBUG shows each node's start and finish, retries, circuit breaker
   changes, fallbacks and rate-limit waits on stderr, each with the node id and run id.
   Long item work (parallel map, batch processor, scatter-gather) shows its progress
-  on stderr when stderr is a terminal, else (with --log-level INFO or DEBUG) as an
-  INFO record every 10 seconds (KAILASH_PROGRESS_INTERVAL=<seconds> changes how often).
+  on stderr when stderr is a terminal and no --log-level is given, else (with
+  --log-level INFO or DEBUG) as an INFO record every 10 seconds
+  (KAILASH_PROGRESS_INTERVAL=<seconds> changes how often).
   --traceback notes under an exception raised in node code the workflow file's line
   of that code.
 
@@ -84,7 +85,8 @@ def main(run: RunFunction, argv: Sequence[str] | None = None) -> None:
     inputs = _inputs(args.inputs)
     if args.log_level is not None:
         logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    progress = sys.stderr if _is_terminal(sys.stderr) else None
+    # With --log-level the log has stderr: progress is then its records, not a line drawn among them.
+    progress = sys.stderr if args.log_level is None and _is_terminal(sys.stderr) else None
     try:
         with run_options(trace=args.trace is not None, progress=progress):
             result: dict[str, Any] = _run_until_signalled(run, inputs)
