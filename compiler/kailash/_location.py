@@ -25,15 +25,12 @@ def display_path(filename: str) -> str:
 
 def caller_location() -> Location:
     """The first frame on the stack outside the kailash package: the user's builder call."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
-            shown = display_path(filename)
-            _REAL_PATHS[shown] = filename
-            return Location(shown, frame.f_lineno)
-        frame = frame.f_back  # type: ignore[assignment]
-    return Location("<unknown>", 0)
+    found = _caller()
+    if found is None:
+        return Location("<unknown>", 0)
+    shown = display_path(found[0])
+    _REAL_PATHS[shown] = found[0]
+    return Location(shown, found[1])
 
 
 def real_path(shown: str) -> str | None:
@@ -41,3 +38,20 @@ def real_path(shown: str) -> str | None:
     if shown in _REAL_PATHS:
         return _REAL_PATHS[shown]
     return shown if not shown.startswith("<") and os.path.isfile(shown) else None
+
+
+def caller_file() -> str:
+    """The absolute path of the user's file that made the builder call (``<...>`` when there is none)."""
+    found = _caller()
+    filename = found[0] if found is not None else "<unknown>"
+    return filename if filename.startswith("<") else os.path.abspath(filename)
+
+
+def _caller() -> tuple[str, int] | None:
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
+            return filename, frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
