@@ -22,14 +22,16 @@ import contextlib
 import contextvars
 import functools
 import inspect
-import queue
 import threading
 import types
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._calls import check_number
+
+if TYPE_CHECKING:
+    import queue
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -205,7 +207,9 @@ class _ItemThread:
     __slots__ = ("_jobs",)
 
     def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        from queue import SimpleQueue  # only for plain-def items
+
+        self._jobs: queue.SimpleQueue[Any] = SimpleQueue()
         threading.Thread(target=_serve, args=(self._jobs,), name=f"parallel_map {name}", daemon=True).start()
 
     def start(self, loop: asyncio.AbstractEventLoop, call: Callable[[], Any]) -> asyncio.Future[Any]:

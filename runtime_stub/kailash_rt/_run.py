@@ -11,7 +11,6 @@ import asyncio
 import functools
 import logging
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -232,6 +231,8 @@ class Run:
         identifier, in NFKC normal form: the resource a module declares as ``\u210cc`` (black-letter
         H) is named ``Hc`` there, and ``get_resource("\u210cc")`` finds it."""
         if isinstance(name, str) and not name.isascii():
+            import unicodedata  # only for names that are not plain ASCII
+
             name = unicodedata.normalize("NFKC", name)
         return await self.resources.get(name)
 
