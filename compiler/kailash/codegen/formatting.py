@@ -4,7 +4,8 @@ Black formats each top-level statement on its own, so formatting the chunks of a
 one by one and joining them with two blank lines gives the same text as formatting the
 whole module; a chunk whose text did not change is neither re-validated nor
 re-formatted. The cache lives in memory and on disk (``$KAILASH_COMPILE_CACHE``, else
-``~/.cache/kailash-compile``), keyed by the chunk text and the black version. An entry
+``~/.cache/kailash-compile``, bounded: see disk_cache.py), keyed by the chunk text and the
+black version. An entry
 read from disk is used only when it provably is the formatting of its chunk (see
 ``_from_disk``); any other entry is ignored and rewritten. Chunks that miss the cache are
 formatted in worker processes when there are many of them and the caller allows it (the
@@ -34,12 +35,14 @@ from .._files import write_atomically
 from .._lru import LRU
 from ..errors import CompilerBug
 from ..style import LINE_LENGTH
+from .disk_cache import maybe_prune, read_entry
 from .equivalence import is_formatting_of
 
 MODE = Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
 _KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
-# Formatted chunks by key, in memory: the most recently used only (a chunk is about a node).
-_memory: LRU[str, str] = LRU(8192)
+# Formatted chunks by key, in memory: the most recently used only (a chunk is about a node,
+# or 50 statements of run()): room for every chunk of a 10,000-node module, and then some.
+_memory: LRU[str, str] = LRU(32768)
 # Below this many cache misses, starting worker processes costs more than it saves.
 PARALLEL_MISSES = 64
 
@@ -246,6 +249,7 @@ def _format_and_store(keys: list[str], rendered: dict[str, str], formatted: dict
     for key, text in zip(keys, _format_many([rendered[key] for key in keys], jobs), strict=True):
         _store(key, text)
         formatted[key] = text
+    maybe_prune(cache_dir())
 
 
 def format_chunk(chunk: str) -> str:
@@ -266,12 +270,10 @@ def _read_entry(key: str, text_length: int) -> str | None:
     path = _disk_path(key)
     if path is None:
         return None
-    limit = 64 * text_length + 65536  # far more than the indentation black adds
+    data = read_entry(path, 64 * text_length + 65536)  # far more than the indentation black adds
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-        return data.decode("utf-8") if len(data) <= limit else None
-    except (OSError, UnicodeDecodeError):
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
         return None
 
 
