@@ -142,7 +142,7 @@ def single(nodes: int) -> None:
         )
         warm_new_process = float(child.stdout.strip())
     start = time.perf_counter()
-    whole = black.format_str(source, mode=formatting.MODE)
+    whole = black.format_str(source, mode=formatting.black_mode())
     black_whole = time.perf_counter() - start
     lines = source.count("\n")
     print(f"{nodes}-node workflow, {lines} lines generated (the workflow built before each timer starts):")

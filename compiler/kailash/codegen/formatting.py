@@ -25,11 +25,10 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-
-import black
-from black.mode import Mode, TargetVersion
-from black.parsing import InvalidInput
+from typing import TYPE_CHECKING
 
 from .._files import write_atomically
 from .._lru import LRU
@@ -38,8 +37,21 @@ from ..style import LINE_LENGTH
 from .disk_cache import maybe_prune, read_entry
 from .equivalence import is_formatting_of
 
-MODE = Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
-_KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
+if TYPE_CHECKING:
+    import black
+
+# black is imported only when a chunk is not in the cache: its version names the format.
+_KEY_PREFIX = f"black {version('black')} target py311 line-length {LINE_LENGTH}\n".encode()
+
+
+@lru_cache(maxsize=1)
+def black_mode() -> black.Mode:
+    """The black mode of every generated module (importing black, which only formatting needs)."""
+    from black.mode import Mode, TargetVersion
+
+    return Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
+
+
 # Formatted chunks by key, in memory: the most recently used only (a chunk is about a node,
 # or 50 statements of run()): room for every chunk of a 10,000-node module, and then some.
 _memory: LRU[str, str] = LRU(32768)
@@ -257,6 +269,7 @@ def format_chunk(chunk: str) -> str:
 
 
 def _format_many(chunks: list[str], jobs: int) -> list[str]:
+    black_mode()
     if jobs > 1 and len(chunks) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")  # workers inherit the imported black
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
@@ -296,8 +309,11 @@ def _validate_and_format(chunk: str) -> str:
         raise CompilerBug(
             f"the generated code does not parse ({exc}); this is a kailash-compile bug:\n{chunk}"
         ) from exc
+    import black
+    from black.parsing import InvalidInput
+
     try:
-        return black.format_str(chunk, mode=MODE)
+        return black.format_str(chunk, mode=black_mode())
     except InvalidInput as exc:
         raise CompilerBug(f"black cannot format the generated code ({exc}):\n{chunk}") from exc
 

@@ -34,7 +34,6 @@ from ...codegen.formatting import cache_dir
 from ...source_text import split_lines
 from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts
 from .facts_json import decode_chunk, decode_unit, encode_chunk, encode_unit
-from .read_facts import read_units
 
 _FORMAT = 1  # of the cached facts: a change to what facts say or how they are written bumps it
 _KEY_PREFIX = f"facts {_FORMAT} libcst {version('libcst')}\n".encode()
@@ -248,6 +247,8 @@ def _unit_facts(texts: list[str], jobs: int) -> list[UnitFacts]:
 
 
 def _read_many(texts: list[str], jobs: int) -> list[UnitFacts]:
+    from .read_facts import read_units  # libcst: imported only when a piece is not in the cache
+
     if jobs > 1 and len(texts) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
         batches = _split(texts, jobs * 4)
         context = multiprocessing.get_context("fork")  # workers inherit the imported libcst
