@@ -252,6 +252,7 @@ class Run:
                 await self._execute(inputs)
                 self._collect()
         finally:
+            self._release()
             await self.resources.aclose()
 
     def _bind_inputs(self) -> dict[tuple[str, str], Any]:
@@ -427,6 +428,14 @@ class Run:
         self._remaining -= 1
         if self._remaining == 0 and self._done is not None and not self._done.done():
             self._done.set_result(None)
+
+    def _release(self) -> None:
+        """Break the links between the nodes (each links to those downstream, which link back
+        through their inputs): the run's objects are then freed as soon as it ends, not left
+        to the garbage collector, which would traverse every node of a large run again and again."""
+        for entry in self._nodes:
+            entry.downstream.clear()
+            entry.refs.clear()
 
     def _collect(self) -> None:
         results = self.result["results"]
