@@ -303,7 +303,8 @@ def parse(code: str) -> ast.Module:
         raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
     except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
         raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
-    for node in own_scope(function.body):
+    # The keyword is ASCII however the block spells names: without the word, no walk is needed.
+    for node in own_scope(function.body) if "yield" in code else ():
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
             raise _block_error(code, message, node.lineno, node.col_offset + 1)
