@@ -111,12 +111,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=NODES)
     parser.add_argument("--large", type=int, default=0, help="also compile this many nodes and print the growth")
+    parser.add_argument("--growth-only", action="store_true", help="skip the single-size figures")
     parser.add_argument("--figures-for", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.figures_for:
         print(json.dumps(growth_figures(args.figures_for)))
         return
-    single(args.nodes)
+    if not args.growth_only:
+        single(args.nodes)
     if args.large:
         growth(args.nodes, args.large)
 
