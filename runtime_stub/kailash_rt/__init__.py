@@ -9,7 +9,8 @@ of plain code nodes loads only what ``Run`` needs. A generated module uses:
 - ``Resources``: the resources a module declares, created lazily and always closed;
   ``postgres``, ``http_client``, ``cache``, ``factory`` declare one, ``env`` reads a secret;
 - ``main``: the command line of a generated module;
-- ``parallel_map`` and the other pattern decorators: one per pattern of the guide.
+- ``parallel_map`` and the other pattern decorators: one per pattern of the guide;
+- ``require_version`` and ``client_libraries``: what the module needs to run, checked at import.
 """
 
 import importlib
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from ._memcache import MemoryCache
     from ._node import Fallback, Retry, node
     from ._parallel import ItemFailed, parallel_map
+    from ._requirements import MissingRequirement, client_libraries, require_version
     from ._resilience import (
         CircuitOpenError,
         FallbackFailed,
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from ._run import Deferred, InputError, Output, Run, RunResult, UpstreamFailed
     from ._settings import ResourceError, env
 
+from ._version import __version__
+
 _HOME = {
     "CircuitOpenError": "_resilience",
     "Deferred": "_run",
@@ -47,6 +51,7 @@ _HOME = {
     "InputError": "_run",
     "ItemFailed": "_parallel",
     "MemoryCache": "_memcache",
+    "MissingRequirement": "_requirements",
     "Output": "_run",
     "ResourceError": "_settings",
     "ResourceFactory": "_factory",
@@ -63,6 +68,7 @@ _HOME = {
     "cache_fetch": "_cache_aside",
     "cache_store": "_cache_aside",
     "circuit_breaker": "_resilience",
+    "client_libraries": "_requirements",
     "env": "_settings",
     "factory": "_backends",
     "http_client": "_backends",
@@ -72,6 +78,7 @@ _HOME = {
     "parallel_map": "_parallel",
     "postgres": "_backends",
     "rate_limited": "_resilience",
+    "require_version": "_requirements",
     "resource_output": "_backends",
     "retry_with_backoff": "_resilience",
     "scatter_gather": "_fanout",
@@ -102,6 +109,7 @@ __all__ = [
     "InputError",
     "ItemFailed",
     "MemoryCache",
+    "MissingRequirement",
     "Output",
     "ResourceError",
     "ResourceFactory",
@@ -112,12 +120,14 @@ __all__ = [
     "RunResult",
     "SharedResources",
     "UpstreamFailed",
+    "__version__",
     "batch_processor",
     "cache",
     "cache_check",
     "cache_fetch",
     "cache_store",
     "circuit_breaker",
+    "client_libraries",
     "env",
     "factory",
     "http_client",
@@ -127,6 +137,7 @@ __all__ = [
     "parallel_map",
     "postgres",
     "rate_limited",
+    "require_version",
     "resource_output",
     "retry_with_backoff",
     "scatter_gather",
