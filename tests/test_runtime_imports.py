@@ -75,6 +75,13 @@ def test_a_module_with_a_retry_policy_loads_the_policies_but_not_the_command_lin
     assert not loaded & (NOT_AT_IMPORT - {"dataclasses"})
 
 
+@pytest.mark.parametrize("module", ["kinds/database_resource.py", "kinds/memory_cache_resource.py"])
+def test_a_module_declaring_resources_loads_no_client_code_until_a_run(module: str) -> None:
+    loaded = set(newly_loaded(GOLDEN / module)["module"])
+    assert not loaded & (NOT_AT_IMPORT | {"copy"}), sorted(loaded & (NOT_AT_IMPORT | {"copy"}))
+    assert "kailash_rt._memcache" not in loaded  # the memory cache backend: made when a run uses it
+
+
 def test_every_public_name_resolves_to_the_object_of_its_module() -> None:
     import kailash_rt._run
 
