@@ -1,5 +1,5 @@
-"""The files a compile writes (each module, its IR with --emit-ir, the runtime with --vendor-runtime),
-and which of them are stale.
+"""The files a compile writes (each module, its IR with --emit-ir, its graph with --graph, the
+runtime with --vendor-runtime), and which of them are stale.
 
 Every output path is checked before anything is written: one that cannot hold its file is an
 ``OutputError``, and nothing is written.
@@ -10,12 +10,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .codegen import GeneratedModule
+from ._files import write_output
 from .errors import WorkflowError
+from .graphs import to_mermaid, workflow_graph
 from .ir import WorkflowIR
 from .ir_files import ir_file_text, ir_filename
 from .vendoring import runtime_files
+
+if TYPE_CHECKING:
+    from .codegen import GeneratedModule
 
 
 @dataclass(frozen=True)
@@ -25,15 +30,19 @@ class OutputFile:
     ir: WorkflowIR | None  # the workflow it comes from, for messages (None: a file of the runtime)
 
 
-def output_files(modules: list[GeneratedModule], *, emit_ir: bool, vendor_runtime: bool = False) -> list[OutputFile]:
-    """Each module, followed by its IR file when ``emit_ir``; then the runtime's files when
-    ``vendor_runtime``."""
+def output_files(
+    modules: list[GeneratedModule], *, emit_ir: bool, vendor_runtime: bool = False, graph: bool = False
+) -> list[OutputFile]:
+    """Each module, followed by its IR file when ``emit_ir`` and its Mermaid graph when ``graph``;
+    then the runtime's files when ``vendor_runtime``."""
     files = []
     for module in modules:
         ir = module.plan.ir
         files.append(OutputFile(module.filename, module.source, ir))
         if emit_ir:
             files.append(OutputFile(ir_filename(module.name), ir_file_text(ir), ir))
+        if graph:
+            files.append(OutputFile(f"{module.name}.mmd", to_mermaid(workflow_graph(module.plan)), ir))
     if vendor_runtime:
         files += [OutputFile(filename, text, None) for filename, text in runtime_files()]
     return files
@@ -62,6 +71,22 @@ def changed_files(files: list[OutputFile], output_dir: Path) -> list[tuple[Outpu
         if old != file.text:
             changed.append((file, old))
     return changed
+
+
+def write_files(changed: list[tuple[OutputFile, str | None]], output_dir: Path) -> None:
+    """Write each changed file into ``output_dir`` (created if need be), each atomically; the
+    files left out of ``changed`` are not touched. OutputError when one cannot be written."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output directory {output_dir}: {exc.strerror or exc}") from None
+    for file, _ in changed:
+        path = output_dir / file.filename
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # the runtime's package directories
+            write_output(path, file.text)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _read(path: Path, output_dir: Path) -> str | None:
