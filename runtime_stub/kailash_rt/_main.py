@@ -104,7 +104,7 @@ def main(run: RunFunction, argv: Sequence[str] | None = None) -> None:
             if not isinstance(failure, UpstreamFailed):
                 print(f"node {node_id!r} failed:", file=sys.stderr)
                 traceback.print_exception(failure, file=sys.stderr)
-    print(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
+    _print_result(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
     sys.exit(EXIT_NODE_FAILED if result["errors"] else 0)
 
 
@@ -209,6 +209,16 @@ def _end_by(signal_number: int) -> NoReturn:
     signal.signal(signal_number, signal.SIG_DFL)
     os.kill(os.getpid(), signal_number)
     sys.exit(128 + signal_number)  # where a signal does not end the process
+
+
+def _print_result(text: str) -> None:
+    """Print the result; a reader that stopped early (``| head``) ends the output, not in a traceback."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at devnull so that flush has nowhere to fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _refuse(message: str) -> NoReturn:
