@@ -18,6 +18,7 @@ from .codegen import GeneratedModule, compile_ir
 from .errors import CompilerBug, TemplateError, WorkflowError, WorkflowWarning
 from .source_text import split_lines
 from .sources import FoundIR, SourceError, compiling, load_irs
+from .targets.temporal.compile import compile_temporal
 
 EXIT_STALE = 1
 EXIT_ERROR = 2
@@ -54,6 +55,13 @@ EXIT_ERROR = 2
     metavar="DIR",
     help="Templates that replace the shipped templates of the same file name (output still validated and formatted).",
 )
+@click.option(
+    "--target",
+    type=click.Choice(["asyncio", "temporal"]),
+    default="asyncio",
+    show_default=True,
+    help="asyncio: a standalone module; temporal: a durable Temporal workflow module (kailash-compile[temporal]).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
 @click.version_option(package_name="kailash-compile")
 def main(
@@ -65,6 +73,7 @@ def main(
     strict: bool,
     emit_ir: bool,
     templates: Path | None,
+    target: str,
     verbose: bool,
 ) -> None:
     """Compile workflows into standalone asyncio modules.
@@ -79,8 +88,10 @@ def main(
         raise click.UsageError("give -o DIR (or --stdout)")
     if to_stdout and (check or show_diff or emit_ir):
         raise click.UsageError("--stdout prints the modules; it does not combine with --check, --diff or --emit-ir")
+    if templates is not None and target != "asyncio":
+        raise click.UsageError("--templates replaces asyncio templates; it does not combine with --target temporal")
     sys.path.insert(0, os.getcwd())
-    modules = _compile_all(sources, strict, templates, verbose)
+    modules = _compile_all(sources, strict, templates, verbose, target)
     if to_stdout:
         for module in modules:
             click.echo(module.source, nl=False)
@@ -121,7 +132,7 @@ def main(
 
 
 def _compile_all(
-    sources: tuple[str, ...], strict: bool, templates: Path | None, verbose: bool
+    sources: tuple[str, ...], strict: bool, templates: Path | None, verbose: bool, target: str = "asyncio"
 ) -> list[GeneratedModule]:
     """Every workflow of every source, compiled before anything is written."""
     modules: list[GeneratedModule] = []
@@ -129,7 +140,7 @@ def _compile_all(
     for source in sources:
         try:
             for found in load_irs(source):
-                module = _compile(found, strict, templates)
+                module = _compile(found, strict, templates, target)
                 if module.filename in names:
                     raise SourceError(
                         f"{source}: workflow {found.ir.name!r} would be written to {module.filename},"
@@ -149,11 +160,15 @@ def _compile_all(
     return modules
 
 
-def _compile(found: FoundIR, strict: bool, templates: Path | None) -> GeneratedModule:
+def _compile(found: FoundIR, strict: bool, templates: Path | None, target: str = "asyncio") -> GeneratedModule:
     """Compile one workflow, printing its warnings as ``warning: ...``."""
     with warnings.catch_warnings(record=True) as caught, compiling(found):
         warnings.simplefilter("always", WorkflowWarning)
-        module = compile_ir(found.ir, strict=strict, jobs=os.cpu_count() or 1, templates=templates)
+        jobs = os.cpu_count() or 1
+        if target == "temporal":
+            module = compile_temporal(found.ir, strict=strict, jobs=jobs)
+        else:
+            module = compile_ir(found.ir, strict=strict, jobs=jobs, templates=templates)
     for warning in caught:
         if isinstance(warning.message, WorkflowWarning):
             click.echo(f"warning: {warning.message}", err=True)

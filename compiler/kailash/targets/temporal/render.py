@@ -1,0 +1,140 @@
+"""Rendering for the Temporal target: the asyncio target's node functions, one activity per
+node, and a ``@workflow.defn`` class whose run method registers the nodes as ``run()`` does.
+
+The node chunks are the asyncio target's own (same templates, same text), so a node runs the
+same code on either target. The Temporal templates (templates/temporal) come first in the
+search path and add the header, the activity table, the workflow class and the command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from ...analysis.namespace import import_bindings
+from ...analysis.plan import ModulePlan
+from ...errors import WorkflowError
+from ...ir_files import ir_file_text
+from ...style import LINE_LENGTH
+from ...syntax_version import OLDEST, required_version
+from ..asyncio import render as asyncio_render
+from ..asyncio.literals import py_string
+from ..templating import Templates
+
+_TEMPLATE_SET = "temporal"
+
+# Module-level names a Temporal module adds to the asyncio target's.
+TEMPORAL_NAMES = frozenset({"temporalio", "rtt", "NODES", "TASK_QUEUE", "Workflow"})
+
+
+def template_dirs() -> list[Path]:
+    """The Temporal templates first, then the asyncio ones (the node templates are shared)."""
+    here = Path(__file__).resolve().parent
+    candidates = [here.parents[1] / "templates" / _TEMPLATE_SET, here.parents[3] / "templates" / _TEMPLATE_SET]
+    return [path for path in candidates if path.is_dir()] + asyncio_render.template_dirs()
+
+
+@lru_cache(maxsize=1)
+def templates() -> Templates:
+    env = asyncio_render.environment(None)
+    env = env.overlay(loader=jinja2.FileSystemLoader([str(path) for path in template_dirs()]))
+    return Templates(env, tuple(template_dirs()), None)
+
+
+def task_queue(plan: ModulePlan) -> str:
+    """The task queue: the module name and a hash of the IR, so a changed graph gets its own
+    queue and workers of the old graph finish the runs they started."""
+    digest = hashlib.sha256(ir_file_text(plan.ir).encode("utf-8")).hexdigest()
+    return f"{plan.module_name}-{digest[:12]}"
+
+
+def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
+    """The module as plain-text chunks, each one or more top-level statements."""
+    _check_names(plan)
+    chosen = templates()
+    nodes = [asyncio_render.render_node(chosen, node_plan) for node_plan in plan.nodes]
+    resources = asyncio_render.render_resources(chosen, plan.resources)
+    python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
+    header = render_header(plan, source_name, resources, python, chosen)
+    return [header, *nodes, render_activities(plan, chosen), render_workflow(plan, chosen)]
+
+
+def render_header(
+    plan: ModulePlan, source_name: str, resources_source: str, python: tuple[int, int], chosen: Templates
+) -> str:
+    """The asyncio target's header, importing temporalio and kailash_rt.temporal as well."""
+    inputs: dict[str, list[str]] = {}
+    for node_plan in plan.nodes:
+        for name in node_plan.inputs:
+            inputs.setdefault(name, []).append(node_plan.node.node_id)
+    stdlib = {"from typing import Any"}
+    third_party = {"import kailash_rt as rt", "import kailash_rt.temporal as rtt", "import temporalio.workflow"}
+    for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *plan.resources.imports]:
+        (stdlib if asyncio_render._is_stdlib_import(line) else third_party).add(line)
+    context = {
+        "name": plan.ir.name,
+        "module": plan.module_name,
+        "description": plan.ir.description,
+        "source": source_name,
+        "inputs": inputs,
+        "resources": plan.resources,
+        "resources_source": resources_source,
+        "python": None if python == OLDEST else "{}.{}".format(*python),
+        "stdlib_imports": asyncio_render._sorted_imports(stdlib),
+        "third_party_imports": asyncio_render._sorted_imports(third_party),
+        "requires": [m for m in asyncio_render._installed_modules(third_party) if m != "temporalio"],
+    }
+    return chosen.render("header.py.j2", context, what="the module header")
+
+
+def render_activities(plan: ModulePlan, chosen: Templates) -> str:
+    activities = [
+        {"node_id": py_string(node_plan.node.node_id), "ident": node_plan.ident, "timeout": node_plan.node.timeout}
+        for node_plan in (plan.plan(node_id) for node_id in plan.order)
+    ]
+    context = {
+        "name": py_string(plan.ir.name),
+        "activities": activities,
+        "declared": bool(plan.ir.resources),
+        "task_queue": py_string(task_queue(plan)),
+    }
+    return chosen.render("activities.py.j2", context, what="the activities")
+
+
+def render_workflow(plan: ModulePlan, chosen: Templates) -> str:
+    """The workflow class: its run method registers one ``r.node(...)`` per node, as ``run()`` does."""
+    calls = []
+    for node_id in plan.order:
+        node_plan = plan.plan(node_id)
+        call = {
+            "handle": plan.handles.get(node_id),
+            "node_id": py_string(node_id),
+            "ident": node_plan.ident,
+            "args": [(p.name, asyncio_render._argument(p, plan)) for p in node_plan.params],
+        }
+        what = f"the registration of node {node_id!r}"
+        line = chosen.render("run_call.py.j2", {"call": call, "exploded": False}, what=what)
+        if len(line.rstrip("\n")) + 12 > LINE_LENGTH:
+            line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
+        calls.append(line)
+    context = {"name": py_string(plan.ir.name), "calls": calls}
+    return chosen.render("workflow.py.j2", context, what="the workflow class")
+
+
+def _check_names(plan: ModulePlan) -> None:
+    """A node whose name would hide a name the Temporal module defines is refused, naming it."""
+    for node_plan in plan.nodes:
+        names = {node_plan.ident, *node_plan.functions, *node_plan.module_names}
+        for line in node_plan.imports:
+            names.update(name for name, _ in import_bindings(line))
+        clash = sorted(names & TEMPORAL_NAMES)
+        if clash:
+            raise WorkflowError(
+                f"its code defines {clash[0]!r}, a name the Temporal module defines itself",
+                location=node_plan.node.location,
+                node_id=node_plan.node.node_id,
+                hint=f"rename it (names a Temporal module reserves: {', '.join(sorted(TEMPORAL_NAMES))})",
+            )

@@ -1,0 +1,14 @@
+"""kailash_rt.temporal: what a module compiled with ``--target temporal`` imports.
+
+Needs ``temporalio`` (``pip install 'kailash-compile[temporal]'``); ``import kailash_rt``
+does not import this package. A Temporal module declares its nodes' activities
+(``Nodes``/``Activity``), runs ``run()``'s orchestrator in its workflow (``Run``) and has a
+command line (``main``: worker, run, start, result).
+"""
+
+from ._activities import Activity, Nodes
+from ._converter import data_converter
+from ._main import main, worker_for
+from ._workflow import Run
+
+__all__ = ["Activity", "Nodes", "Run", "data_converter", "main", "worker_for"]
