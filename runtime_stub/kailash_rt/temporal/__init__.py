@@ -8,7 +8,7 @@ command line (``main``: worker, run, start, result).
 
 from ._activities import Activity, Nodes
 from ._converter import data_converter
-from ._main import main, worker_for
+from ._main import main, worker_for, workflow_runner
 from ._workflow import Run
 
-__all__ = ["Activity", "Nodes", "Run", "data_converter", "main", "worker_for"]
+__all__ = ["Activity", "Nodes", "Run", "data_converter", "main", "worker_for", "workflow_runner"]

@@ -113,16 +113,21 @@ def _importable(module: ModuleType) -> ModuleType:
     return imported
 
 
+def workflow_runner(module_name: str) -> SandboxedWorkflowRunner:
+    """Temporal's sandbox with the module passed through (imported once, not again for every
+    run), as is kailash_rt: the workflow code they hold does no I/O, time or randomness."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("kailash_rt", module_name)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
 def worker_for(client: Client, module: ModuleType, workflow_class: type, nodes: Nodes, task_queue: str) -> Worker:
-    """A worker of the workflow and its node activities; the module is passed through the
-    sandbox (imported once, not per run), as is kailash_rt."""
-    restrictions = SandboxRestrictions.default.with_passthrough_modules("kailash_rt", module.__name__)
+    """A worker of the workflow and its node activities."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[workflow_class],
         activities=nodes.definitions(),
-        workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+        workflow_runner=workflow_runner(module.__name__),
     )
 
 

@@ -9,6 +9,7 @@ search path and add the header, the activity table, the workflow class and the c
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,9 @@ _TEMPLATE_SET = "temporal"
 
 # Module-level names a Temporal module adds to the asyncio target's.
 TEMPORAL_NAMES = frozenset({"temporalio", "rtt", "NODES", "TASK_QUEUE", "Workflow"})
+
+
+_RT_USE = re.compile(r"\brt\.")
 
 
 def template_dirs() -> list[Path]:
@@ -58,20 +62,29 @@ def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
     nodes = [asyncio_render.render_node(chosen, node_plan) for node_plan in plan.nodes]
     resources = asyncio_render.render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
-    header = render_header(plan, source_name, resources, python, chosen)
+    uses_rt = any(_RT_USE.search(text) for text in [resources, *nodes])
+    header = render_header(plan, source_name, resources, python, chosen, uses_rt)
     return [header, *nodes, render_activities(plan, chosen), render_workflow(plan, chosen)]
 
 
 def render_header(
-    plan: ModulePlan, source_name: str, resources_source: str, python: tuple[int, int], chosen: Templates
+    plan: ModulePlan,
+    source_name: str,
+    resources_source: str,
+    python: tuple[int, int],
+    chosen: Templates,
+    uses_rt: bool,
 ) -> str:
-    """The asyncio target's header, importing temporalio and kailash_rt.temporal as well."""
+    """The asyncio target's header, importing temporalio and kailash_rt.temporal as well
+    (and kailash_rt itself only when a node or the resources use it)."""
     inputs: dict[str, list[str]] = {}
     for node_plan in plan.nodes:
         for name in node_plan.inputs:
             inputs.setdefault(name, []).append(node_plan.node.node_id)
     stdlib = {"from typing import Any"}
-    third_party = {"import kailash_rt as rt", "import kailash_rt.temporal as rtt", "import temporalio.workflow"}
+    third_party = {"import kailash_rt.temporal as rtt", "import temporalio.workflow"}
+    if uses_rt:
+        third_party.add("import kailash_rt as rt")
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *plan.resources.imports]:
         (stdlib if asyncio_render._is_stdlib_import(line) else third_party).add(line)
     context = {

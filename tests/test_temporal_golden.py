@@ -1,0 +1,85 @@
+"""The Temporal modules of the examples, as golden files (tests/golden/temporal), and the
+compile-time side of the Temporal target (no server needed).
+
+``python -m tests.update_golden`` rewrites the golden modules (``UPDATE_GOLDEN=1``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES, GOLDEN, ROOT, run_cli
+from .test_golden import assert_golden
+
+TEMPORAL_GOLDEN = GOLDEN / "temporal"
+EXAMPLE_SOURCES = sorted(p.relative_to(ROOT).as_posix() for p in EXAMPLES.glob("*.py"))
+
+
+@pytest.mark.parametrize("example", EXAMPLE_SOURCES)
+def test_temporal_modules_match_golden_files(example: str, tmp_path: Path) -> None:
+    done = run_cli(example, "-o", str(tmp_path), "--target", "temporal")
+    assert done.returncode == 0, done.stderr
+    modules = sorted(tmp_path.glob("*.py"))
+    assert modules
+    for path in modules:
+        assert_golden(path.read_text(), TEMPORAL_GOLDEN / path.name)
+
+
+def test_every_example_has_its_golden_temporal_module_and_no_other() -> None:
+    names = {path.name for path in TEMPORAL_GOLDEN.glob("*.py")}
+    assert names == {path.name for path in GOLDEN.glob("*.py") if _from_example(path)}
+
+
+def _from_example(path: Path) -> bool:
+    return "Source: examples/" in path.read_text()
+
+
+def test_golden_temporal_modules_pass_ruff() -> None:
+    paths = sorted(str(path) for path in TEMPORAL_GOLDEN.glob("*.py"))
+    assert paths
+    command = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", *paths]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_import_kailash_rt_does_not_import_temporalio() -> None:
+    code = "import sys, kailash_rt; assert 'temporalio' not in sys.modules and 'kailash_rt.temporal' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_changed_graph_gets_another_task_queue(tmp_path: Path) -> None:
+    source = (ROOT / "examples" / "order_totals.py").read_text()
+    (tmp_path / "before.py").write_text(source)
+    (tmp_path / "after.py").write_text(source.replace('"currency": "EUR"', '"currency": "USD"'))
+    queues = []
+    for name in ("before", "after"):
+        done = run_cli(f"{name}.py", "--stdout", "--target", "temporal", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        queues.append(next(line for line in done.stdout.splitlines() if line.startswith("TASK_QUEUE = ")))
+    assert queues[0] != queues[1]
+    assert all(queue.startswith('TASK_QUEUE = "order_totals-') for queue in queues)
+
+
+def test_templates_do_not_combine_with_the_temporal_target(tmp_path: Path) -> None:
+    options = ["--target", "temporal", "--templates", str(tmp_path)]
+    done = run_cli("examples/order_totals.py", "-o", str(tmp_path), *options)
+    assert done.returncode == 2
+    assert "--templates" in done.stderr and "--target temporal" in done.stderr
+    assert not list(tmp_path.glob("*.py"))
+
+
+def test_a_node_named_like_a_temporal_module_name_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "clash.py").write_text(
+        "from kailash.workflow import AsyncWorkflowBuilder\n"
+        "flow = AsyncWorkflowBuilder('clash')\n"
+        "flow.add_async_code('NODES', 'result = 1')\n"
+    )
+    done = run_cli("clash.py", "-o", str(tmp_path / "out"), "--target", "temporal", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "clash.py:3: node 'NODES':" in done.stderr and "Temporal module" in done.stderr
+    assert not (tmp_path / "out").exists()
