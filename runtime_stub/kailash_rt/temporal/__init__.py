@@ -6,9 +6,20 @@ does not import this package. A Temporal module declares its nodes' activities
 command line (``main``: worker, run, start, result).
 """
 
-from ._activities import Activity, Nodes
+from ._activities import Activity, Nodes, ParallelMap, Retries, retry_with_backoff
 from ._converter import data_converter
 from ._main import main, worker_for, workflow_runner
 from ._workflow import Run
 
-__all__ = ["Activity", "Nodes", "Run", "data_converter", "main", "worker_for", "workflow_runner"]
+__all__ = [
+    "Activity",
+    "Nodes",
+    "ParallelMap",
+    "Retries",
+    "Run",
+    "data_converter",
+    "main",
+    "retry_with_backoff",
+    "worker_for",
+    "workflow_runner",
+]

@@ -13,15 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from .._calls import describe
 from .._json_output import jsonable
+from .._node import Fallback, Retry
+from .._parallel import ItemMapper
 from .._resources import Resources, SharedResources
 from .._run import Deferred, SplitFailure
 
@@ -32,8 +37,47 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker silent this long is taken f
 BACKSTOP_MARGIN = 10.0  # seconds the server waits past a node's own timeout before it gives up
 NO_TIMEOUT_BACKSTOP = timedelta(hours=24)  # start_to_close of a node without a timeout
 WORKER_LOSS_ATTEMPTS = 10  # attempts of an activity whose worker was lost (no heartbeat)
+FANOUT_LIMIT = 1000  # most activities one parallel map starts; above it each maps a slice of items
 # Temporal refuses a payload over 2 MiB; a little is kept for the rest of the message.
 PAYLOAD_LIMIT = 2 * 1024 * 1024 - 4 * 1024
+
+
+@dataclass(frozen=True)
+class Retries:
+    """A node's retries as Temporal makes them: ``attempts`` in all, the first wait ``initial``
+    seconds, each next one ``backoff`` times longer, at most ``maximum``; only exceptions of
+    ``retry_on`` are retried. Temporal waits at least 1 s between attempts and adds no jitter.
+    ``records``: the output gains ``attempts`` and ``total_attempts`` (``retry_with_backoff``),
+    and a failure after the last attempt is ``RetriesExhausted``."""
+
+    attempts: int
+    initial: float
+    backoff: float
+    maximum: float | None
+    retry_on: tuple[type[BaseException], ...]
+    records: bool = False
+
+    def policy(self) -> RetryPolicy:
+        floor = 1.0  # Temporal's shortest retry interval
+        initial = max(floor, self.initial)
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=initial),
+            backoff_coefficient=max(1.0, self.backoff),
+            maximum_interval=None if self.maximum is None else timedelta(seconds=max(initial, self.maximum)),
+            maximum_attempts=self.attempts,
+        )
+
+
+def retry_with_backoff(
+    *,
+    max_retries: int = 3,
+    initial_backoff: float = 1.0,
+    backoff_factor: float = 2.0,
+    max_backoff: float = 60.0,
+    retry_on: tuple[type[BaseException], ...] = (Exception,),
+) -> Retries:
+    """``rt.retry_with_backoff``'s settings as Temporal retries (see ``Retries``)."""
+    return Retries(max_retries + 1, initial_backoff, backoff_factor, max_backoff, retry_on, records=True)
 
 
 @dataclass(frozen=True)
@@ -42,16 +86,47 @@ class Activity:
 
     ``timeout``: the node's own timeout (enforced inside the function); the server's
     ``start_to_close_timeout`` is that plus a margin, a backstop for a stuck worker.
+    ``retry``: the node's retry policy, made a Temporal RetryPolicy. ``on_error``: the value
+    the node outputs when it fails for good (the workflow substitutes it).
     """
 
     fn: NodeFunction
     timeout: float | None = None
+    retry: Retry | Retries | None = None
+    on_error: Fallback | None = None
 
     @property
     def start_to_close(self) -> timedelta:
         if self.timeout is None:
             return NO_TIMEOUT_BACKSTOP
         return timedelta(seconds=self.timeout + BACKSTOP_MARGIN)
+
+    @property
+    def retries(self) -> Retries | None:
+        retry = self.retry
+        if isinstance(retry, Retry):
+            return Retries(retry.attempts, retry.delay, retry.backoff, retry.max_delay, retry.retry_on)
+        return retry
+
+    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
+        return [_define(nodes, node_id, self)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParallelMap(Activity):
+    """A parallel map whose items run as activities of their own, at most ``max_workers`` at a
+    time, on whichever workers poll the queue. Above ``FANOUT_LIMIT`` items, each activity maps
+    a consecutive slice of them, so a run's history stays far below Temporal's limits."""
+
+    input_field: str = "items"
+    output_field: str = "results"
+    max_workers: int = 10
+    batch_size: int | None = None
+    timeout_per_item: float | None = None
+    continue_on_error: bool = False
+
+    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
+        return [_define_items(nodes, node_id, self)]
 
 
 @dataclass
@@ -62,20 +137,17 @@ class Nodes:
     activities: Mapping[str, Activity]
     resources: Resources | None = None
     _shared: SharedResources | None = field(default=None, init=False, repr=False)
-    _definitions: dict[str, Callable[..., Any]] = field(default_factory=dict, init=False, repr=False)
 
     def activity_name(self, node_id: str) -> str:
         return f"{self.workflow}.{node_id}"
 
-    def definitions(self) -> list[Callable[..., Any]]:
-        """The ``@activity.defn`` functions a worker registers, one per node."""
-        return [self.definition(node_id) for node_id in self.activities]
+    def items_activity_name(self, node_id: str) -> str:
+        return f"{self.workflow}.{node_id}.items"
 
-    def definition(self, node_id: str) -> Callable[..., Any]:
-        found = self._definitions.get(node_id)
-        if found is None:
-            found = self._definitions[node_id] = _define(self, node_id)
-        return found
+    def definitions(self) -> list[Callable[..., Any]]:
+        """The ``@activity.defn`` functions a worker registers: one per node (a fanned-out
+        parallel map's is the activity of a slice of its items)."""
+        return [fn for node_id, entry in self.activities.items() for fn in entry.definitions(self, node_id)]
 
     def shared(self) -> SharedResources:
         """The worker's resources: created on first use by any activity, closed by ``aclose``."""
@@ -99,24 +171,70 @@ class Nodes:
         return None
 
 
-def _define(nodes: Nodes, node_id: str) -> Callable[..., Any]:
-    fn = nodes.activities[node_id].fn
+def _define(nodes: Nodes, node_id: str, entry: Activity) -> Callable[..., Any]:
+    fn = entry.fn
+    retries = entry.retries
 
     async def run_node(call: dict[str, Any]) -> Any:
         kwargs = await _arguments(nodes, call)
-        beating = asyncio.get_running_loop().create_task(_heartbeat())
-        try:
-            output = await fn(**kwargs)
-        except Exception as exc:
-            raise _failure(nodes, exc) from exc
-        finally:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
+        attempt = activity.info().attempt
+        records = _earlier_attempts(retries)
+        started = time.monotonic()
+        async with _heartbeating(records):
+            try:
+                output = await fn(**kwargs)
+            except Exception as exc:
+                raise _failure(nodes, exc, retries, attempt, records, time.monotonic() - started) from exc
+        if retries is not None and retries.records:
+            records.append({"attempt": attempt, "success": True, "duration": time.monotonic() - started})
+            extra = {"attempts": records, "total_attempts": attempt}
+            output = extra if output is None else with_key_all(output, extra)
         return _checked_payload(node_id, jsonable(output))
 
     run_node.__name__ = run_node.__qualname__ = f"node_{getattr(fn, '__name__', 'activity')}"
     return activity.defn(name=nodes.activity_name(node_id))(run_node)
+
+
+def with_key_all(output: Any, extra: dict[str, Any]) -> Any:
+    """``retry_with_backoff``'s output: a dict gains ``extra``'s keys, anything else is ``value``."""
+    return {**output, **extra} if isinstance(output, dict) else {"value": output, **extra}
+
+
+def _define_items(nodes: Nodes, node_id: str, entry: ParallelMap) -> Callable[..., Any]:
+    process_item = getattr(entry.fn, "process_item", entry.fn)
+    # One item at a time in a slice: the workflow keeps max_workers slices running at once.
+    mapper = ItemMapper(process_item, 1, None, entry.timeout_per_item, True)
+
+    async def run_items(call: dict[str, Any]) -> Any:
+        extras = await _arguments(nodes, call)
+        async with _heartbeating([]):
+            output = await mapper.run(call["items"], extras, entry.output_field, start=call["start"])
+        return _checked_payload(node_id, jsonable(output))
+
+    run_items.__name__ = run_items.__qualname__ = f"items_{getattr(process_item, '__name__', 'activity')}"
+    return activity.defn(name=nodes.items_activity_name(node_id))(run_items)
+
+
+@contextlib.asynccontextmanager
+async def _heartbeating(records: list[dict[str, Any]]) -> AsyncIterator[None]:
+    beating = asyncio.get_running_loop().create_task(_heartbeat(records))
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+
+
+def _earlier_attempts(retries: Retries | None) -> list[dict[str, Any]]:
+    """The attempt records of the attempts before this one, which each failed attempt left as
+    its last heartbeat's details."""
+    if retries is None or not retries.records:
+        return []
+    details = activity.info().heartbeat_details
+    if details and isinstance(details[0], list):
+        return list(details[0])
+    return []
 
 
 async def _arguments(nodes: Nodes, call: dict[str, Any]) -> dict[str, Any]:
@@ -129,15 +247,32 @@ async def _arguments(nodes: Nodes, call: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-async def _heartbeat() -> None:
+async def _heartbeat(records: list[dict[str, Any]]) -> None:
     """Tell the server the worker is alive, so a dead worker's activity is retried within seconds."""
     while True:
-        activity.heartbeat()
+        activity.heartbeat(records)
         await asyncio.sleep(HEARTBEAT_EVERY)
 
 
-def _failure(nodes: Nodes, exc: Exception) -> ApplicationError:
-    """The node's error as a non-retryable failure; a split failure names the dependents' errors."""
+def _failure(
+    nodes: Nodes,
+    exc: Exception,
+    retries: Retries | None,
+    attempt: int,
+    records: list[dict[str, Any]],
+    duration: float,
+) -> ApplicationError:
+    """The node's error as Temporal's failure: retryable only if its retries say so; a split
+    failure names the dependents' errors."""
+    retried = retries is not None and isinstance(exc, retries.retry_on)
+    if retries is not None and retries.records and retried:
+        assert retries is not None
+        failed = {"attempt": attempt, "success": False, "error": str(exc), "error_type": type(exc).__name__}
+        records.append({**failed, "duration": duration})
+        if attempt >= retries.attempts:
+            message = f"failed after {attempt} attempts: {describe(exc)}"
+            return ApplicationError(message, type="RetriesExhausted", non_retryable=True)
+        activity.heartbeat(records)  # the next attempt reads them
     details: list[Any] = []
     own: BaseException = exc
     if isinstance(exc, SplitFailure):
@@ -148,7 +283,7 @@ def _failure(nodes: Nodes, exc: Exception) -> ApplicationError:
             if node_id is not None:
                 dependents[node_id] = [type(error).__name__, str(error)]
         details.append({"dependents": dependents})
-    return ApplicationError(str(own), *details, type=type(own).__name__, non_retryable=True)
+    return ApplicationError(str(own), *details, type=type(own).__name__, non_retryable=not retried)
 
 
 def _checked_payload(node_id: str, output: Any) -> Any:

@@ -55,16 +55,23 @@ def main(workflow_class: type, nodes: Nodes, task_queue: str, argv: Sequence[str
     args = _parser(module, task_queue).parse_args(argv)
     if args.command == "worker":
         asyncio.run(_serve(args, module, workflow_class, nodes))
-        return
+        _exit(0)
     inputs = _inputs(args.inputs) if args.command in ("run", "start") else {}
     try:
         result = asyncio.run(_client_command(args, workflow_class, nodes, inputs))
     except _Refused as refused:  # sys.exit inside the loop would end the process under the SDK's threads
         _fail(str(refused))
-    if result is None:
-        return
-    print(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
-    sys.exit(EXIT_NODE_FAILED if result["errors"] else 0)
+    if result is not None:
+        print(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
+    _exit(EXIT_NODE_FAILED if result is not None and result["errors"] else 0)
+
+
+def _exit(status: int) -> NoReturn:
+    """End the process now: the SDK's native threads can crash the interpreter's finalization
+    (SIGSEGV, or an abort) after the work is done, which would turn a result into a failure."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _parser(module: ModuleType, task_queue: str) -> argparse.ArgumentParser:
@@ -189,4 +196,4 @@ class _Refused(Exception):
 
 def _fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
-    sys.exit(EXIT_BAD_INPUT)
+    _exit(EXIT_BAD_INPUT)

@@ -9,7 +9,11 @@ random numbers: everything a node does happens in its activity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import copy
+import logging
+import math
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
@@ -19,7 +23,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from .. import _run
-from ._activities import HEARTBEAT_TIMEOUT, WORKER_LOSS_ATTEMPTS, Nodes
+from .._parallel import ItemFailed
+from ._activities import (
+    FANOUT_LIMIT,
+    HEARTBEAT_TIMEOUT,
+    NO_TIMEOUT_BACKSTOP,
+    WORKER_LOSS_ATTEMPTS,
+    Nodes,
+    ParallelMap,
+)
 
 # Only a lost worker or the backstop timeout is retried: a node's own failures are non-retryable.
 WORKER_LOSS_RETRY = RetryPolicy(
@@ -95,16 +107,87 @@ class ActivityCall:
     async def __call__(self, **kwargs: Any) -> Any:
         nodes = self.run.activities
         entry = nodes.activities[self.node_id]
+        if isinstance(entry, ParallelMap):
+            return await self._map(entry, dict(kwargs))
+        retries = entry.retries
         try:
             return await workflow.execute_activity(
                 nodes.activity_name(self.node_id),
                 _activity_input(kwargs),
                 start_to_close_timeout=entry.start_to_close,
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=WORKER_LOSS_RETRY,
+                retry_policy=WORKER_LOSS_RETRY if retries is None else retries.policy(),
             )
         except ActivityError as failed:
-            raise self._node_error(failed) from None
+            error = self._node_error(failed)
+            if entry.on_error is None:
+                raise error from None
+            level = logging.getLevelName(entry.on_error.log_level.upper())
+            workflow.logger.log(level, "%s failed (%s: %s); using its fallback value", self.node_id, *_shown(error))
+            return copy.deepcopy(entry.on_error.value)
+
+    async def _map(self, entry: ParallelMap, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The parallel map in the workflow: slices of items as activities, at most
+        ``max_workers`` running, batch after batch; the output the asyncio target's map gives."""
+        name = getattr(entry.fn, "__name__", self.node_id)
+        try:
+            items = kwargs.pop(entry.input_field)
+        except KeyError:
+            raise TypeError(f"{name}() needs the items to map as {entry.input_field}=[...]") from None
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(f"{entry.input_field} must be a list or tuple of items, not {type(items).__name__}")
+        started = workflow.time()
+        total = len(items)
+        per_slice = max(1, math.ceil(total / FANOUT_LIMIT))
+        slices = [(low, list(items[low : low + per_slice])) for low in range(0, total, per_slice)]
+        outputs: list[dict[str, Any] | None] = [None] * len(slices)
+        base = _activity_input(kwargs)
+        nodes = self.run.activities
+
+        async def work(queue: Iterator[int]) -> None:
+            for k in queue:
+                low, part = slices[k]
+                try:
+                    output = await workflow.execute_activity(
+                        nodes.items_activity_name(self.node_id),
+                        {**base, "items": part, "start": low},
+                        start_to_close_timeout=NO_TIMEOUT_BACKSTOP,
+                        heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                        retry_policy=WORKER_LOSS_RETRY,
+                    )
+                except ActivityError as failed:
+                    raise self._node_error(failed) from None
+                outputs[k] = output
+                if output["errors"] and not entry.continue_on_error:
+                    first = output["errors"][0]
+                    raise ItemFailed(
+                        f"item {first['index']} of {total} failed: {first['error_type']}: {first['error']}"
+                    )
+
+        step = max(1, (entry.batch_size or total or 1) // per_slice)
+        for first_slice in range(0, len(slices), step):
+            queue = iter(range(first_slice, min(first_slice + step, len(slices))))
+            workers = min(entry.max_workers, step, len(slices) - first_slice)
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(workers):
+                        group.create_task(work(queue))
+            except BaseExceptionGroup as group_error:
+                raise group_error.exceptions[0] from None
+        done = [output for output in outputs if output is not None]
+        errors = sorted((error for output in done for error in output["errors"]), key=lambda error: error["index"])
+        busy = sum(output["statistics"]["average_duration"] * output["statistics"]["total"] for output in done)
+        return {
+            entry.output_field: [value for output in done for value in output[entry.output_field]],
+            "statistics": {
+                "total": total,
+                "successful": total - len(errors),
+                "failed": len(errors),
+                "total_duration": workflow.time() - started,
+                "average_duration": busy / total if total else 0.0,
+            },
+            "errors": errors,
+        }
 
     def _node_error(self, failed: ActivityError) -> Exception:
         cause = failed.cause
@@ -122,6 +205,10 @@ class ActivityCall:
         if isinstance(cause, FailureError):
             return error_class(type(cause).__name__)(cause.message)
         return error_class(type(failed).__name__)(failed.message)
+
+
+def _shown(error: BaseException) -> tuple[str, str]:
+    return type(error).__name__, str(error)
 
 
 def _activity_input(kwargs: Mapping[str, Any]) -> dict[str, Any]:

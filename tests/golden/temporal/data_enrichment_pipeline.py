@@ -98,13 +98,16 @@ async def aggregate_results(results: Any) -> Any:
 
 # One Temporal activity per node, each running the node's function above in a worker process;
 # the worker creates the resources on first use, shares them among its activities and closes
-# them when it stops. A node's timeout is enforced in its activity; the server gives up
-# (start_to_close) a little later, as a backstop.
+# them when it stops. A node's timeout is enforced in its activity, and the server gives up
+# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy; a
+# parallel map runs its items as activities of their own, so several workers share them.
 NODES = rtt.Nodes(
     "data_enrichment_pipeline",
     {
         "fetch_users": rtt.Activity(fetch_users, timeout=10),
-        "enrich_users": rtt.Activity(enrich_users),
+        "enrich_users": rtt.ParallelMap(
+            enrich_users, max_workers=3, timeout_per_item=2, continue_on_error=True
+        ),
         "aggregate_results": rtt.Activity(aggregate_results, timeout=5),
     },
     resources=RESOURCES,

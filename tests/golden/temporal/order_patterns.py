@@ -65,13 +65,6 @@ join_notes = note_worker.gather
 
 
 # node "reserve_stock"
-@rt.retry_with_backoff(
-    max_retries=5,
-    initial_backoff=0.01,
-    backoff_factor=2.0,
-    max_backoff=0.1,
-    retry_on=(ConnectionError, TimeoutError),
-)
 async def reserve_stock(items: Any) -> Any:
     if random.random() < 0.3:
         raise ConnectionError("inventory service busy")
@@ -154,18 +147,30 @@ dashboard = rt.parallel_fetch(
 
 # One Temporal activity per node, each running the node's function above in a worker process;
 # the worker creates the resources on first use, shares them among its activities and closes
-# them when it stops. A node's timeout is enforced in its activity; the server gives up
-# (start_to_close) a little later, as a backstop.
+# them when it stops. A node's timeout is enforced in its activity, and the server gives up
+# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy; a
+# parallel map runs its items as activities of their own, so several workers share them.
 NODES = rtt.Nodes(
     "order_patterns",
     {
         "load_orders": rtt.Activity(load_orders),
-        "price_orders": rtt.Activity(price_orders),
+        "price_orders": rtt.ParallelMap(
+            price_orders, max_workers=3, timeout_per_item=2, continue_on_error=True
+        ),
         "split_notes": rtt.Activity(split_notes),
         "note_worker_0": rtt.Activity(note_worker_0),
         "note_worker_1": rtt.Activity(note_worker_1),
         "join_notes": rtt.Activity(join_notes),
-        "reserve_stock": rtt.Activity(reserve_stock),
+        "reserve_stock": rtt.Activity(
+            reserve_stock,
+            retry=rtt.retry_with_backoff(
+                max_retries=5,
+                initial_backoff=0.01,
+                backoff_factor=2.0,
+                max_backoff=0.1,
+                retry_on=(ConnectionError, TimeoutError),
+            ),
+        ),
         "notify_warehouse": rtt.Activity(notify_warehouse),
         "live_prices": rtt.Activity(live_prices),
         "cached_prices": rtt.Activity(cached_prices),

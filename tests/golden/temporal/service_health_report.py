@@ -41,12 +41,7 @@ async def check_latency(services: Any) -> Any:
 
 
 # node "check_errors"
-@rt.node(
-    timeout=5,
-    retry=rt.Retry(
-        attempts=3, delay=0.1, max_delay=60.0, retry_on=(ConnectionError, TimeoutError)
-    ),
-)
+@rt.node(timeout=5)
 async def check_errors(services: Any) -> Any:
     await asyncio.sleep(0.2)  # another slow probe
     failing = {s["name"]: s["errors"] for s in services if s["errors"]}
@@ -55,7 +50,6 @@ async def check_errors(services: Any) -> Any:
 
 
 # node "check_inventory"
-@rt.node(on_error=rt.Fallback({"names": [], "count": 0}))
 async def check_inventory(services: Any) -> Any:
     await asyncio.sleep(0.2)
     names = sorted(s["name"] for s in services)
@@ -78,15 +72,27 @@ async def report(latency: Any, errors: Any, inventory: Any) -> Any:
 
 # One Temporal activity per node, each running the node's function above in a worker process;
 # the worker creates the resources on first use, shares them among its activities and closes
-# them when it stops. A node's timeout is enforced in its activity; the server gives up
-# (start_to_close) a little later, as a backstop.
+# them when it stops. A node's timeout is enforced in its activity, and the server gives up
+# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy; a
+# parallel map runs its items as activities of their own, so several workers share them.
 NODES = rtt.Nodes(
     "service_health_report",
     {
         "list_targets": rtt.Activity(list_targets),
         "check_latency": rtt.Activity(check_latency, timeout=5),
-        "check_errors": rtt.Activity(check_errors, timeout=5),
-        "check_inventory": rtt.Activity(check_inventory),
+        "check_errors": rtt.Activity(
+            check_errors,
+            timeout=5,
+            retry=rt.Retry(
+                attempts=3,
+                delay=0.1,
+                max_delay=60.0,
+                retry_on=(ConnectionError, TimeoutError),
+            ),
+        ),
+        "check_inventory": rtt.Activity(
+            check_inventory, on_error=rt.Fallback({"names": [], "count": 0})
+        ),
         "report": rtt.Activity(report),
     },
 )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
 from ...analysis.namespace import import_bindings
-from ...analysis.plan import ModulePlan
+from ...analysis.plan import ModulePlan, NodePlan, Shape
 from ...errors import WorkflowError
 from ...ir_files import ir_file_text
 from ...style import LINE_LENGTH
@@ -58,8 +59,9 @@ def task_queue(plan: ModulePlan) -> str:
 def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
     """The module as plain-text chunks, each one or more top-level statements."""
     _check_names(plan)
+    _check_mappable(plan)
     chosen = templates()
-    nodes = [asyncio_render.render_node(chosen, node_plan) for node_plan in plan.nodes]
+    nodes = [asyncio_render.render_node(chosen, node_function_plan(node_plan)) for node_plan in plan.nodes]
     resources = asyncio_render.render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
     uses_rt = any(_RT_USE.search(text) for text in [resources, *nodes])
@@ -103,11 +105,51 @@ def render_header(
     return chosen.render("header.py.j2", context, what="the module header")
 
 
+def node_function_plan(node_plan: NodePlan) -> NodePlan:
+    """What the node's function is on Temporal: the asyncio target's, except that retries are
+    Temporal's (a RetryPolicy) and a fallback value is the workflow's, so neither is in the function."""
+    node = node_plan.node
+    if node.retry is not None or node.fallback is not None:
+        node = replace(node, retry=None, fallback=None)
+    if _retries_with_backoff(node_plan):
+        return replace(node_plan, node=node, shape=Shape.PLAIN, pattern=None, signature=None)
+    return replace(node_plan, node=node)
+
+
+def _retries_with_backoff(node_plan: NodePlan) -> bool:
+    pattern = node_plan.pattern
+    return node_plan.shape is Shape.DECORATED and pattern is not None and pattern.name == "retry_with_backoff"
+
+
+def _fanned_out(node_plan: NodePlan) -> bool:
+    """A parallel map whose items become activities of their own (one activity runs a map
+    under node policies, which apply to the map as a whole)."""
+    node = node_plan.node
+    pattern = node_plan.pattern
+    policies = (node.timeout, node.max_concurrent_tasks, node.retry, node.fallback)
+    return (
+        node_plan.shape is Shape.MAPPED
+        and pattern is not None
+        and pattern.name == "parallel_map"
+        and all(policy is None for policy in policies)
+    )
+
+
 def render_activities(plan: ModulePlan, chosen: Templates) -> str:
-    activities = [
-        {"node_id": py_string(node_plan.node.node_id), "ident": node_plan.ident, "timeout": node_plan.node.timeout}
-        for node_plan in (plan.plan(node_id) for node_id in plan.order)
-    ]
+    activities = []
+    for node_plan in (plan.plan(node_id) for node_id in plan.order):
+        node = node_plan.node
+        activities.append(
+            {
+                "node_id": py_string(node.node_id),
+                "ident": node_plan.ident,
+                "timeout": node.timeout,
+                "retry": node.retry,
+                "fallback": node.fallback,
+                "backoff": node_plan.pattern if _retries_with_backoff(node_plan) else None,
+                "map": node_plan.pattern.settings if _fanned_out(node_plan) and node_plan.pattern else None,
+            }
+        )
     context = {
         "name": py_string(plan.ir.name),
         "activities": activities,
@@ -150,4 +192,26 @@ def _check_names(plan: ModulePlan) -> None:
                 location=node_plan.node.location,
                 node_id=node_plan.node.node_id,
                 hint=f"rename it (names a Temporal module reserves: {', '.join(sorted(TEMPORAL_NAMES))})",
+            )
+
+
+def _check_mappable(plan: ModulePlan) -> None:
+    """A setting Temporal has no equivalent of is refused, naming the node and the pattern:
+    nothing is dropped silently."""
+    for node_plan in plan.nodes:
+        node = node_plan.node
+        shrinking = []
+        if node.retry is not None and node.retry.backoff < 1:
+            shrinking.append(("the retry policy", "backoff", node.retry.backoff))
+        if _retries_with_backoff(node_plan) and node_plan.pattern is not None:
+            factor = node_plan.pattern.values.get("backoff_factor", 2.0)
+            if factor < 1:
+                shrinking.append(("retry_with_backoff", "backoff_factor", factor))
+        for pattern, setting, value in shrinking:
+            raise WorkflowError(
+                f"{pattern} has {setting}={value!r}: waits that shrink from retry to retry cannot be a"
+                " Temporal RetryPolicy (its backoff coefficient is at least 1)",
+                location=node.location,
+                node_id=node.node_id,
+                hint=f"give {setting} 1 or more to compile with --target temporal",
             )
