@@ -98,6 +98,13 @@ def _parser(module: ModuleType, task_queue: str) -> argparse.ArgumentParser:
         if name in ("run", "start"):
             command.add_argument("--inputs", default="{}", help="workflow inputs as a JSON object, or @path to a file")
             command.add_argument("--id", help="the workflow id (default: the workflow name and a random suffix)")
+        if name == "worker":
+            command.add_argument(
+                "--max-concurrent-activities",
+                type=int,
+                default=None,
+                help="most activities this worker runs at once (default: the SDK's, 100)",
+            )
         if name == "result":
             command.add_argument("--id", required=True, help="the workflow id start printed")
     return parser
@@ -127,7 +134,14 @@ def workflow_runner(module_name: str) -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
-def worker_for(client: Client, module: ModuleType, workflow_class: type, nodes: Nodes, task_queue: str) -> Worker:
+def worker_for(
+    client: Client,
+    module: ModuleType,
+    workflow_class: type,
+    nodes: Nodes,
+    task_queue: str,
+    max_concurrent_activities: int | None = None,
+) -> Worker:
     """A worker of the workflow and its node activities."""
     return Worker(
         client,
@@ -135,6 +149,7 @@ def worker_for(client: Client, module: ModuleType, workflow_class: type, nodes: 
         workflows=[workflow_class],
         activities=nodes.definitions(),
         workflow_runner=workflow_runner(module.__name__),
+        max_concurrent_activities=max_concurrent_activities,
     )
 
 
@@ -143,7 +158,7 @@ async def _serve(args: argparse.Namespace, module: ModuleType, workflow_class: t
         client = await _connect(args)
     except _Refused as refused:
         _fail(str(refused))
-    worker = worker_for(client, module, workflow_class, nodes, args.task_queue)
+    worker = worker_for(client, module, workflow_class, nodes, args.task_queue, args.max_concurrent_activities)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):

@@ -1,0 +1,107 @@
+"""How a Temporal module behaves where Temporal does the work: retries, timeouts, the
+non-retryable path, fallbacks, the payload limit, two workers sharing a parallel map, and a
+worker killed with SIGKILL mid-activity whose run a new worker finishes.
+
+Nodes count their runs in files, never in memory: a count survives the process that made it.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from .temporal_support import (
+    DevServer,
+    compile_module,
+    dev_server,
+    printed_result,
+    run_module,
+    wait_for,
+    worker,
+)
+from .test_example_results import masked
+
+WORKFLOWS = "tests/workflows/temporal"
+
+
+@pytest.fixture
+def server() -> DevServer:
+    return dev_server()
+
+
+def counts_of(directory: Path) -> dict[str, int]:
+    return {path.name: len(path.read_text().splitlines()) for path in sorted(directory.iterdir())}
+
+
+def test_retries_timeouts_fallbacks_and_failures_behave_as_on_asyncio(tmp_path: Path, server: DevServer) -> None:
+    [plain] = compile_module(f"{WORKFLOWS}/behaviours.py", tmp_path / "asyncio", target="asyncio")
+    [durable] = compile_module(f"{WORKFLOWS}/behaviours.py", tmp_path / "temporal")
+    on_asyncio, on_temporal = tmp_path / "counts-asyncio", tmp_path / "counts-temporal"
+    on_asyncio.mkdir()
+    on_temporal.mkdir()
+    expected = run_module(plain, server.address, "--inputs", json.dumps({"counts": str(on_asyncio)}))
+    with worker(durable, server.address):
+        done = run_module(durable, server.address, "run", "--inputs", json.dumps({"counts": str(on_temporal)}))
+    assert done.returncode == expected.returncode == 1, done.stderr
+    result, reference = printed_result(done), printed_result(expected)
+
+    # Each node ran as often on Temporal as on asyncio: retried exceptions until success or
+    # the last attempt, anything else (a timeout, an exception not retried) once.
+    runs = {"flaky": 3, "not_retried": 1, "slow": 1, "guarded": 1, "exhausted": 2, "too_big": 1}
+    assert counts_of(on_temporal) == counts_of(on_asyncio) == runs
+
+    assert result["errors"]["too_big"].startswith("PayloadTooLarge: the output of node 'too_big' is ")
+    assert "over Temporal's payload limit" in result["errors"]["too_big"]
+    del result["errors"]["too_big"], reference["results"]["too_big"]
+    assert masked(result) == masked(reference)
+    assert result["errors"] == {
+        "not_retried": "ValueError: bad record",
+        "after_not_retried": "UpstreamFailed: skipped because upstream node 'not_retried' failed",
+        "slow": "TimeoutError: timed out after 0.5s",
+        "exhausted": "RetriesExhausted: failed after 2 attempts: ConnectionError: still down",
+    }
+    assert result["results"]["flaky"] == {"attempt": 3}
+    assert result["results"]["guarded"] == {"theme": "light"}
+
+
+def test_two_workers_share_one_parallel_map(tmp_path: Path, server: DevServer) -> None:
+    [module] = compile_module(f"{WORKFLOWS}/shared_map.py", tmp_path)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    inputs = {"count": 6, "seen": str(seen), "together": 2}
+    one_at_a_time = ("--max-concurrent-activities", "1")
+    with (
+        worker(module, server.address, *one_at_a_time) as first,
+        worker(module, server.address, *one_at_a_time) as second,
+    ):
+        done = run_module(module, server.address, "run", "--inputs", json.dumps(inputs))
+        pids = {first.pid, second.pid}
+    assert done.returncode == 0, done.stderr
+    output = printed_result(done)["results"]["run_items"]
+    assert output["results"] == [{"item": i, "square": i * i} for i in range(6)]
+    assert output["statistics"]["successful"] == 6
+    ran_on = {int(path.read_text()) for path in seen.iterdir()}
+    assert ran_on == pids  # both workers ran items of the one map
+
+
+def test_a_run_survives_its_worker_killed_mid_activity(tmp_path: Path, server: DevServer) -> None:
+    [module] = compile_module(f"{WORKFLOWS}/crash.py", tmp_path)
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    inputs = json.dumps({"counts": str(counts), "hold": 3})
+    with worker(module, server.address) as doomed:
+        started = run_module(module, server.address, "start", "--inputs", inputs)
+        assert started.returncode == 0, started.stderr
+        workflow_id = started.stdout.strip()
+        wait_for(lambda: (counts / "second").exists(), 60, "the second activity to start")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+    assert counts_of(counts) == {"first": 1, "second": 1}
+    with worker(module, server.address):
+        done = run_module(module, server.address, "result", "--id", workflow_id)
+    assert done.returncode == 0, done.stderr
+    assert printed_result(done) == {"results": {"first": {"value": 21}, "second": {"value": 42}}, "errors": {}}
+    assert counts_of(counts) == {"first": 1, "second": 2}  # the first activity ran exactly once
