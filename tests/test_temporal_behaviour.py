@@ -51,6 +51,7 @@ def test_retries_timeouts_fallbacks_and_failures_behave_as_on_asyncio(tmp_path: 
     # Each node ran as often on Temporal as on asyncio: retried exceptions until success or
     # the last attempt, anything else (a timeout, an exception not retried) once.
     runs = {"flaky": 3, "not_retried": 1, "slow": 1, "guarded": 1, "exhausted": 2, "too_big": 1}
+    runs |= {"primary_down": 1, "fallback_down": 1, "quick": 1, "stuck": 1, "broken": 1}
     assert counts_of(on_temporal) == counts_of(on_asyncio) == runs
 
     assert result["errors"]["too_big"].startswith("PayloadTooLarge: the output of node 'too_big' is ")
@@ -62,6 +63,14 @@ def test_retries_timeouts_fallbacks_and_failures_behave_as_on_asyncio(tmp_path: 
         "after_not_retried": "UpstreamFailed: skipped because upstream node 'not_retried' failed",
         "slow": "TimeoutError: timed out after 0.5s",
         "exhausted": "RetriesExhausted: failed after 2 attempts: ConnectionError: still down",
+        "primary_down": "TimeoutError: timed out after 0.3s",
+        "fallback_down": "LookupError: no cached copy",
+        "after_fallback_down": "UpstreamFailed: skipped because upstream node 'fallback_down' failed",
+    }
+    assert result["results"]["fetch_all"]["successful"] == {"quick": {"ok": True}}
+    assert result["results"]["fetch_all"]["failed"] == {
+        "stuck": "TimeoutError: timed out after 0.5s",
+        "broken": "RuntimeError: no route",
     }
     assert result["results"]["flaky"] == {"attempt": 3}
     assert result["results"]["guarded"] == {"theme": "light"}

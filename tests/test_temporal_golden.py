@@ -83,3 +83,30 @@ def test_a_node_named_like_a_temporal_module_name_is_refused(tmp_path: Path) -> 
     assert done.returncode == 2
     assert "clash.py:3: node 'NODES':" in done.stderr and "Temporal module" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_every_kind_workflow_compiles_to_a_temporal_module_that_passes_ruff(tmp_path: Path) -> None:
+    sources = sorted((ROOT / "tests" / "workflows" / "kinds").glob("*.py"))
+    assert sources
+    for source in sources:
+        done = run_cli(source.relative_to(ROOT).as_posix(), "-o", str(tmp_path), "--target", "temporal")
+        assert done.returncode == 0, f"{source.name}: {done.stderr}"
+    modules = sorted(str(path) for path in tmp_path.glob("*.py"))
+    assert len(modules) >= len(sources)
+    command = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", *modules]
+    checked = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_retry_backoff_temporal_cannot_have_is_refused_naming_node_and_pattern(tmp_path: Path) -> None:
+    (tmp_path / "shrinking.py").write_text(
+        "from kailash.workflow import AsyncWorkflowBuilder, RetryPolicy\n"
+        "flow = AsyncWorkflowBuilder('shrinking')\n"
+        "flow.add_async_code('poll', 'result = 1', retry_policy=RetryPolicy(backoff_factor=0.5))\n"
+    )
+    done = run_cli("shrinking.py", "-o", str(tmp_path / "out"), "--target", "temporal", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "shrinking.py:3: node 'poll': the retry policy has backoff=0.5" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+    assert run_cli("shrinking.py", "-o", str(tmp_path / "asyncio"), cwd=tmp_path).returncode == 0

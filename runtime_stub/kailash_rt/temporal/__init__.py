@@ -6,17 +6,29 @@ does not import this package. A Temporal module declares its nodes' activities
 command line (``main``: worker, run, start, result).
 """
 
-from ._activities import Activity, Nodes, ParallelMap, Retries, retry_with_backoff
+from ._activities import (
+    Activity,
+    FallbackAnswer,
+    Nodes,
+    ParallelFetch,
+    ParallelMap,
+    Retries,
+    WithFallback,
+    retry_with_backoff,
+)
 from ._converter import data_converter
 from ._main import main, worker_for, workflow_runner
 from ._workflow import Run
 
 __all__ = [
     "Activity",
+    "FallbackAnswer",
     "Nodes",
+    "ParallelFetch",
     "ParallelMap",
     "Retries",
     "Run",
+    "WithFallback",
     "data_converter",
     "main",
     "retry_with_backoff",

@@ -23,12 +23,13 @@ from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from .._calls import describe
+from .._calls import describe, keyword_picker
 from .._json_output import jsonable
 from .._node import Fallback, Retry
 from .._parallel import ItemMapper
+from .._resilience import TimeoutWithFallback
 from .._resources import Resources, SharedResources
-from .._run import Deferred, SplitFailure
+from .._run import Deferred, SplitFailure, resolved
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -129,6 +130,48 @@ class ParallelMap(Activity):
         return [_define_items(nodes, node_id, self)]
 
 
+@dataclass(frozen=True)
+class WithFallback(Activity):
+    """A ``timeout_with_fallback`` primary: the workflow runs the primary function as an
+    activity (its timeout enforced there) and, when it fails, the fallback function as another."""
+
+    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
+        pattern = self.fn
+        assert isinstance(pattern, TimeoutWithFallback)
+        primary = _define_call(nodes, node_id, "primary", pattern.primary, pattern.timeout_seconds)
+        fallback = pattern._fallback  # the function @<primary>.fallback decorated
+        if fallback is None:
+            return [primary]
+        return [primary, _define_call(nodes, node_id, "fallback", fallback, None)]
+
+
+@dataclass(frozen=True)
+class FallbackAnswer(Activity):
+    """The fallback node of a ``timeout_with_fallback``: outputs its primary's answer, in the
+    workflow (the fallback function ran as the primary node's second activity)."""
+
+    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParallelFetch(Activity):
+    """A parallel fetch: the workflow runs each named operation as an activity of its own, all
+    at once, each with its own timeout (enforced in the activity)."""
+
+    timeout_per_operation: float = 10.0
+    continue_on_error: bool = True
+
+    @property
+    def operations(self) -> dict[str, NodeFunction]:
+        return dict(getattr(self.fn, "operations", {}))
+
+    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
+        return [
+            _define_call(nodes, node_id, name, fn, self.timeout_per_operation) for name, fn in self.operations.items()
+        ]
+
+
 @dataclass
 class Nodes:
     """The activities of one workflow, by node id, and the resources they share in a worker."""
@@ -143,6 +186,10 @@ class Nodes:
 
     def items_activity_name(self, node_id: str) -> str:
         return f"{self.workflow}.{node_id}.items"
+
+    def part_activity_name(self, node_id: str, part: str) -> str:
+        """The activity of one function of a node the workflow runs in parts (an operation, a fallback)."""
+        return f"{self.workflow}.{node_id}.{part}"
 
     def definitions(self) -> list[Callable[..., Any]]:
         """The ``@activity.defn`` functions a worker registers: one per node (a fanned-out
@@ -213,6 +260,29 @@ def _define_items(nodes: Nodes, node_id: str, entry: ParallelMap) -> Callable[..
 
     run_items.__name__ = run_items.__qualname__ = f"items_{getattr(process_item, '__name__', 'activity')}"
     return activity.defn(name=nodes.items_activity_name(node_id))(run_items)
+
+
+def _define_call(nodes: Nodes, node_id: str, part: str, fn: NodeFunction, timeout: float | None) -> Callable[..., Any]:
+    """The activity of one function of a node: it gets the arguments it names, within ``timeout``."""
+    pick = keyword_picker(fn)
+
+    async def run_part(call: dict[str, Any]) -> Any:
+        kwargs = await resolved(pick(await _arguments(nodes, call)))
+        deadline = asyncio.timeout(timeout)
+        async with _heartbeating([]):
+            try:
+                async with deadline:
+                    output = await fn(**kwargs)
+            except Exception as exc:
+                if deadline.expired():
+                    raise ApplicationError(
+                        f"timed out after {timeout}s", type="TimeoutError", non_retryable=True
+                    ) from exc
+                raise _failure(nodes, exc, None, 1, [], 0.0) from exc
+        return _checked_payload(node_id, jsonable(output))
+
+    run_part.__name__ = run_part.__qualname__ = f"part_{getattr(fn, '__name__', 'activity')}"
+    return activity.defn(name=nodes.part_activity_name(node_id, part))(run_part)
 
 
 @contextlib.asynccontextmanager

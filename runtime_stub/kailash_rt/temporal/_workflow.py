@@ -23,14 +23,21 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from .. import _run
+from .._calls import describe, with_key
+from .._fanout import FetchFailed
 from .._parallel import ItemFailed
+from .._resilience import TimeoutWithFallback
 from ._activities import (
+    BACKSTOP_MARGIN,
     FANOUT_LIMIT,
     HEARTBEAT_TIMEOUT,
     NO_TIMEOUT_BACKSTOP,
     WORKER_LOSS_ATTEMPTS,
+    FallbackAnswer,
     Nodes,
+    ParallelFetch,
     ParallelMap,
+    WithFallback,
 )
 
 # Only a lost worker or the backstop timeout is retried: a node's own failures are non-retryable.
@@ -109,6 +116,12 @@ class ActivityCall:
         entry = nodes.activities[self.node_id]
         if isinstance(entry, ParallelMap):
             return await self._map(entry, dict(kwargs))
+        if isinstance(entry, FallbackAnswer):
+            return kwargs["answer"]
+        if isinstance(entry, WithFallback):
+            return await self._with_fallback(entry, kwargs)
+        if isinstance(entry, ParallelFetch):
+            return await self._fetch(entry, kwargs)
         retries = entry.retries
         try:
             return await workflow.execute_activity(
@@ -125,6 +138,72 @@ class ActivityCall:
             level = logging.getLevelName(entry.on_error.log_level.upper())
             workflow.logger.log(level, "%s failed (%s: %s); using its fallback value", self.node_id, *_shown(error))
             return copy.deepcopy(entry.on_error.value)
+
+    async def _part(self, part: str, kwargs: Mapping[str, Any], timeout: float | None) -> Any:
+        """Run one function of the node (an operation, a primary, a fallback) as its activity."""
+        backstop = NO_TIMEOUT_BACKSTOP if timeout is None else timedelta(seconds=timeout + BACKSTOP_MARGIN)
+        try:
+            return await workflow.execute_activity(
+                self.run.activities.part_activity_name(self.node_id, part),
+                _activity_input(kwargs),
+                start_to_close_timeout=backstop,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=WORKER_LOSS_RETRY,
+            )
+        except ActivityError as failed:
+            raise self._node_error(failed) from None
+
+    async def _with_fallback(self, entry: WithFallback, kwargs: Mapping[str, Any]) -> Any:
+        """timeout_with_fallback in the workflow: the primary, and the fallback if it fails; when
+        both fail, this node fails with the primary's error and the fallback node with its own."""
+        pattern = entry.fn
+        assert isinstance(pattern, TimeoutWithFallback)
+        try:
+            output = await self._part("primary", kwargs, pattern.timeout_seconds)
+        except Exception as primary_error:
+            fallback_node = self.run.activities.node_of(pattern._fallback_node) if pattern._fallback_node else None
+            if pattern._fallback is None or fallback_node is None:
+                raise
+            try:
+                output = await self._part("fallback", kwargs, None)
+            except Exception as fallback_error:
+                dependents: dict[Any, BaseException] = {}
+                call = self.run.call_of(fallback_node)
+                if call is not None:
+                    dependents[call] = fallback_error
+                message = f"{describe(primary_error)}; its fallback failed too: {describe(fallback_error)}"
+                raise _run.SplitFailure(message, primary_error, dependents) from None
+            answer = with_key(output, "_source", "fallback", wrap=True)
+            answer["_primary_error"] = describe(primary_error)
+            return answer
+        return with_key(output, "_source", "primary", wrap=True)
+
+    async def _fetch(self, entry: ParallelFetch, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """parallel_fetch in the workflow: every operation at once, each as its activity."""
+        names = list(entry.operations)
+
+        async def one(name: str) -> tuple[bool, Any]:
+            try:
+                return True, await self._part(name, kwargs, entry.timeout_per_operation)
+            except Exception as exc:
+                return False, describe(exc)
+
+        outcomes = await asyncio.gather(*(one(name) for name in names))
+        successful = {name: value for name, (ok, value) in zip(names, outcomes, strict=True) if ok}
+        failed = {name: value for name, (ok, value) in zip(names, outcomes, strict=True) if not ok}
+        if failed and not entry.continue_on_error:
+            details = ", ".join(f"{name} ({error})" for name, error in failed.items())
+            raise FetchFailed(f"{len(failed)} of {len(names)} operations failed: {details}")
+        return {
+            "successful": successful,
+            "failed": failed,
+            "statistics": {
+                "total_operations": len(names),
+                "successful_count": len(successful),
+                "failed_count": len(failed),
+                "success_rate": len(successful) / len(names) if names else 0.0,
+            },
+        }
 
     async def _map(self, entry: ParallelMap, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The parallel map in the workflow: slices of items as activities, at most

@@ -148,8 +148,9 @@ dashboard = rt.parallel_fetch(
 # One Temporal activity per node, each running the node's function above in a worker process;
 # the worker creates the resources on first use, shares them among its activities and closes
 # them when it stops. A node's timeout is enforced in its activity, and the server gives up
-# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy; a
-# parallel map runs its items as activities of their own, so several workers share them.
+# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy. The
+# workflow runs a parallel map's items, a parallel fetch's operations and a primary and its
+# fallback as activities of their own, so several workers share them.
 NODES = rtt.Nodes(
     "order_patterns",
     {
@@ -172,14 +173,16 @@ NODES = rtt.Nodes(
             ),
         ),
         "notify_warehouse": rtt.Activity(notify_warehouse),
-        "live_prices": rtt.Activity(live_prices),
-        "cached_prices": rtt.Activity(cached_prices),
+        "live_prices": rtt.WithFallback(live_prices),
+        "cached_prices": rtt.FallbackAnswer(cached_prices),
         "charge_payment": rtt.Activity(charge_payment),
         "write_audit_log": rtt.Activity(write_audit_log),
         "lookup_customer": rtt.Activity(lookup_customer),
         "fetch_customer": rtt.Activity(fetch_customer),
         "store_customer": rtt.Activity(store_customer),
-        "dashboard": rtt.Activity(dashboard),
+        "dashboard": rtt.ParallelFetch(
+            dashboard, timeout_per_operation=1.0, continue_on_error=True
+        ),
     },
     resources=RESOURCES,
 )

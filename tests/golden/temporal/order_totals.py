@@ -50,8 +50,9 @@ async def apply_tax(discounted: Any, tax_rate: Any) -> Any:
 # One Temporal activity per node, each running the node's function above in a worker process;
 # the worker creates the resources on first use, shares them among its activities and closes
 # them when it stops. A node's timeout is enforced in its activity, and the server gives up
-# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy; a
-# parallel map runs its items as activities of their own, so several workers share them.
+# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy. The
+# workflow runs a parallel map's items, a parallel fetch's operations and a primary and its
+# fallback as activities of their own, so several workers share them.
 NODES = rtt.Nodes(
     "order_totals",
     {

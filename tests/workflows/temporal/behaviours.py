@@ -78,3 +78,36 @@ flow.add_async_code(
 result = {"blob": "x" * (3 * 1024 * 1024)}
 """,
 )
+
+# A primary that times out and a fallback that fails too: each node fails with its own error,
+# and a node after the fallback is skipped.
+AsyncPatterns.timeout_with_fallback(
+    flow,
+    "primary_down",
+    "fallback_down",
+    COUNT.format(node="primary_down")
+    + """
+await asyncio.sleep(60)
+result = {"live": True}
+""",
+    COUNT.format(node="fallback_down")
+    + """
+raise LookupError("no cached copy")
+""",
+    timeout_seconds=0.3,
+)
+flow.add_async_code("after_fallback_down", "result = {'seen': value}")
+flow.add_connection("fallback_down", "result", "after_fallback_down", "value")
+
+# Operations run at once, each in its own activity; one outlives its timeout, one fails.
+AsyncPatterns.parallel_fetch(
+    flow,
+    "fetch_all",
+    {
+        "quick": COUNT.format(node="quick") + "result = {'ok': True}\n",
+        "stuck": COUNT.format(node="stuck") + "await asyncio.sleep(60)\nresult = None\n",
+        "broken": COUNT.format(node="broken") + "raise RuntimeError('no route')\n",
+    },
+    timeout_per_operation=0.5,
+    continue_on_error=True,
+)

@@ -64,9 +64,10 @@ def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
     nodes = [asyncio_render.render_node(chosen, node_function_plan(node_plan)) for node_plan in plan.nodes]
     resources = asyncio_render.render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
-    uses_rt = any(_RT_USE.search(text) for text in [resources, *nodes])
+    activities = render_activities(plan, chosen)
+    uses_rt = any(_RT_USE.search(text) for text in [resources, *nodes, activities])
     header = render_header(plan, source_name, resources, python, chosen, uses_rt)
-    return [header, *nodes, render_activities(plan, chosen), render_workflow(plan, chosen)]
+    return [header, *nodes, activities, render_workflow(plan, chosen)]
 
 
 def render_header(
@@ -124,30 +125,54 @@ def _retries_with_backoff(node_plan: NodePlan) -> bool:
 def _fanned_out(node_plan: NodePlan) -> bool:
     """A parallel map whose items become activities of their own (one activity runs a map
     under node policies, which apply to the map as a whole)."""
-    node = node_plan.node
     pattern = node_plan.pattern
-    policies = (node.timeout, node.max_concurrent_tasks, node.retry, node.fallback)
     return (
         node_plan.shape is Shape.MAPPED
         and pattern is not None
         and pattern.name == "parallel_map"
-        and all(policy is None for policy in policies)
+        and _without_policies(node_plan)
     )
+
+
+def _without_policies(node_plan: NodePlan) -> bool:
+    node = node_plan.node
+    return all(policy is None for policy in (node.timeout, node.max_concurrent_tasks, node.retry, node.fallback))
+
+
+# Patterns the workflow runs itself, their functions as activities of their own (a node under
+# policies of its own runs as one activity, where the policies apply to the node as a whole).
+_WORKFLOW_PATTERNS = {
+    (Shape.DECORATED, "timeout_with_fallback"): "WithFallback",
+    (Shape.DECORATED, "fallback"): "FallbackAnswer",
+    (Shape.OPERATIONS, "parallel_fetch"): "ParallelFetch",
+}
+
+
+def _activity_kind(node_plan: NodePlan) -> str:
+    if _fanned_out(node_plan):
+        return "ParallelMap"
+    pattern = node_plan.pattern
+    if pattern is None or not _without_policies(node_plan):
+        return "Activity"
+    return _WORKFLOW_PATTERNS.get((node_plan.shape, pattern.name), "Activity")
 
 
 def render_activities(plan: ModulePlan, chosen: Templates) -> str:
     activities = []
     for node_plan in (plan.plan(node_id) for node_id in plan.order):
         node = node_plan.node
+        kind = _activity_kind(node_plan)
+        pattern = node_plan.pattern
         activities.append(
             {
+                "kind": kind,
                 "node_id": py_string(node.node_id),
                 "ident": node_plan.ident,
                 "timeout": node.timeout,
                 "retry": node.retry,
                 "fallback": node.fallback,
                 "backoff": node_plan.pattern if _retries_with_backoff(node_plan) else None,
-                "map": node_plan.pattern.settings if _fanned_out(node_plan) and node_plan.pattern else None,
+                "settings": pattern.settings if pattern and kind in ("ParallelMap", "ParallelFetch") else None,
             }
         )
     context = {
