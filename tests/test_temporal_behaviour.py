@@ -114,3 +114,17 @@ def test_a_run_survives_its_worker_killed_mid_activity(tmp_path: Path, server: D
     assert done.returncode == 0, done.stderr
     assert printed_result(done) == {"results": {"first": {"value": 21}, "second": {"value": 42}}, "errors": {}}
     assert counts_of(counts) == {"first": 1, "second": 2}  # the first activity ran exactly once
+
+
+def test_resources_live_in_the_worker_and_are_closed_when_it_stops(tmp_path: Path, server: DevServer) -> None:
+    [module] = compile_module(f"{WORKFLOWS}/worker_resources.py", tmp_path)
+    ledger = tmp_path / "ledger"
+    with worker(module, server.address, LEDGER_FILE=str(ledger)) as process:
+        for _ in range(2):
+            done = run_module(module, server.address, "run")
+            assert done.returncode == 0, done.stderr
+            assert printed_result(done) == {"results": {"first": {"step": 1}, "second": {"step": 2}}, "errors": {}}
+        assert ledger.read_text().splitlines() == [f"created {process.pid}", "used", "used", "used", "used"]
+    assert process.returncode == 0
+    assert ledger.read_text().splitlines()[-1] == "closed"  # closed once, when the worker stopped
+    assert ledger.read_text().count("closed") == 1

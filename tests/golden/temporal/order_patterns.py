@@ -20,8 +20,9 @@ import kailash_rt as rt
 import kailash_rt.temporal as rtt
 import temporalio.workflow
 
-# Created on first use in a run and closed when the run ends. Every setting can be overridden
-# from the environment as <RESOURCE>_<SETTING> (e.g. CACHE_BACKEND).
+# Created in the worker process on first use, shared by its activities and closed when the
+# worker stops. Every setting can be overridden from the environment as <RESOURCE>_<SETTING>
+# (e.g. CACHE_BACKEND).
 RESOURCES = rt.Resources(cache=rt.cache(backend="memory"))
 
 
