@@ -231,18 +231,18 @@ def _define(nodes: Nodes, node_id: str, entry: Activity) -> Callable[..., Any]:
             try:
                 output = await fn(**kwargs)
             except Exception as exc:
-                raise _failure(nodes, exc, retries, attempt, records, time.monotonic() - started) from exc
+                raise _attempt_failed(nodes, exc, retries, attempt, records, time.monotonic() - started) from exc
         if retries is not None and retries.records:
             records.append({"attempt": attempt, "success": True, "duration": time.monotonic() - started})
             extra = {"attempts": records, "total_attempts": attempt}
-            output = extra if output is None else with_key_all(output, extra)
+            output = extra if output is None else _with_attempts(output, extra)
         return _checked_payload(node_id, jsonable(output))
 
     run_node.__name__ = run_node.__qualname__ = f"node_{getattr(fn, '__name__', 'activity')}"
     return activity.defn(name=nodes.activity_name(node_id))(run_node)
 
 
-def with_key_all(output: Any, extra: dict[str, Any]) -> Any:
+def _with_attempts(output: Any, extra: dict[str, Any]) -> Any:
     """``retry_with_backoff``'s output: a dict gains ``extra``'s keys, anything else is ``value``."""
     return {**output, **extra} if isinstance(output, dict) else {"value": output, **extra}
 
@@ -278,7 +278,7 @@ def _define_call(nodes: Nodes, node_id: str, part: str, fn: NodeFunction, timeou
                     raise ApplicationError(
                         f"timed out after {timeout}s", type="TimeoutError", non_retryable=True
                     ) from exc
-                raise _failure(nodes, exc, None, 1, [], 0.0) from exc
+                raise _failure(nodes, exc) from exc
         return _checked_payload(node_id, jsonable(output))
 
     run_part.__name__ = run_part.__qualname__ = f"part_{getattr(fn, '__name__', 'activity')}"
@@ -324,25 +324,9 @@ async def _heartbeat(records: list[dict[str, Any]]) -> None:
         await asyncio.sleep(HEARTBEAT_EVERY)
 
 
-def _failure(
-    nodes: Nodes,
-    exc: Exception,
-    retries: Retries | None,
-    attempt: int,
-    records: list[dict[str, Any]],
-    duration: float,
-) -> ApplicationError:
-    """The node's error as Temporal's failure: retryable only if its retries say so; a split
+def _failure(nodes: Nodes, exc: Exception, retried: bool = False) -> ApplicationError:
+    """The node's error as Temporal's failure, retryable only when ``retried``; a split
     failure names the dependents' errors."""
-    retried = retries is not None and isinstance(exc, retries.retry_on)
-    if retries is not None and retries.records and retried:
-        assert retries is not None
-        failed = {"attempt": attempt, "success": False, "error": str(exc), "error_type": type(exc).__name__}
-        records.append({**failed, "duration": duration})
-        if attempt >= retries.attempts:
-            message = f"failed after {attempt} attempts: {describe(exc)}"
-            return ApplicationError(message, type="RetriesExhausted", non_retryable=True)
-        activity.heartbeat(records)  # the next attempt reads them
     details: list[Any] = []
     own: BaseException = exc
     if isinstance(exc, SplitFailure):
@@ -354,6 +338,22 @@ def _failure(
                 dependents[node_id] = [type(error).__name__, str(error)]
         details.append({"dependents": dependents})
     return ApplicationError(str(own), *details, type=type(own).__name__, non_retryable=not retried)
+
+
+def _attempt_failed(
+    nodes: Nodes, exc: Exception, retries: Retries | None, attempt: int, records: list[dict[str, Any]], duration: float
+) -> ApplicationError:
+    """A failed attempt: retried if its retries say so. With attempt records, the record is
+    left in a heartbeat for the next attempt, and the last attempt ends in RetriesExhausted."""
+    retried = retries is not None and isinstance(exc, retries.retry_on)
+    if retries is not None and retried and retries.records:
+        failed = {"attempt": attempt, "success": False, "error": str(exc), "error_type": type(exc).__name__}
+        records.append({**failed, "duration": duration})
+        if attempt >= retries.attempts:
+            message = f"failed after {attempt} attempts: {describe(exc)}"
+            return ApplicationError(message, type="RetriesExhausted", non_retryable=True)
+        activity.heartbeat(records)  # the next attempt reads them
+    return _failure(nodes, exc, retried)
 
 
 def _checked_payload(node_id: str, output: Any) -> Any:
