@@ -11,6 +11,7 @@ import asyncio
 import atexit
 import contextlib
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -102,6 +104,16 @@ async def connect(address: str) -> Any:
     from temporalio.client import Client
 
     return await Client.connect(address, data_converter=data_converter)
+
+
+def import_module(path: Path) -> ModuleType:
+    """The generated module imported under its own name (the sandbox finds it by that name)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def compile_module(source: str, out: Path, target: str = "temporal") -> list[Path]:

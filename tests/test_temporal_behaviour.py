@@ -7,16 +7,23 @@ Nodes count their runs in files, never in memory: a count survives the process t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
+import sys
+import uuid
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 from .temporal_support import (
     DevServer,
     compile_module,
+    connect,
     dev_server,
+    import_module,
     printed_result,
     run_module,
     wait_for,
@@ -128,3 +135,50 @@ def test_resources_live_in_the_worker_and_are_closed_when_it_stops(tmp_path: Pat
     assert process.returncode == 0
     assert ledger.read_text().splitlines()[-1] == "closed"  # closed once, when the worker stopped
     assert ledger.read_text().count("closed") == 1
+
+
+@pytest.mark.parametrize("fanout_limit", [None, 4], ids=["an-activity-an-item", "slices-of-items"])
+def test_parallel_maps_give_the_asyncio_results(
+    fanout_limit: int | None, tmp_path: Path, server: DevServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches, continue_on_error and its absence; with a fan-out limit of 4, ten items are
+    mapped in slices of three (the limit is kailash_rt's, patched in this process, whose worker
+    runs the workflow)."""
+    [plain] = compile_module(f"{WORKFLOWS}/maps.py", tmp_path / "asyncio", target="asyncio")
+    [durable] = compile_module(f"{WORKFLOWS}/maps.py", tmp_path / "temporal")
+    expected = printed_result(run_module(plain, server.address, "--inputs", '{"failing": 7}'))
+    if fanout_limit is not None:
+        from kailash_rt.temporal import _workflow
+
+        monkeypatch.setattr(_workflow, "FANOUT_LIMIT", fanout_limit)
+    module = import_module(durable)
+    try:
+        result, scheduled = asyncio.run(run_in_process(server.address, module, {"failing": 7}))
+    finally:
+        del sys.modules[durable.stem]
+    assert scheduled.count("temporal_maps.lenient.items") == (10 if fanout_limit is None else 4)
+    assert json.dumps(masked(result)) == json.dumps(masked(expected))
+    assert result["errors"] == {"strict": "ItemFailed: item 7 of 10 failed: ValueError: bad 7"}
+    lenient = result["results"]["lenient"]
+    assert [entry["index"] for entry in lenient["errors"]] == [7]
+    assert len(lenient["results"]) == 9
+
+
+async def run_in_process(address: str, module: ModuleType, inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The run's result (a worker in this process) and the activity types it scheduled."""
+    import kailash_rt.temporal as rtt
+
+    client = await connect(address)
+    worker_ = rtt.worker_for(client, module, module.Workflow, module.NODES, module.TASK_QUEUE)
+    async with worker_:
+        handle = await client.start_workflow(
+            module.Workflow.run, inputs, id=f"maps-{uuid.uuid4().hex}", task_queue=module.TASK_QUEUE
+        )
+        result: dict[str, Any] = await handle.result()
+    history = await handle.fetch_history()
+    scheduled = [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    return result, scheduled

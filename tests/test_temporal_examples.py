@@ -10,7 +10,6 @@ the workflow code is deterministic.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import sys
 import uuid
@@ -25,6 +24,7 @@ from .temporal_support import (
     compile_module,
     connect,
     dev_server,
+    import_module,
     printed_result,
     run_module,
     worker,
@@ -37,16 +37,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.fixture
 def server() -> DevServer:
     return dev_server()
-
-
-def import_module(path: Path) -> ModuleType:
-    """The generated module imported under its own name (the sandbox finds it by that name)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 async def replay(address: str, workflow_id: str, module: ModuleType) -> None:
