@@ -182,3 +182,23 @@ async def run_in_process(address: str, module: ModuleType, inputs: dict[str, Any
         if event.HasField("activity_task_scheduled_event_attributes")
     ]
     return result, scheduled
+
+
+def test_the_command_line_refuses_bad_inputs_and_a_missing_server_with_one_message(
+    tmp_path: Path, server: DevServer
+) -> None:
+    [module] = compile_module("examples/order_totals.py", tmp_path)
+    refused = run_module(module, server.address, "run", "--inputs", "[1, 2]")
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == "error: --inputs must be a JSON object, not list\n"
+    unreachable = run_module(module, server.address, "run", "--address", "127.0.0.1:1")
+    assert unreachable.returncode == 2
+    assert unreachable.stderr.startswith("error: cannot connect to the Temporal server at 127.0.0.1:1: ")
+    assert "Traceback" not in unreachable.stderr
+    with worker(module, server.address):
+        missing = run_module(module, server.address, "run", "--inputs", '{"order": {"lines": []}}')
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr == (
+        "error: workflow 'order_totals': node 'apply_tax' needs input 'tax_rate':"
+        " pass {'tax_rate': ...} or {'apply_tax': {'tax_rate': ...}}\n"
+    )
