@@ -76,7 +76,7 @@ def main(
     target: str,
     verbose: bool,
 ) -> None:
-    """Compile workflows into standalone asyncio modules.
+    """Compile workflows into standalone asyncio modules (Temporal workflow modules with --target temporal).
 
     SOURCE is path/to/file.py, path/to/file.py:attr, package.module:attr or
     path/to/file.ir.json. Without :attr every module-level AsyncWorkflowBuilder or Workflow

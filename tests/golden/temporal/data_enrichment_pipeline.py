@@ -5,9 +5,9 @@ Inputs: none
 Resources: main_db (postgres), api (http), redis (redis cache)
 Environment variables: MAIN_DB_PASSWORD
 
-Needs temporalio and a Temporal server (TEMPORAL_ADDRESS, default localhost:7233):
-    python data_enrichment_pipeline.py worker          serve the workflow until SIGTERM or Ctrl-C
-    python data_enrichment_pipeline.py run --inputs '{...}'    start a run, wait, print its result
+Runs on Temporal (needs temporalio; the server is TEMPORAL_ADDRESS, default localhost:7233):
+    python data_enrichment_pipeline.py worker                 # serve the workflow until SIGTERM or Ctrl-C
+    python data_enrichment_pipeline.py run --inputs '{...}'   # start a run, wait, print its result
 """
 
 import asyncio

@@ -6,9 +6,9 @@ Source: examples/all_patterns.py
 Inputs: none
 Resources: cache (memory cache)
 
-Needs temporalio and a Temporal server (TEMPORAL_ADDRESS, default localhost:7233):
-    python order_patterns.py worker          serve the workflow until SIGTERM or Ctrl-C
-    python order_patterns.py run --inputs '{...}'    start a run, wait, print its result
+Runs on Temporal (needs temporalio; the server is TEMPORAL_ADDRESS, default localhost:7233):
+    python order_patterns.py worker                 # serve the workflow until SIGTERM or Ctrl-C
+    python order_patterns.py run --inputs '{...}'   # start a run, wait, print its result
 """
 
 import asyncio

@@ -6,9 +6,9 @@ Inputs:
     tax_rate (used by apply_tax)
 Resources: none
 
-Needs temporalio and a Temporal server (TEMPORAL_ADDRESS, default localhost:7233):
-    python order_totals.py worker          serve the workflow until SIGTERM or Ctrl-C
-    python order_totals.py run --inputs '{...}'    start a run, wait, print its result
+Runs on Temporal (needs temporalio; the server is TEMPORAL_ADDRESS, default localhost:7233):
+    python order_totals.py worker                 # serve the workflow until SIGTERM or Ctrl-C
+    python order_totals.py run --inputs '{...}'   # start a run, wait, print its result
 """
 
 from typing import Any

@@ -6,9 +6,9 @@ Source: examples/fan_out_fan_in.py
 Inputs: none
 Resources: none
 
-Needs temporalio and a Temporal server (TEMPORAL_ADDRESS, default localhost:7233):
-    python service_health_report.py worker          serve the workflow until SIGTERM or Ctrl-C
-    python service_health_report.py run --inputs '{...}'    start a run, wait, print its result
+Runs on Temporal (needs temporalio; the server is TEMPORAL_ADDRESS, default localhost:7233):
+    python service_health_report.py worker                 # serve the workflow until SIGTERM or Ctrl-C
+    python service_health_report.py run --inputs '{...}'   # start a run, wait, print its result
 """
 
 import asyncio
