@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import kailash_rt as rt
 import pytest
 from kailash.analysis.exception_imports import exception_module
 from kailash.analysis.names import MODULE_DUNDERS, RESERVED, RUN_LOCALS, node_identifier, node_identifiers
@@ -365,7 +366,7 @@ def test_a_nested_exception_class_imports_its_module(nested_module: Any, tmp_pat
         retry_on=[f"{name}.Outer.Inner"],
     )
     source = compiled(builder).source
-    assert f"\nimport {name}\n" in source and f"import {name}.Outer" not in source
+    assert f"\n    import {name}\n" in source and f"import {name}.Outer" not in source
     assert f"retry_on=({name}.Outer.Inner,)" in source
     result = run(builder)
     assert result["errors"] == {}
@@ -417,8 +418,8 @@ def test_the_guides_error_handling_example_runs(with_guide_policies: bool, tmp_p
         builder.add_async_code("resilient_operation", GUIDE_CODE.format(url=url), **policies)
         assert run(builder) == {"results": {"resilient_operation": {"served": True}}, "errors": {}}
     source = compiled(builder).source
-    assert "Inputs: none" in source and "\nimport aiohttp\n" in source
-    assert "Requires: aiohttp (not in the standard library: install it beside kailash-rt)" in source
+    assert "Inputs: none" in source and "\nwith rt.client_libraries(__name__):\n    import aiohttp\n" in source
+    assert f"Requires: kailash-rt {rt.__version__} or newer, aiohttp\n" in source
     ruff_clean(source, tmp_path)
 
 
@@ -439,7 +440,7 @@ def test_asyncpg_and_redis_are_bound_without_an_import() -> None:
     )
     assert run(builder) == {"results": {"pg": 42, "cache": True}, "errors": {}}
     source = compiled(builder).source
-    assert "Inputs: none" in source and "Requires: asyncpg, redis (not in the standard library" in source
+    assert "Inputs: none" in source and f"Requires: kailash-rt {rt.__version__} or newer, asyncpg, redis\n" in source
 
 
 def test_a_resource_named_like_a_third_party_module_is_the_resource() -> None:

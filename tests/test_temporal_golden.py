@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kailash_rt
 import pytest
 
 from .conftest import EXAMPLES, GOLDEN, ROOT, run_cli
@@ -110,3 +111,44 @@ def test_a_retry_backoff_temporal_cannot_have_is_refused_naming_node_and_pattern
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
     assert run_cli("shrinking.py", "-o", str(tmp_path / "asyncio"), cwd=tmp_path).returncode == 0
+
+
+def test_a_temporal_module_states_what_it_needs_as_an_asyncio_module_does(tmp_path: Path) -> None:
+    done = run_cli("examples/order_totals.py", "--stdout", "--target", "temporal")
+    assert done.returncode == 0, done.stderr
+    version = kailash_rt.__version__
+    assert f"Requires: kailash-rt {version} or newer, temporalio\n" in done.stdout
+    assert f'    pip install "kailash-rt>={version}" temporalio\n' in done.stdout
+    assert f'\nrt.require_version("{version}", __name__)\n' in done.stdout
+    assert (
+        "with rt.client_libraries(__name__):\n    import kailash_rt.temporal as rtt\n    import temporalio.workflow\n"
+        in done.stdout
+    )
+
+
+def test_a_vendored_temporal_module_imports_its_own_runtime_and_still_needs_temporalio(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = run_cli("examples/order_totals.py", "-o", str(out), "--target", "temporal", "--vendor-runtime")
+    assert done.returncode == 0, done.stderr
+    package = Path(kailash_rt.__file__).parent
+    for path in sorted((package / "temporal").glob("*.py")):
+        assert (out / "kailash_rt" / "temporal" / path.name).read_bytes() == path.read_bytes()
+    module = out / "order_totals.py"
+    # With temporalio installed, the module runs on the runtime beside it.
+    where = "import kailash_rt, temporalio; print(kailash_rt.__file__)"
+    ran = subprocess.run(
+        [sys.executable, "-c", f"import order_totals; {where}"], capture_output=True, text=True, cwd=out, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert Path(ran.stdout.strip()) == out / "kailash_rt" / "__init__.py"
+    helped = subprocess.run([sys.executable, module, "worker", "--help"], capture_output=True, text=True, check=False)
+    assert helped.returncode == 0 and "--task-queue" in helped.stdout, helped.stderr
+    # On a bare Python, the vendored runtime says in one line that temporalio is missing.
+    bare = subprocess.run(
+        [sys.executable, "-S", "-E", "-s", module, "worker"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert bare.returncode == 2
+    assert bare.stderr == (
+        f"error: {module} needs the library 'temporalio', which is not installed here"
+        " (No module named 'temporalio'): pip install temporalio (its docstring lists what to install)\n"
+    )

@@ -351,7 +351,7 @@ def test_the_command_line_refuses_a_template_breaking_a_rule_without_a_traceback
         "error: wf.py:4: node 'first': the generated module breaks the rule that each node's function is defined"
         " exactly once, at the top of the module, under its planned name: 'first', the function of node 'first'"
         " (code), must be an `async def`, but here it is a `def`\n"
-        "    shimmed.py:15 (from template company-templates/node_code.py.j2) | def first() -> Any:\n"
+        "    shimmed.py:19 (from template company-templates/node_code.py.j2) | def first() -> Any:\n"
         "hint: change company-templates/node_code.py.j2: 'first' must be an `async def`"
     ) in result.stderr
     assert not (tmp_path / "out").exists()

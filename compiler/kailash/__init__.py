@@ -1,3 +1,3 @@
 """kailash: the AsyncWorkflowBuilder API, compiled to plain asyncio modules by kailash-compile."""
 
-__version__ = "0.1.0"
+from kailash_rt._version import __version__ as __version__

@@ -1,4 +1,5 @@
-"""The files a compile writes (each module, and its IR with --emit-ir), and which of them are stale.
+"""The files a compile writes (each module, its IR with --emit-ir, the runtime with --vendor-runtime),
+and which of them are stale.
 
 Every output path is checked before anything is written: one that cannot hold its file is an
 ``OutputError``, and nothing is written.
@@ -14,23 +15,27 @@ from .codegen import GeneratedModule
 from .errors import WorkflowError
 from .ir import WorkflowIR
 from .ir_files import ir_file_text, ir_filename
+from .vendoring import runtime_files
 
 
 @dataclass(frozen=True)
 class OutputFile:
     filename: str
     text: str
-    ir: WorkflowIR  # the workflow it comes from, for messages
+    ir: WorkflowIR | None  # the workflow it comes from, for messages (None: a file of the runtime)
 
 
-def output_files(modules: list[GeneratedModule], *, emit_ir: bool) -> list[OutputFile]:
-    """Each module, followed by its IR file when ``emit_ir``."""
+def output_files(modules: list[GeneratedModule], *, emit_ir: bool, vendor_runtime: bool = False) -> list[OutputFile]:
+    """Each module, followed by its IR file when ``emit_ir``; then the runtime's files when
+    ``vendor_runtime``."""
     files = []
     for module in modules:
         ir = module.plan.ir
         files.append(OutputFile(module.filename, module.source, ir))
         if emit_ir:
             files.append(OutputFile(ir_filename(module.name), ir_file_text(ir), ir))
+    if vendor_runtime:
+        files += [OutputFile(filename, text, None) for filename, text in runtime_files()]
     return files
 
 
@@ -44,7 +49,7 @@ def changed_files(files: list[OutputFile], output_dir: Path) -> list[tuple[Outpu
     changed = []
     for file in files:
         size = len(os.fsencode(file.filename))
-        if size > limit:
+        if size > limit and file.ir is not None:
             raise OutputError(
                 WorkflowError(
                     f"workflow {_abbreviated(file.ir.name)!r} is written to a file name of {size} bytes;"
@@ -70,7 +75,7 @@ def _read(path: Path, output_dir: Path) -> str | None:
             f"{path} is a directory, so the file cannot be written there\nhint: move it away or choose another -o DIR"
         ) from None
     except NotADirectoryError:
-        blocker = _file_on_the_way(output_dir)
+        blocker = _file_on_the_way(path.parent)
         raise OutputError(f"cannot use {output_dir} as the output directory: {blocker} is a file") from None
     except UnicodeDecodeError:
         raise OutputError(

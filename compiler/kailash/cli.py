@@ -38,7 +38,12 @@ EXIT_ERROR = 2
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that are missing or stale.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
-@click.option("--stdout", "to_stdout", is_flag=True, help="Print the generated modules instead of writing them.")
+@click.option(
+    "--stdout",
+    "to_stdout",
+    is_flag=True,
+    help="Print the generated modules instead of writing them (several: each after a line '# ==> NAME.py <==').",
+)
 @click.option(
     "--strict",
     is_flag=True,
@@ -48,6 +53,11 @@ EXIT_ERROR = 2
     "--emit-ir",
     is_flag=True,
     help="Also write each workflow's IR to DIR/<module>.ir.json (secrets only as variable names).",
+)
+@click.option(
+    "--vendor-runtime",
+    is_flag=True,
+    help="Also write the kailash_rt package into DIR, so the modules run on a Python with nothing installed.",
 )
 @click.option(
     "--templates",
@@ -72,6 +82,7 @@ def main(
     to_stdout: bool,
     strict: bool,
     emit_ir: bool,
+    vendor_runtime: bool,
     templates: Path | None,
     target: str,
     verbose: bool,
@@ -86,18 +97,24 @@ def main(
     """
     if output_dir is None and not to_stdout:
         raise click.UsageError("give -o DIR (or --stdout)")
-    if to_stdout and (check or show_diff or emit_ir):
-        raise click.UsageError("--stdout prints the modules; it does not combine with --check, --diff or --emit-ir")
+    if to_stdout and (check or show_diff or emit_ir or vendor_runtime):
+        raise click.UsageError(
+            "--stdout prints the modules; it does not combine with --check, --diff, --emit-ir or --vendor-runtime"
+        )
     if templates is not None and target != "asyncio":
         raise click.UsageError("--templates replaces asyncio templates; it does not combine with --target temporal")
     sys.path.insert(0, os.getcwd())
     modules = _compile_all(sources, strict, templates, verbose, target)
     if to_stdout:
-        for module in modules:
+        for index, module in enumerate(modules):
+            if len(modules) > 1:  # one module is printed exactly as its file would be
+                if index > 0:
+                    click.echo()
+                click.echo(f"# ==> {module.filename} <==")
             click.echo(module.source, nl=False)
         return
     assert output_dir is not None
-    files = output_files(modules, emit_ir=emit_ir)
+    files = output_files(modules, emit_ir=emit_ir, vendor_runtime=vendor_runtime)
     try:
         changed = changed_files(files, output_dir)
     except OutputError as exc:
@@ -121,6 +138,7 @@ def main(
     for file, _ in changed:
         path = output_dir / file.filename
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # the runtime's package directories
             write_output(path, file.text)
         except OSError as exc:
             _fail(f"cannot write {path}: {exc.strerror or exc}", None)

@@ -8,7 +8,8 @@ generated modules. A generated module uses:
 - ``Resources``: the resources a module declares, created lazily and always closed;
   ``postgres``, ``http_client``, ``cache``, ``factory`` declare one, ``env`` reads a secret;
 - ``main``: the command line of a generated module;
-- ``parallel_map`` and the other pattern decorators: one per pattern of the guide.
+- ``parallel_map`` and the other pattern decorators: one per pattern of the guide;
+- ``require_version`` and ``client_libraries``: what the module needs to run, checked at import.
 """
 
 from ._backends import cache, factory, http_client, postgres, resource_output
@@ -20,6 +21,7 @@ from ._main import main
 from ._memcache import MemoryCache
 from ._node import Fallback, Retry, node
 from ._parallel import ItemFailed, parallel_map
+from ._requirements import MissingRequirement, client_libraries, require_version
 from ._resilience import (
     CircuitOpenError,
     FallbackFailed,
@@ -32,6 +34,7 @@ from ._resilience import (
 from ._resources import Resources, SharedResources
 from ._run import Deferred, InputError, Output, Run, RunResult, UpstreamFailed
 from ._settings import ResourceError, env
+from ._version import __version__
 
 __all__ = [
     "CircuitOpenError",
@@ -42,6 +45,7 @@ __all__ = [
     "InputError",
     "ItemFailed",
     "MemoryCache",
+    "MissingRequirement",
     "Output",
     "ResourceError",
     "ResourceFactory",
@@ -52,12 +56,14 @@ __all__ = [
     "RunResult",
     "SharedResources",
     "UpstreamFailed",
+    "__version__",
     "batch_processor",
     "cache",
     "cache_check",
     "cache_fetch",
     "cache_store",
     "circuit_breaker",
+    "client_libraries",
     "env",
     "factory",
     "http_client",
@@ -67,6 +73,7 @@ __all__ = [
     "parallel_map",
     "postgres",
     "rate_limited",
+    "require_version",
     "resource_output",
     "retry_with_backoff",
     "scatter_gather",

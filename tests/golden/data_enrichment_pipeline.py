@@ -4,6 +4,8 @@ Source: examples/data_enrichment.py
 Inputs: none
 Resources: main_db (postgres), api (http), redis (redis cache)
 Environment variables: MAIN_DB_PASSWORD
+Requires: kailash-rt 0.1.0 or newer, aiohttp, asyncpg, redis
+    pip install "kailash-rt>=0.1.0" aiohttp asyncpg redis
 """
 
 import asyncio
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 # Created on first use in a run and closed when the run ends. Every setting can be overridden
 # from the environment as <RESOURCE>_<SETTING> (e.g. MAIN_DB_HOST).

@@ -5,6 +5,8 @@ Price, check and record a batch of orders
 Source: examples/all_patterns.py
 Inputs: none
 Resources: cache (memory cache)
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import asyncio
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 # Created on first use in a run and closed when the run ends. Every setting can be overridden
 # from the environment as <RESOURCE>_<SETTING> (e.g. CACHE_BACKEND).

@@ -5,12 +5,16 @@ Inputs:
     order (used by price_lines, apply_discount)
     tax_rate (used by apply_tax)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "price_lines"

@@ -6,12 +6,16 @@ Inputs:
     threshold (used by report)
     words (used by match)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "report"

@@ -5,6 +5,8 @@ Check three services and summarise
 Source: examples/fan_out_fan_in.py
 Inputs: none
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import asyncio
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "list_targets"

@@ -14,8 +14,8 @@ from .async_local import AsyncLocalRuntime
 class LocalRuntime:
     """Runs a workflow to completion from synchronous code (not from inside an event loop)."""
 
-    def __init__(self, resource_registry: ResourceRegistry | None = None) -> None:
-        self._runtime = AsyncLocalRuntime(resource_registry=resource_registry)
+    def __init__(self, resource_registry: ResourceRegistry | None = None, *, raise_on_error: bool = False) -> None:
+        self._runtime = AsyncLocalRuntime(resource_registry=resource_registry, raise_on_error=raise_on_error)
 
     def execute(self, workflow: Workflow, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``{"status": "success" | "failed", "results": {...}, "errors": {...}}``."""

@@ -1,6 +1,6 @@
 """kailash_rt.temporal: what a module compiled with ``--target temporal`` imports.
 
-Needs ``temporalio`` (``pip install 'kailash-compile[temporal]'``); ``import kailash_rt``
+Needs ``temporalio`` (``pip install temporalio``); ``import kailash_rt``
 does not import this package. A Temporal module declares its nodes' activities
 (``Nodes``/``Activity``), runs ``run()``'s orchestrator in its workflow (``Run``) and has a
 command line (``main``: worker, run, start, result).

@@ -4,12 +4,16 @@ Source: tests/workflows/kinds/cache_aside.py
 Inputs:
     user_id (used by check_profile, fetch_profile)
 Resources: profiles (memory cache)
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 # Created on first use in a run and closed when the run ends. Every setting can be overridden
 # from the environment as <RESOURCE>_<SETTING> (e.g. PROFILES_BACKEND).

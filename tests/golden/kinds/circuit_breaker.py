@@ -4,12 +4,16 @@ Source: tests/workflows/kinds/circuit_breaker.py
 Inputs:
     amount (used by charge)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "charge"

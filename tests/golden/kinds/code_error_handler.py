@@ -4,6 +4,8 @@ Source: tests/workflows/kinds/code_error_handler.py
 Inputs:
     text (used by read_settings)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import json
@@ -11,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "read_settings"

@@ -6,6 +6,8 @@ Source: tests/workflows/kinds/code_node.py
 Inputs:
     factor (used by total)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import time
@@ -13,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "numbers"

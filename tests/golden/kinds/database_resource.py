@@ -4,12 +4,16 @@ Source: tests/workflows/kinds/database_resource.py
 Inputs: none
 Resources: orders_db (postgres)
 Environment variables: ORDERS_DB_PASSWORD
+Requires: kailash-rt 0.1.0 or newer, asyncpg
+    pip install "kailash-rt>=0.1.0" asyncpg
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 # Created on first use in a run and closed when the run ends. Every setting can be overridden
 # from the environment as <RESOURCE>_<SETTING> (e.g. ORDERS_DB_HOST).

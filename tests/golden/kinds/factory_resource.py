@@ -4,6 +4,8 @@ Source: tests/workflows/kinds/factory_resource.py
 Inputs: none
 Resources: tickets (TicketNumbers)
 Environment variables: TICKETS_TOKEN
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import itertools
@@ -11,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 class TicketNumbers(rt.ResourceFactory):

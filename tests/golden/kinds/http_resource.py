@@ -4,12 +4,16 @@ Source: tests/workflows/kinds/http_resource.py
 Inputs: none
 Resources: api (http)
 Environment variables: API_HEADERS_X_API_KEY
+Requires: kailash-rt 0.1.0 or newer, aiohttp
+    pip install "kailash-rt>=0.1.0" aiohttp
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 # Created on first use in a run and closed when the run ends. Every setting can be overridden
 # from the environment as <RESOURCE>_<SETTING> (e.g. API_BASE_URL).

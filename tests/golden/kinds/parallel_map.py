@@ -3,6 +3,8 @@
 Source: tests/workflows/kinds/parallel_map.py
 Inputs: none
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import string
@@ -10,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "words"

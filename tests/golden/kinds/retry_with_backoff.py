@@ -4,6 +4,8 @@ Source: tests/workflows/kinds/retry_with_backoff.py
 Inputs:
     items (used by reserve_stock)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import asyncio
@@ -11,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "reserve_stock"

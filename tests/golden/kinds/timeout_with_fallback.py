@@ -4,6 +4,8 @@ Source: tests/workflows/kinds/timeout_with_fallback.py
 Inputs:
     currency (used by live_rate)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer
+    pip install "kailash-rt>=0.1.0"
 """
 
 import asyncio
@@ -11,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
 
 
 # node "live_rate"

@@ -5,8 +5,10 @@ Price, check and record a batch of orders
 Source: examples/all_patterns.py
 Inputs: none
 Resources: cache (memory cache)
+Requires: kailash-rt 0.1.0 or newer, temporalio
+    pip install "kailash-rt>=0.1.0" temporalio
 
-Runs on Temporal (needs temporalio; the server is TEMPORAL_ADDRESS, default localhost:7233):
+Runs on Temporal (the server is TEMPORAL_ADDRESS, default localhost:7233):
     python order_patterns.py worker                 # serve the workflow until SIGTERM or Ctrl-C
     python order_patterns.py run --inputs '{...}'   # start a run, wait, print its result
 """
@@ -17,8 +19,13 @@ import time
 from typing import Any
 
 import kailash_rt as rt
-import kailash_rt.temporal as rtt
-import temporalio.workflow
+
+rt.require_version("0.1.0", __name__)
+
+# A library missing here stops the module with one line saying what to install.
+with rt.client_libraries(__name__):
+    import kailash_rt.temporal as rtt
+    import temporalio.workflow
 
 # Created in the worker process on first use, shared by its activities and closed when the
 # worker stops. Every setting can be overridden from the environment as <RESOURCE>_<SETTING>

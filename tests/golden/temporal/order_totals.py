@@ -5,16 +5,24 @@ Inputs:
     order (used by price_lines, apply_discount)
     tax_rate (used by apply_tax)
 Resources: none
+Requires: kailash-rt 0.1.0 or newer, temporalio
+    pip install "kailash-rt>=0.1.0" temporalio
 
-Runs on Temporal (needs temporalio; the server is TEMPORAL_ADDRESS, default localhost:7233):
+Runs on Temporal (the server is TEMPORAL_ADDRESS, default localhost:7233):
     python order_totals.py worker                 # serve the workflow until SIGTERM or Ctrl-C
     python order_totals.py run --inputs '{...}'   # start a run, wait, print its result
 """
 
 from typing import Any
 
-import kailash_rt.temporal as rtt
-import temporalio.workflow
+import kailash_rt as rt
+
+rt.require_version("0.1.0", __name__)
+
+# A library missing here stops the module with one line saying what to install.
+with rt.client_libraries(__name__):
+    import kailash_rt.temporal as rtt
+    import temporalio.workflow
 
 
 # node "price_lines"

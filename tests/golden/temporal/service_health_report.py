@@ -5,8 +5,10 @@ Check three services and summarise
 Source: examples/fan_out_fan_in.py
 Inputs: none
 Resources: none
+Requires: kailash-rt 0.1.0 or newer, temporalio
+    pip install "kailash-rt>=0.1.0" temporalio
 
-Runs on Temporal (needs temporalio; the server is TEMPORAL_ADDRESS, default localhost:7233):
+Runs on Temporal (the server is TEMPORAL_ADDRESS, default localhost:7233):
     python service_health_report.py worker                 # serve the workflow until SIGTERM or Ctrl-C
     python service_health_report.py run --inputs '{...}'   # start a run, wait, print its result
 """
@@ -15,8 +17,13 @@ import asyncio
 from typing import Any
 
 import kailash_rt as rt
-import kailash_rt.temporal as rtt
-import temporalio.workflow
+
+rt.require_version("0.1.0", __name__)
+
+# A library missing here stops the module with one line saying what to install.
+with rt.client_libraries(__name__):
+    import kailash_rt.temporal as rtt
+    import temporalio.workflow
 
 
 # node "list_targets"

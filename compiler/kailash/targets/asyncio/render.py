@@ -7,11 +7,13 @@ one by one (see formatting.py) and joined with two blank lines, as black would.
 
 from __future__ import annotations
 
+import ast
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from kailash_rt import __version__ as RUNTIME_VERSION
 
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
@@ -84,7 +86,28 @@ def render_chunks(plan: ModulePlan, source_name: str, user_templates: Path | Non
     nodes = [render_node(chosen, node_plan) for node_plan in plan.nodes]
     resources = render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
-    return [render_header(plan, source_name, resources, python, chosen), *nodes, render_run(plan, chosen)]
+    imported = frozenset[str]().union(*(packages_imported_in(text) for text in [resources, *nodes]))
+    header = render_header(plan, source_name, resources, python, chosen, imported)
+    return [header, *nodes, render_run(plan, chosen)]
+
+
+@lru_cache(maxsize=4096)
+def packages_imported_in(code: str) -> frozenset[str]:
+    """The top-level packages outside the standard library that ``code`` imports anywhere (a
+    node's body, a factory's ``create()``): what the module needs installed when it runs."""
+    if "import" not in code:  # most chunks: no parse needed
+        return frozenset()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # syntax newer than this Python: its imports are not listed
+        return frozenset()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return frozenset(top for top in (name.split(".")[0] for name in names) if top not in STDLIB_MODULES)
 
 
 # The kailash_rt function that declares each kind of resource.
@@ -113,7 +136,12 @@ def render_resources(chosen: Templates, block: ResourceBlock) -> str:
 
 
 def render_header(
-    plan: ModulePlan, source_name: str, resources_source: str, python: tuple[int, int], chosen: Templates
+    plan: ModulePlan,
+    source_name: str,
+    resources_source: str,
+    python: tuple[int, int],
+    chosen: Templates,
+    imported: frozenset[str],
 ) -> str:
     ir = plan.ir
     resources = plan.resources
@@ -125,6 +153,7 @@ def render_header(
     third_party = {"import kailash_rt as rt"}
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *resources.imports]:
         (stdlib if _is_stdlib_import(line) else third_party).add(line)
+    requires = _installed_modules(third_party, resources, imported)
     context = {
         "name": ir.name,
         "description": ir.description,
@@ -135,7 +164,11 @@ def render_header(
         "python": None if python == OLDEST else "{}.{}".format(*python),
         "stdlib_imports": _sorted_imports(stdlib),
         "third_party_imports": _sorted_imports(third_party),
-        "requires": _installed_modules(third_party),
+        # The same without kailash_rt: what the module imports inside rt.client_libraries().
+        "client_imports": _sorted_imports(third_party - {"import kailash_rt as rt"}),
+        "requires": requires,
+        "install": [_DISTRIBUTIONS.get(module, module) for module in requires],
+        "runtime_version": RUNTIME_VERSION,
     }
     return chosen.render("header.py.j2", context, what="the module header")
 
@@ -234,10 +267,32 @@ def _imported_package(line: str) -> str:
     return line.split()[1].split(".")[0]
 
 
-def _installed_modules(third_party: set[str]) -> list[str]:
-    """The top-level packages the module imports besides the standard library and kailash_rt:
-    what a machine that runs it must have installed."""
-    packages = {_imported_package(line) for line in third_party} - {"kailash_rt", ""}
+# Well-known modules whose distribution (what pip installs) has another name; any other module
+# is assumed to come from the distribution of its name.
+_DISTRIBUTIONS = {
+    "PIL": "Pillow",
+    "bs4": "beautifulsoup4",
+    "cv2": "opencv-python",
+    "dateutil": "python-dateutil",
+    "jwt": "PyJWT",
+    "sklearn": "scikit-learn",
+    "yaml": "PyYAML",
+}
+# The client library each kind of declared resource is created with.
+_RESOURCE_LIBRARIES = {"postgres": "asyncpg", "http": "aiohttp"}
+
+
+def _installed_modules(third_party: set[str], resources: ResourceBlock, imported: frozenset[str]) -> list[str]:
+    """The top-level packages the module imports besides the standard library and kailash_rt (at
+    its top, or in its nodes' and factories' code), and the client libraries of its declared
+    resources: what a machine that runs it must have installed beside kailash-rt."""
+    packages = ({_imported_package(line) for line in third_party} | imported) - {"kailash_rt", ""}
+    for declaration in resources.declarations:
+        library = _RESOURCE_LIBRARIES.get(declaration.kind)
+        if declaration.kind == "cache" and dict(declaration.settings).get("backend", "redis") == "redis":
+            library = "redis"
+        if library is not None:
+            packages.add(library)
     return sorted(packages, key=str.lower)
 
 

@@ -9,12 +9,12 @@ search path and add the header, the activity table, the workflow class and the c
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from kailash_rt import __version__ as RUNTIME_VERSION
 
 from ...analysis.namespace import import_bindings
 from ...analysis.plan import ModulePlan, NodePlan, Shape
@@ -30,9 +30,6 @@ _TEMPLATE_SET = "temporal"
 
 # Module-level names a Temporal module adds to the asyncio target's.
 TEMPORAL_NAMES = frozenset({"temporalio", "rtt", "NODES", "TASK_QUEUE", "Workflow"})
-
-
-_RT_USE = re.compile(r"\brt\.")
 
 
 def template_dirs() -> list[Path]:
@@ -64,9 +61,9 @@ def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
     nodes = [asyncio_render.render_node(chosen, node_function_plan(node_plan)) for node_plan in plan.nodes]
     resources = asyncio_render.render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
+    imported = frozenset[str]().union(*(asyncio_render.packages_imported_in(text) for text in [resources, *nodes]))
     activities = render_activities(plan, chosen)
-    uses_rt = any(_RT_USE.search(text) for text in [resources, *nodes, activities])
-    header = render_header(plan, source_name, resources, python, chosen, uses_rt)
+    header = render_header(plan, source_name, resources, python, chosen, imported)
     return [header, *nodes, activities, render_workflow(plan, chosen)]
 
 
@@ -76,20 +73,19 @@ def render_header(
     resources_source: str,
     python: tuple[int, int],
     chosen: Templates,
-    uses_rt: bool,
+    imported: frozenset[str],
 ) -> str:
-    """The asyncio target's header, importing temporalio and kailash_rt.temporal as well
-    (and kailash_rt itself only when a node or the resources use it)."""
+    """The asyncio target's header, with temporalio and kailash_rt.temporal imported (and
+    listed as required) as well."""
     inputs: dict[str, list[str]] = {}
     for node_plan in plan.nodes:
         for name in node_plan.inputs:
             inputs.setdefault(name, []).append(node_plan.node.node_id)
     stdlib = {"from typing import Any"}
-    third_party = {"import kailash_rt.temporal as rtt", "import temporalio.workflow"}
-    if uses_rt:
-        third_party.add("import kailash_rt as rt")
+    client = {"import kailash_rt.temporal as rtt", "import temporalio.workflow"}
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *plan.resources.imports]:
-        (stdlib if asyncio_render._is_stdlib_import(line) else third_party).add(line)
+        (stdlib if asyncio_render._is_stdlib_import(line) else client).add(line)
+    requires = asyncio_render._installed_modules(client, plan.resources, imported)
     context = {
         "name": plan.ir.name,
         "module": plan.module_name,
@@ -100,8 +96,10 @@ def render_header(
         "resources_source": resources_source,
         "python": None if python == OLDEST else "{}.{}".format(*python),
         "stdlib_imports": asyncio_render._sorted_imports(stdlib),
-        "third_party_imports": asyncio_render._sorted_imports(third_party),
-        "requires": [m for m in asyncio_render._installed_modules(third_party) if m != "temporalio"],
+        "client_imports": asyncio_render._sorted_imports(client),
+        "requires": requires,
+        "install": [asyncio_render._DISTRIBUTIONS.get(module, module) for module in requires],
+        "runtime_version": RUNTIME_VERSION,
     }
     return chosen.render("header.py.j2", context, what="the module header")
 
