@@ -14,19 +14,20 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from temporalio import activity
+from temporalio import activity as sdk_activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from .._calls import describe, keyword_picker
+from .._calls import check_number, describe, keyword_picker
 from .._json_output import jsonable
-from .._node import Fallback, Retry
+from .._node import Fallback, Retry, node
 from .._parallel import ItemMapper
+from .._parallel import parallel_map as rt_parallel_map
 from .._resilience import TimeoutWithFallback
 from .._resources import Resources, SharedResources
 from .._run import Deferred, SplitFailure, resolved
@@ -81,20 +82,56 @@ def retry_with_backoff(
     return Retries(max_retries + 1, initial_backoff, backoff_factor, max_backoff, retry_on, records=True)
 
 
-@dataclass(frozen=True)
-class Activity:
-    """A node's activity: its function and how Temporal schedules it.
+class NodeActivity:
+    """A node as Temporal runs it, named by its node id."""
 
-    ``timeout``: the node's own timeout (enforced inside the function); the server's
-    ``start_to_close_timeout`` is that plus a margin, a backstop for a stuck worker.
-    ``retry``: the node's retry policy, made a Temporal RetryPolicy. ``on_error``: the value
-    the node outputs when it fails for good (the workflow substitutes it).
+    node_id: str
+
+    def definitions(self, nodes: Nodes) -> list[Callable[..., Any]]:
+        """The ``@activity.defn`` functions a worker registers for this node."""
+        raise NotImplementedError
+
+    def functions(self) -> list[Callable[..., Any]]:
+        """The functions this node runs (to tell which node a function belongs to)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Activity(NodeActivity):
+    """A node that runs as one activity: ``@rtt.activity(node_id, ...)`` on its function.
+
+    ``timeout`` and ``max_concurrent_tasks`` are enforced inside the activity (the server's
+    ``start_to_close_timeout`` is the timeout plus a margin, a backstop for a stuck worker);
+    ``retry`` becomes Temporal's RetryPolicy; ``on_error``'s value is what the workflow outputs
+    when the activity fails for good.
     """
+
+    node_id: str
 
     fn: NodeFunction
     timeout: float | None = None
+    max_concurrent_tasks: int | None = None
     retry: Retry | Retries | None = None
     on_error: Fallback | None = None
+    runs: NodeFunction = field(init=False, repr=False)  # fn under its in-activity policies
+
+    def __post_init__(self) -> None:
+        limited = node(timeout=self.timeout, max_concurrent_tasks=self.max_concurrent_tasks)(self.fn)
+        object.__setattr__(self, "runs", limited)
+        for name in ("__module__", "__name__", "__qualname__", "__doc__"):  # as functools.wraps does
+            if hasattr(self.fn, name):
+                object.__setattr__(self, name, getattr(self.fn, name))
+        object.__setattr__(self, "__wrapped__", self.fn)
+
+    async def __call__(self, **kwargs: Any) -> Any:
+        """The node's function under its timeout and concurrency limit, as its activity runs it."""
+        return await self.runs(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # What the function offers (a timeout_with_fallback primary's ``.fallback``).
+        if name.startswith("__") or name == "fn":
+            raise AttributeError(name)
+        return getattr(self.fn, name)
 
     @property
     def start_to_close(self) -> timedelta:
@@ -109,16 +146,46 @@ class Activity:
             return Retries(retry.attempts, retry.delay, retry.backoff, retry.max_delay, retry.retry_on)
         return retry
 
-    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
-        return [_define(nodes, node_id, self)]
+    def definitions(self, nodes: Nodes) -> list[Callable[..., Any]]:
+        return [_define(nodes, self)]
+
+    def functions(self) -> list[Callable[..., Any]]:
+        return [self.fn]
+
+
+def activity(
+    node_id: str,
+    *,
+    timeout: float | None = None,
+    max_concurrent_tasks: int | None = None,
+    retry: Retry | Retries | None = None,
+    on_error: Fallback | None = None,
+) -> Callable[[NodeFunction], Activity]:
+    """Declare a node function the activity of node ``node_id``, under the node's policies."""
+
+    def decorate(fn: NodeFunction) -> Activity:
+        return Activity(
+            node_id=node_id,
+            fn=fn,
+            timeout=timeout,
+            max_concurrent_tasks=max_concurrent_tasks,
+            retry=retry,
+            on_error=on_error,
+        )
+
+    return decorate
 
 
 @dataclass(frozen=True, kw_only=True)
-class ParallelMap(Activity):
-    """A parallel map whose items run as activities of their own, at most ``max_workers`` at a
-    time, on whichever workers poll the queue. Above ``FANOUT_LIMIT`` items, each activity maps
-    a consecutive slice of them, so a run's history stays far below Temporal's limits."""
+class ParallelMap(NodeActivity):
+    """A parallel map the workflow runs: its items are activities of their own, at most
+    ``max_workers`` at a time, on whichever workers poll the queue. Above ``FANOUT_LIMIT``
+    items, each activity maps a consecutive slice of them, so a run's history stays far below
+    Temporal's limits. ``process_item`` is the function applied to each item."""
 
+    node_id: str
+
+    process_item: Callable[..., Any]
     input_field: str = "items"
     output_field: str = "results"
     max_workers: int = 10
@@ -126,60 +193,128 @@ class ParallelMap(Activity):
     timeout_per_item: float | None = None
     continue_on_error: bool = False
 
-    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
-        return [_define_items(nodes, node_id, self)]
+    def definitions(self, nodes: Nodes) -> list[Callable[..., Any]]:
+        return [_define_items(nodes, self)]
+
+    def functions(self) -> list[Callable[..., Any]]:
+        return [self.process_item]
 
 
-@dataclass(frozen=True)
-class WithFallback(Activity):
-    """A ``timeout_with_fallback`` primary: the workflow runs the primary function as an
-    activity (its timeout enforced there) and, when it fails, the fallback function as another."""
+def parallel_map(
+    node_id: str,
+    *,
+    input_field: str = "items",
+    output_field: str = "results",
+    max_workers: int = 10,
+    batch_size: int | None = None,
+    timeout_per_item: float | None = None,
+    continue_on_error: bool = False,
+) -> Callable[[Callable[..., Any]], ParallelMap]:
+    """``rt.parallel_map`` with its items fanned out by the workflow (see ``ParallelMap``)."""
+    rt_parallel_map(
+        input_field=input_field,
+        output_field=output_field,
+        max_workers=max_workers,
+        batch_size=batch_size,
+        timeout_per_item=timeout_per_item,
+        continue_on_error=continue_on_error,
+    )  # checks the settings as the asyncio target does
 
-    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
-        pattern = self.fn
-        assert isinstance(pattern, TimeoutWithFallback)
-        primary = _define_call(nodes, node_id, "primary", pattern.primary, pattern.timeout_seconds)
-        fallback = pattern._fallback  # the function @<primary>.fallback decorated
-        if fallback is None:
+    def decorate(fn: Callable[..., Any]) -> ParallelMap:
+        return ParallelMap(
+            node_id=node_id,
+            process_item=fn,
+            input_field=input_field,
+            output_field=output_field,
+            max_workers=max_workers,
+            batch_size=batch_size,
+            timeout_per_item=timeout_per_item,
+            continue_on_error=continue_on_error,
+        )
+
+    return decorate
+
+
+class WithFallback(TimeoutWithFallback, NodeActivity):
+    """A ``timeout_with_fallback`` primary the workflow runs: the primary function as an
+    activity (its timeout enforced there) and, when it fails, the fallback function as another.
+    ``@<primary>.fallback`` marks the fallback, as on asyncio; the fallback node outputs the
+    primary node's answer."""
+
+    def __init__(self, node_id: str, primary: NodeFunction, timeout_seconds: float) -> None:
+        super().__init__(primary, timeout_seconds)
+        self.node_id = node_id
+
+    def definitions(self, nodes: Nodes) -> list[Callable[..., Any]]:
+        primary = _define_call(nodes, self.node_id, "primary", self.primary, self.timeout_seconds)
+        if self._fallback is None:
             return [primary]
-        return [primary, _define_call(nodes, node_id, "fallback", fallback, None)]
+        return [primary, _define_call(nodes, self.node_id, "fallback", self._fallback, None)]
+
+    def functions(self) -> list[Callable[..., Any]]:
+        return [self.primary]
 
 
-@dataclass(frozen=True)
-class FallbackAnswer(Activity):
-    """The fallback node of a ``timeout_with_fallback``: outputs its primary's answer, in the
-    workflow (the fallback function ran as the primary node's second activity)."""
+def timeout_with_fallback(node_id: str, *, timeout_seconds: float = 5.0) -> Callable[[NodeFunction], WithFallback]:
+    """``rt.timeout_with_fallback`` run by the workflow (see ``WithFallback``)."""
+    check_number("timeout_seconds", timeout_seconds, positive=True)
 
-    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
-        return []
+    def decorate(fn: NodeFunction) -> WithFallback:
+        return WithFallback(node_id, fn, timeout_seconds)
+
+    return decorate
 
 
 @dataclass(frozen=True, kw_only=True)
-class ParallelFetch(Activity):
-    """A parallel fetch: the workflow runs each named operation as an activity of its own, all
-    at once, each with its own timeout (enforced in the activity)."""
+class ParallelFetch(NodeActivity):
+    """A parallel fetch the workflow runs: each named operation an activity of its own, all at
+    once, each with its own timeout (enforced in the activity)."""
 
+    node_id: str
+
+    operations: Mapping[str, NodeFunction]
     timeout_per_operation: float = 10.0
     continue_on_error: bool = True
 
-    @property
-    def operations(self) -> dict[str, NodeFunction]:
-        return dict(getattr(self.fn, "operations", {}))
-
-    def definitions(self, nodes: Nodes, node_id: str) -> list[Callable[..., Any]]:
+    def definitions(self, nodes: Nodes) -> list[Callable[..., Any]]:
         return [
-            _define_call(nodes, node_id, name, fn, self.timeout_per_operation) for name, fn in self.operations.items()
+            _define_call(nodes, self.node_id, name, fn, self.timeout_per_operation)
+            for name, fn in self.operations.items()
         ]
+
+    def functions(self) -> list[Callable[..., Any]]:
+        return list(self.operations.values())
+
+
+def parallel_fetch(
+    node_id: str,
+    operations: Mapping[str, NodeFunction],
+    *,
+    timeout_per_operation: float = 10.0,
+    continue_on_error: bool = True,
+) -> ParallelFetch:
+    """``rt.parallel_fetch`` run by the workflow (see ``ParallelFetch``)."""
+    check_number("timeout_per_operation", timeout_per_operation, positive=True)
+    return ParallelFetch(
+        node_id=node_id,
+        operations=dict(operations),
+        timeout_per_operation=timeout_per_operation,
+        continue_on_error=continue_on_error,
+    )
 
 
 @dataclass
 class Nodes:
-    """The activities of one workflow, by node id, and the resources they share in a worker."""
+    """The node activities of one workflow, and the resources they share in a worker."""
 
     workflow: str
-    activities: Mapping[str, Activity]
+    declared: Sequence[NodeActivity]
     resources: Resources | None = None
+    activities: dict[str, NodeActivity] = field(init=False)
     _shared: SharedResources | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.activities = {entry.node_id: entry for entry in self.declared}
 
     def activity_name(self, node_id: str) -> str:
         return f"{self.workflow}.{node_id}"
@@ -192,9 +327,9 @@ class Nodes:
         return f"{self.workflow}.{node_id}.{part}"
 
     def definitions(self) -> list[Callable[..., Any]]:
-        """The ``@activity.defn`` functions a worker registers: one per node (a fanned-out
-        parallel map's is the activity of a slice of its items)."""
-        return [fn for node_id, entry in self.activities.items() for fn in entry.definitions(self, node_id)]
+        """The ``@activity.defn`` functions a worker registers: one per node (a parallel map's
+        is the activity of a slice of its items; the workflow-run patterns' one per part)."""
+        return [fn for entry in self.activities.values() for fn in entry.definitions(self)]
 
     def shared(self) -> SharedResources:
         """The worker's resources: created on first use by any activity, closed by ``aclose``."""
@@ -210,21 +345,23 @@ class Nodes:
     def node_of(self, fn: Callable[..., Any]) -> str | None:
         """The id of the node whose function is ``fn`` (or wraps it)."""
         for node_id, entry in self.activities.items():
-            step: Callable[..., Any] | None = entry.fn
-            while step is not None:
-                if step is fn:
-                    return node_id
-                step = getattr(step, "__wrapped__", None)
+            for own in entry.functions():
+                step: Callable[..., Any] | None = own
+                while step is not None:
+                    if step is fn:
+                        return node_id
+                    step = getattr(step, "__wrapped__", None)
         return None
 
 
-def _define(nodes: Nodes, node_id: str, entry: Activity) -> Callable[..., Any]:
-    fn = entry.fn
+def _define(nodes: Nodes, entry: Activity) -> Callable[..., Any]:
+    node_id = entry.node_id
+    fn = entry.runs
     retries = entry.retries
 
     async def run_node(call: dict[str, Any]) -> Any:
         kwargs = await _arguments(nodes, call)
-        attempt = activity.info().attempt
+        attempt = sdk_activity.info().attempt
         records = _earlier_attempts(retries)
         started = time.monotonic()
         async with _heartbeating(records):
@@ -238,8 +375,8 @@ def _define(nodes: Nodes, node_id: str, entry: Activity) -> Callable[..., Any]:
             output = extra if output is None else _with_attempts(output, extra)
         return _checked_payload(node_id, jsonable(output))
 
-    run_node.__name__ = run_node.__qualname__ = f"node_{getattr(fn, '__name__', 'activity')}"
-    return activity.defn(name=nodes.activity_name(node_id))(run_node)
+    run_node.__name__ = run_node.__qualname__ = f"node_{getattr(entry.fn, '__name__', 'activity')}"
+    return sdk_activity.defn(name=nodes.activity_name(node_id))(run_node)
 
 
 def _with_attempts(output: Any, extra: dict[str, Any]) -> Any:
@@ -247,8 +384,9 @@ def _with_attempts(output: Any, extra: dict[str, Any]) -> Any:
     return {**output, **extra} if isinstance(output, dict) else {"value": output, **extra}
 
 
-def _define_items(nodes: Nodes, node_id: str, entry: ParallelMap) -> Callable[..., Any]:
-    process_item = getattr(entry.fn, "process_item", entry.fn)
+def _define_items(nodes: Nodes, entry: ParallelMap) -> Callable[..., Any]:
+    node_id = entry.node_id
+    process_item = entry.process_item
     # One item at a time in a slice: the workflow keeps max_workers slices running at once.
     mapper = ItemMapper(process_item, 1, None, entry.timeout_per_item, True)
 
@@ -259,7 +397,7 @@ def _define_items(nodes: Nodes, node_id: str, entry: ParallelMap) -> Callable[..
         return _checked_payload(node_id, jsonable(output))
 
     run_items.__name__ = run_items.__qualname__ = f"items_{getattr(process_item, '__name__', 'activity')}"
-    return activity.defn(name=nodes.items_activity_name(node_id))(run_items)
+    return sdk_activity.defn(name=nodes.items_activity_name(node_id))(run_items)
 
 
 def _define_call(nodes: Nodes, node_id: str, part: str, fn: NodeFunction, timeout: float | None) -> Callable[..., Any]:
@@ -282,7 +420,7 @@ def _define_call(nodes: Nodes, node_id: str, part: str, fn: NodeFunction, timeou
         return _checked_payload(node_id, jsonable(output))
 
     run_part.__name__ = run_part.__qualname__ = f"part_{getattr(fn, '__name__', 'activity')}"
-    return activity.defn(name=nodes.part_activity_name(node_id, part))(run_part)
+    return sdk_activity.defn(name=nodes.part_activity_name(node_id, part))(run_part)
 
 
 @contextlib.asynccontextmanager
@@ -301,7 +439,7 @@ def _earlier_attempts(retries: Retries | None) -> list[dict[str, Any]]:
     its last heartbeat's details."""
     if retries is None or not retries.records:
         return []
-    details = activity.info().heartbeat_details
+    details = sdk_activity.info().heartbeat_details
     if details and isinstance(details[0], list):
         return list(details[0])
     return []
@@ -320,7 +458,7 @@ async def _arguments(nodes: Nodes, call: dict[str, Any]) -> dict[str, Any]:
 async def _heartbeat(records: list[dict[str, Any]]) -> None:
     """Tell the server the worker is alive, so a dead worker's activity is retried within seconds."""
     while True:
-        activity.heartbeat(records)
+        sdk_activity.heartbeat(records)
         await asyncio.sleep(HEARTBEAT_EVERY)
 
 
@@ -352,12 +490,12 @@ def _attempt_failed(
         if attempt >= retries.attempts:
             message = f"failed after {attempt} attempts: {describe(exc)}"
             return ApplicationError(message, type="RetriesExhausted", non_retryable=True)
-        activity.heartbeat(records)  # the next attempt reads them
+        sdk_activity.heartbeat(records)  # the next attempt reads them
     return _failure(nodes, exc, retried)
 
 
 def _checked_payload(node_id: str, output: Any) -> Any:
-    size = sum(payload.ByteSize() for payload in activity.payload_converter().to_payloads([output]))
+    size = sum(payload.ByteSize() for payload in sdk_activity.payload_converter().to_payloads([output]))
     if size > PAYLOAD_LIMIT:
         raise ApplicationError(
             f"the output of node {node_id!r} is {size} bytes, over Temporal's payload limit of"

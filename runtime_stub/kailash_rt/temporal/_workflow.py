@@ -26,14 +26,14 @@ from .. import _run
 from .._calls import describe, with_key
 from .._fanout import FetchFailed
 from .._parallel import ItemFailed
-from .._resilience import TimeoutWithFallback
 from ._activities import (
     BACKSTOP_MARGIN,
     FANOUT_LIMIT,
     HEARTBEAT_TIMEOUT,
     NO_TIMEOUT_BACKSTOP,
     WORKER_LOSS_ATTEMPTS,
-    FallbackAnswer,
+    Activity,
+    NodeActivity,
     Nodes,
     ParallelFetch,
     ParallelMap,
@@ -79,17 +79,36 @@ class Run(_run.Run):
     def __init__(self, workflow: str, inputs: Mapping[str, Any] | None, nodes: Nodes) -> None:
         super().__init__(workflow, inputs)
         self.activities = nodes
-        self._calls: dict[str, ActivityCall] = {}
+        self._declared: dict[str, Any] = {}  # node id -> the function or activity registered
+        self._registered: dict[str, Any] = {}  # node id -> what the orchestrator calls
 
     def node(self, node_id: str, fn: _run.NodeFunction, /, **kwargs: Any) -> _run.Output:
-        call = self._calls[node_id] = ActivityCall(self, node_id)
+        """Register a node: ``fn`` is its activity (``@rtt.activity`` and the patterns the workflow
+        runs), or the fallback node of a ``timeout_with_fallback``, which outputs its primary's
+        answer right here."""
+        if isinstance(fn, NodeActivity):
+            call: Any = ActivityCall(self, node_id, fn)
+        elif getattr(fn, "runs", None) is not None:  # @<primary>.fallback's answer
+            call = fn
+        else:
+            raise TypeError(f"node {node_id!r} is no activity: declare its function with @rtt.activity")
+        self._declared[node_id] = fn
+        self._registered[node_id] = call
         return super().node(node_id, call, **kwargs)
 
     def resource(self, name: str, *, deferred: bool = False) -> Any:
         return _Resource(name, deferred)
 
-    def call_of(self, node_id: str) -> ActivityCall | None:
-        return self._calls.get(node_id)
+    def call_of(self, node_id: str) -> Any:
+        """What runs node ``node_id`` (to fail it with its own error)."""
+        return self._registered.get(node_id)
+
+    def node_of(self, fn: object) -> str | None:
+        """The id of the node registered with ``fn`` (or with an activity of ``fn``)."""
+        for node_id, declared in self._declared.items():
+            if declared is fn or (isinstance(declared, Activity) and declared.fn is fn):
+                return node_id
+        return None
 
     async def __aexit__(
         self,
@@ -106,22 +125,22 @@ class Run(_run.Run):
 class ActivityCall:
     """A node of the workflow: calling it runs the node's activity and returns its output."""
 
-    def __init__(self, run: Run, node_id: str) -> None:
+    def __init__(self, run: Run, node_id: str, entry: NodeActivity) -> None:
         self.run = run
         self.node_id = node_id
+        self.entry = entry
         self.__name__ = node_id
 
     async def __call__(self, **kwargs: Any) -> Any:
         nodes = self.run.activities
-        entry = nodes.activities[self.node_id]
+        entry = self.entry
         if isinstance(entry, ParallelMap):
             return await self._map(entry, dict(kwargs))
-        if isinstance(entry, FallbackAnswer):
-            return kwargs["answer"]
         if isinstance(entry, WithFallback):
             return await self._with_fallback(entry, kwargs)
         if isinstance(entry, ParallelFetch):
             return await self._fetch(entry, kwargs)
+        assert isinstance(entry, Activity)
         retries = entry.retries
         try:
             return await workflow.execute_activity(
@@ -156,12 +175,11 @@ class ActivityCall:
     async def _with_fallback(self, entry: WithFallback, kwargs: Mapping[str, Any]) -> Any:
         """timeout_with_fallback in the workflow: the primary, and the fallback if it fails; when
         both fail, this node fails with the primary's error and the fallback node with its own."""
-        pattern = entry.fn
-        assert isinstance(pattern, TimeoutWithFallback)
+        pattern = entry
         try:
             output = await self._part("primary", kwargs, pattern.timeout_seconds)
         except Exception as primary_error:
-            fallback_node = self.run.activities.node_of(pattern._fallback_node) if pattern._fallback_node else None
+            fallback_node = self.run.node_of(pattern._fallback_node)
             if pattern._fallback is None or fallback_node is None:
                 raise
             try:
@@ -208,7 +226,7 @@ class ActivityCall:
     async def _map(self, entry: ParallelMap, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The parallel map in the workflow: slices of items as activities, at most
         ``max_workers`` running, batch after batch; the output the asyncio target's map gives."""
-        name = getattr(entry.fn, "__name__", self.node_id)
+        name = getattr(entry.process_item, "__name__", self.node_id)
         try:
             items = kwargs.pop(entry.input_field)
         except KeyError:

@@ -46,7 +46,7 @@ RESOURCES = rt.Resources(
 
 
 # node "fetch_users"
-@rt.node(timeout=10)
+@rtt.activity("fetch_users", timeout=10)
 async def fetch_users() -> Any:
     # Simulate database query
     # In production, would use: db = await get_resource("main_db")
@@ -62,7 +62,9 @@ async def fetch_users() -> Any:
 
 
 # node "enrich_users"
-@rt.parallel_map(max_workers=3, timeout_per_item=2, continue_on_error=True)
+@rtt.parallel_map(
+    "enrich_users", max_workers=3, timeout_per_item=2, continue_on_error=True
+)
 async def enrich_users(user):
     # In production: api = await get_resource("api")
     # Simulate API enrichment
@@ -77,7 +79,7 @@ async def enrich_users(user):
 
 
 # node "aggregate_results"
-@rt.node(timeout=5)
+@rtt.activity("aggregate_results", timeout=5)
 async def aggregate_results(results: Any) -> Any:
     # Process enriched users
     enriched_users = results
@@ -104,21 +106,14 @@ async def aggregate_results(results: Any) -> Any:
     return result
 
 
-# One Temporal activity per node, each running the node's function above in a worker process;
-# the worker creates the resources on first use, shares them among its activities and closes
-# them when it stops. A node's timeout is enforced in its activity, and the server gives up
-# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy. The
-# workflow runs a parallel map's items, a parallel fetch's operations and a primary and its
-# fallback as activities of their own, so several workers share them.
+# The activities a worker runs: the node functions above, each declared with @rtt.activity (its
+# timeout enforced in the activity, its retries Temporal's RetryPolicy) or as a pattern the
+# workflow runs itself (a parallel map's items, a parallel fetch's operations, a primary and its
+# fallback are activities of their own). The worker creates the resources on first use, shares
+# them among its activities and closes them when it stops.
 NODES = rtt.Nodes(
     "data_enrichment_pipeline",
-    {
-        "fetch_users": rtt.Activity(fetch_users, timeout=10),
-        "enrich_users": rtt.ParallelMap(
-            enrich_users, max_workers=3, timeout_per_item=2, continue_on_error=True
-        ),
-        "aggregate_results": rtt.Activity(aggregate_results, timeout=5),
-    },
+    [fetch_users, enrich_users, aggregate_results],
     resources=RESOURCES,
 )
 

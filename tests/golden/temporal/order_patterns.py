@@ -34,6 +34,7 @@ RESOURCES = rt.Resources(cache=rt.cache(backend="memory"))
 
 
 # node "load_orders"
+@rtt.activity("load_orders")
 async def load_orders() -> Any:
     orders = [{"id": i, "sku": f"sku-{i % 3}", "quantity": i + 1} for i in range(6)]
     result = {
@@ -45,7 +46,9 @@ async def load_orders() -> Any:
 
 
 # node "price_orders"
-@rt.parallel_map(max_workers=3, timeout_per_item=2, continue_on_error=True)
+@rtt.parallel_map(
+    "price_orders", max_workers=3, timeout_per_item=2, continue_on_error=True
+)
 async def price_orders(order):
     await asyncio.sleep(0.01)  # the pricing service
     return {**order, "total": order["quantity"] * 2.5}
@@ -57,22 +60,32 @@ def note_worker(item):
     return {"original": item, "normalised": item.upper(), "length": len(item)}
 
 
-split_notes = note_worker.scatter
+split_notes = rtt.activity("split_notes")(note_worker.scatter)
 
 
 # node "note_worker_0"
-note_worker_0 = note_worker.process
+note_worker_0 = rtt.activity("note_worker_0")(note_worker.process)
 
 
 # node "note_worker_1"
-note_worker_1 = note_worker.process
+note_worker_1 = rtt.activity("note_worker_1")(note_worker.process)
 
 
 # node "join_notes"
-join_notes = note_worker.gather
+join_notes = rtt.activity("join_notes")(note_worker.gather)
 
 
 # node "reserve_stock"
+@rtt.activity(
+    "reserve_stock",
+    retry=rtt.retry_with_backoff(
+        max_retries=5,
+        initial_backoff=0.01,
+        backoff_factor=2.0,
+        max_backoff=0.1,
+        retry_on=(ConnectionError, TimeoutError),
+    ),
+)
 async def reserve_stock(items: Any) -> Any:
     if random.random() < 0.3:
         raise ConnectionError("inventory service busy")
@@ -81,6 +94,7 @@ async def reserve_stock(items: Any) -> Any:
 
 
 # node "notify_warehouse"
+@rtt.activity("notify_warehouse")
 @rt.rate_limited(requests_per_second=50, burst_size=5)
 async def notify_warehouse(reserved: Any) -> Any:
     result = {"notified": reserved, "at": time.time()}
@@ -88,7 +102,7 @@ async def notify_warehouse(reserved: Any) -> Any:
 
 
 # node "live_prices"
-@rt.timeout_with_fallback(timeout_seconds=0.2)
+@rtt.timeout_with_fallback("live_prices", timeout_seconds=0.2)
 async def live_prices() -> Any:
     await asyncio.sleep(1.0)  # the live feed
     result = {"eur_usd": 1.09}
@@ -103,6 +117,7 @@ async def cached_prices() -> Any:
 
 
 # node "charge_payment"
+@rtt.activity("charge_payment")
 @rt.circuit_breaker(failure_threshold=3, reset_timeout=30.0)
 async def charge_payment(items: Any, rates: Any) -> Any:
     amount = sum(order["total"] for order in items) * rates["eur_usd"]
@@ -111,6 +126,7 @@ async def charge_payment(items: Any, rates: Any) -> Any:
 
 
 # node "write_audit_log"
+@rtt.activity("write_audit_log")
 @rt.batch_processor(batch_size=2, flush_interval=1.0)
 async def write_audit_log(items: Any) -> Any:
     batch_results = [{"order": order["id"], "logged": True} for order in items]
@@ -118,10 +134,13 @@ async def write_audit_log(items: Any) -> Any:
 
 
 # node "lookup_customer"
-lookup_customer = rt.cache_check(cache="cache", key_template="customer_{customer_id}")
+lookup_customer = rtt.activity("lookup_customer")(
+    rt.cache_check(cache="cache", key_template="customer_{customer_id}")
+)
 
 
 # node "fetch_customer"
+@rtt.activity("fetch_customer")
 @rt.cache_fetch
 async def fetch_customer(customer_id: Any) -> Any:
     await asyncio.sleep(0.01)  # the customer service
@@ -130,7 +149,9 @@ async def fetch_customer(customer_id: Any) -> Any:
 
 
 # node "store_customer"
-store_customer = rt.cache_store(cache="cache", ttl_seconds=3600)
+store_customer = rtt.activity("store_customer")(
+    rt.cache_store(cache="cache", ttl_seconds=3600)
+)
 
 
 # node "dashboard"
@@ -146,52 +167,38 @@ async def dashboard_carriers() -> Any:
     return result
 
 
-dashboard = rt.parallel_fetch(
+dashboard = rtt.parallel_fetch(
+    "dashboard",
     {"open_orders": dashboard_open_orders, "carriers": dashboard_carriers},
     timeout_per_operation=1.0,
     continue_on_error=True,
 )
 
 
-# One Temporal activity per node, each running the node's function above in a worker process;
-# the worker creates the resources on first use, shares them among its activities and closes
-# them when it stops. A node's timeout is enforced in its activity, and the server gives up
-# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy. The
-# workflow runs a parallel map's items, a parallel fetch's operations and a primary and its
-# fallback as activities of their own, so several workers share them.
+# The activities a worker runs: the node functions above, each declared with @rtt.activity (its
+# timeout enforced in the activity, its retries Temporal's RetryPolicy) or as a pattern the
+# workflow runs itself (a parallel map's items, a parallel fetch's operations, a primary and its
+# fallback are activities of their own). The worker creates the resources on first use, shares
+# them among its activities and closes them when it stops.
 NODES = rtt.Nodes(
     "order_patterns",
-    {
-        "load_orders": rtt.Activity(load_orders),
-        "price_orders": rtt.ParallelMap(
-            price_orders, max_workers=3, timeout_per_item=2, continue_on_error=True
-        ),
-        "split_notes": rtt.Activity(split_notes),
-        "note_worker_0": rtt.Activity(note_worker_0),
-        "note_worker_1": rtt.Activity(note_worker_1),
-        "join_notes": rtt.Activity(join_notes),
-        "reserve_stock": rtt.Activity(
-            reserve_stock,
-            retry=rtt.retry_with_backoff(
-                max_retries=5,
-                initial_backoff=0.01,
-                backoff_factor=2.0,
-                max_backoff=0.1,
-                retry_on=(ConnectionError, TimeoutError),
-            ),
-        ),
-        "notify_warehouse": rtt.Activity(notify_warehouse),
-        "live_prices": rtt.WithFallback(live_prices),
-        "cached_prices": rtt.FallbackAnswer(cached_prices),
-        "charge_payment": rtt.Activity(charge_payment),
-        "write_audit_log": rtt.Activity(write_audit_log),
-        "lookup_customer": rtt.Activity(lookup_customer),
-        "fetch_customer": rtt.Activity(fetch_customer),
-        "store_customer": rtt.Activity(store_customer),
-        "dashboard": rtt.ParallelFetch(
-            dashboard, timeout_per_operation=1.0, continue_on_error=True
-        ),
-    },
+    [
+        load_orders,
+        price_orders,
+        split_notes,
+        note_worker_0,
+        note_worker_1,
+        join_notes,
+        reserve_stock,
+        notify_warehouse,
+        live_prices,
+        charge_payment,
+        write_audit_log,
+        lookup_customer,
+        fetch_customer,
+        store_customer,
+        dashboard,
+    ],
     resources=RESOURCES,
 )
 

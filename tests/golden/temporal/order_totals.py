@@ -26,6 +26,7 @@ with rt.client_libraries(__name__):
 
 
 # node "price_lines"
+@rtt.activity("price_lines")
 async def price_lines(order: Any) -> Any:
     prices = {"widget": 2.50, "gadget": 10.00, "gizmo": 7.25}
     priced = [
@@ -41,6 +42,7 @@ async def price_lines(order: Any) -> Any:
 
 
 # node "apply_discount"
+@rtt.activity("apply_discount")
 async def apply_discount(subtotal: Any, order: Any) -> Any:
     codes = {"WELCOME10": 0.10, "VIP25": 0.25}
     rate = codes.get(order.get("discount_code", ""), 0.0)
@@ -49,25 +51,21 @@ async def apply_discount(subtotal: Any, order: Any) -> Any:
 
 
 # node "apply_tax"
+@rtt.activity("apply_tax")
 async def apply_tax(discounted: Any, tax_rate: Any) -> Any:
     total = round(discounted * (1 + tax_rate), 2)
     result = {"total": total, "tax": round(total - discounted, 2), "currency": "EUR"}
     return result
 
 
-# One Temporal activity per node, each running the node's function above in a worker process;
-# the worker creates the resources on first use, shares them among its activities and closes
-# them when it stops. A node's timeout is enforced in its activity, and the server gives up
-# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy. The
-# workflow runs a parallel map's items, a parallel fetch's operations and a primary and its
-# fallback as activities of their own, so several workers share them.
+# The activities a worker runs: the node functions above, each declared with @rtt.activity (its
+# timeout enforced in the activity, its retries Temporal's RetryPolicy) or as a pattern the
+# workflow runs itself (a parallel map's items, a parallel fetch's operations, a primary and its
+# fallback are activities of their own). The worker creates the resources on first use, shares
+# them among its activities and closes them when it stops.
 NODES = rtt.Nodes(
     "order_totals",
-    {
-        "price_lines": rtt.Activity(price_lines),
-        "apply_discount": rtt.Activity(apply_discount),
-        "apply_tax": rtt.Activity(apply_tax),
-    },
+    [price_lines, apply_discount, apply_tax],
 )
 
 # The workflow's IR hash names the queue: a recompiled, changed graph gets a queue of its own,

@@ -27,6 +27,7 @@ with rt.client_libraries(__name__):
 
 
 # node "list_targets"
+@rtt.activity("list_targets")
 async def list_targets() -> Any:
     result = {
         "services": [
@@ -39,7 +40,7 @@ async def list_targets() -> Any:
 
 
 # node "check_latency"
-@rt.node(timeout=5)
+@rtt.activity("check_latency", timeout=5)
 async def check_latency(services: Any) -> Any:
     await asyncio.sleep(0.2)  # a slow probe
     slow = [s["name"] for s in services if s["latency_ms"] > 250]
@@ -48,7 +49,13 @@ async def check_latency(services: Any) -> Any:
 
 
 # node "check_errors"
-@rt.node(timeout=5)
+@rtt.activity(
+    "check_errors",
+    timeout=5,
+    retry=rt.Retry(
+        attempts=3, delay=0.1, max_delay=60.0, retry_on=(ConnectionError, TimeoutError)
+    ),
+)
 async def check_errors(services: Any) -> Any:
     await asyncio.sleep(0.2)  # another slow probe
     failing = {s["name"]: s["errors"] for s in services if s["errors"]}
@@ -57,6 +64,7 @@ async def check_errors(services: Any) -> Any:
 
 
 # node "check_inventory"
+@rtt.activity("check_inventory", on_error=rt.Fallback({"names": [], "count": 0}))
 async def check_inventory(services: Any) -> Any:
     await asyncio.sleep(0.2)
     names = sorted(s["name"] for s in services)
@@ -65,6 +73,7 @@ async def check_inventory(services: Any) -> Any:
 
 
 # node "report"
+@rtt.activity("report")
 async def report(latency: Any, errors: Any, inventory: Any) -> Any:
     """One line per concern, ready for a status page"""
     healthy = latency["ok"] and errors["ok"]
@@ -77,32 +86,14 @@ async def report(latency: Any, errors: Any, inventory: Any) -> Any:
     return result
 
 
-# One Temporal activity per node, each running the node's function above in a worker process;
-# the worker creates the resources on first use, shares them among its activities and closes
-# them when it stops. A node's timeout is enforced in its activity, and the server gives up
-# (start_to_close) a little later, as a backstop; retries are Temporal's RetryPolicy. The
-# workflow runs a parallel map's items, a parallel fetch's operations and a primary and its
-# fallback as activities of their own, so several workers share them.
+# The activities a worker runs: the node functions above, each declared with @rtt.activity (its
+# timeout enforced in the activity, its retries Temporal's RetryPolicy) or as a pattern the
+# workflow runs itself (a parallel map's items, a parallel fetch's operations, a primary and its
+# fallback are activities of their own). The worker creates the resources on first use, shares
+# them among its activities and closes them when it stops.
 NODES = rtt.Nodes(
     "service_health_report",
-    {
-        "list_targets": rtt.Activity(list_targets),
-        "check_latency": rtt.Activity(check_latency, timeout=5),
-        "check_errors": rtt.Activity(
-            check_errors,
-            timeout=5,
-            retry=rt.Retry(
-                attempts=3,
-                delay=0.1,
-                max_delay=60.0,
-                retry_on=(ConnectionError, TimeoutError),
-            ),
-        ),
-        "check_inventory": rtt.Activity(
-            check_inventory, on_error=rt.Fallback({"names": [], "count": 0})
-        ),
-        "report": rtt.Activity(report),
-    },
+    [list_targets, check_latency, check_errors, check_inventory, report],
 )
 
 # The workflow's IR hash names the queue: a recompiled, changed graph gets a queue of its own,

@@ -12,10 +12,12 @@ import hashlib
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from kailash_rt import __version__ as RUNTIME_VERSION
 
+from ... import codeblock
 from ...analysis.namespace import import_bindings
 from ...analysis.plan import ModulePlan, NodePlan, Shape
 from ...errors import WorkflowError
@@ -58,7 +60,7 @@ def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
     _check_names(plan)
     _check_mappable(plan)
     chosen = templates()
-    nodes = [asyncio_render.render_node(chosen, node_function_plan(node_plan)) for node_plan in plan.nodes]
+    nodes = [render_node(plan, chosen, node_plan) for node_plan in plan.nodes]
     resources = asyncio_render.render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
     imported = frozenset[str]().union(*(asyncio_render.packages_imported_in(text) for text in [resources, *nodes]))
@@ -104,15 +106,27 @@ def render_header(
     return chosen.render("header.py.j2", context, what="the module header")
 
 
-def node_function_plan(node_plan: NodePlan) -> NodePlan:
-    """What the node's function is on Temporal: the asyncio target's, except that retries are
-    Temporal's (a RetryPolicy) and a fallback value is the workflow's, so neither is in the function."""
-    node = node_plan.node
-    if node.retry is not None or node.fallback is not None:
-        node = replace(node, retry=None, fallback=None)
-    if _retries_with_backoff(node_plan):
-        return replace(node_plan, node=node, shape=Shape.PLAIN, pattern=None, signature=None)
-    return replace(node_plan, node=node)
+def render_node(plan: ModulePlan, chosen: Templates, node_plan: NodePlan) -> str:
+    """The asyncio target's node chunk, declared a Temporal activity: ``@rtt.activity(node_id,
+    <the node's policies>)`` where the asyncio target has ``@rt.node(<policies>)``, or the
+    ``rtt`` form of a pattern the workflow runs itself."""
+    node = asyncio_render._node_context(node_plan)
+    backoff = _retries_with_backoff(node_plan)
+    workflow_pattern = _workflow_pattern(node_plan)
+    node["workflow_pattern"] = workflow_pattern
+    node["backoff"] = node_plan.pattern if backoff else None
+    # Here has_policy means "declared with @rtt.activity", which every node is but those
+    # whose pattern the workflow runs.
+    node["has_policy"] = not workflow_pattern and not _answers_in_workflow(plan, node_plan)
+    if backoff:  # retries are Temporal's: the function is the plain one, the retry its activity's
+        node_plan = replace(node_plan, shape=Shape.PLAIN, pattern=None, signature=None)
+    values: dict[str, Any] = {"node": node, "plan": node_plan}
+    if node_plan.shape in (Shape.PLAIN, Shape.DECORATED):
+        values["body"] = codeblock.indent(node_plan.code)
+    if node_plan.shape is Shape.RESOURCE:
+        values["arguments"], values["keyed"] = asyncio_render._resource_arguments(node_plan)
+    template = asyncio_render.TEMPLATES[node_plan.shape]
+    return chosen.render(template, values, what=f"node {node_plan.node.node_id!r}")
 
 
 def _retries_with_backoff(node_plan: NodePlan) -> bool:
@@ -120,59 +134,46 @@ def _retries_with_backoff(node_plan: NodePlan) -> bool:
     return node_plan.shape is Shape.DECORATED and pattern is not None and pattern.name == "retry_with_backoff"
 
 
-def _fanned_out(node_plan: NodePlan) -> bool:
-    """A parallel map whose items become activities of their own (one activity runs a map
-    under node policies, which apply to the map as a whole)."""
-    pattern = node_plan.pattern
-    return (
-        node_plan.shape is Shape.MAPPED
-        and pattern is not None
-        and pattern.name == "parallel_map"
-        and _without_policies(node_plan)
-    )
-
-
 def _without_policies(node_plan: NodePlan) -> bool:
     node = node_plan.node
     return all(policy is None for policy in (node.timeout, node.max_concurrent_tasks, node.retry, node.fallback))
 
 
-# Patterns the workflow runs itself, their functions as activities of their own (a node under
-# policies of its own runs as one activity, where the policies apply to the node as a whole).
+# Patterns the workflow runs itself, their functions (the items of a map, a primary and its
+# fallback, each operation) as activities of their own. A node under policies of its own runs
+# as one activity instead, where the policies apply to the node as a whole.
 _WORKFLOW_PATTERNS = {
-    (Shape.DECORATED, "timeout_with_fallback"): "WithFallback",
-    (Shape.DECORATED, "fallback"): "FallbackAnswer",
-    (Shape.OPERATIONS, "parallel_fetch"): "ParallelFetch",
+    (Shape.MAPPED, "parallel_map"),
+    (Shape.DECORATED, "timeout_with_fallback"),
+    (Shape.OPERATIONS, "parallel_fetch"),
 }
 
 
-def _activity_kind(node_plan: NodePlan) -> str:
-    if _fanned_out(node_plan):
-        return "ParallelMap"
+def _workflow_pattern(node_plan: NodePlan) -> bool:
     pattern = node_plan.pattern
     if pattern is None or not _without_policies(node_plan):
-        return "Activity"
-    return _WORKFLOW_PATTERNS.get((node_plan.shape, pattern.name), "Activity")
+        return False
+    return (node_plan.shape, pattern.name) in _WORKFLOW_PATTERNS
+
+
+def _answers_in_workflow(plan: ModulePlan, node_plan: NodePlan) -> bool:
+    """The fallback node of a timeout_with_fallback the workflow runs: it outputs its primary's
+    answer in the workflow, no activity of its own."""
+    pattern = node_plan.pattern
+    if node_plan.shape is not Shape.DECORATED or pattern is None or pattern.name != "fallback":
+        return False
+    primary = next((other for other in plan.nodes if other.ident == pattern.of), None)
+    return _without_policies(node_plan) and primary is not None and _workflow_pattern(primary)
 
 
 def render_activities(plan: ModulePlan, chosen: Templates) -> str:
-    activities = []
-    for node_plan in (plan.plan(node_id) for node_id in plan.order):
-        node = node_plan.node
-        kind = _activity_kind(node_plan)
-        pattern = node_plan.pattern
-        activities.append(
-            {
-                "kind": kind,
-                "node_id": py_string(node.node_id),
-                "ident": node_plan.ident,
-                "timeout": node.timeout,
-                "retry": node.retry,
-                "fallback": node.fallback,
-                "backoff": node_plan.pattern if _retries_with_backoff(node_plan) else None,
-                "settings": pattern.settings if pattern and kind in ("ParallelMap", "ParallelFetch") else None,
-            }
-        )
+    """``NODES``: the node activities a worker registers (not the fallback nodes that answer
+    in the workflow), and ``TASK_QUEUE``."""
+    activities = [
+        node_plan.ident
+        for node_plan in (plan.plan(node_id) for node_id in plan.order)
+        if not _answers_in_workflow(plan, node_plan)
+    ]
     context = {
         "name": py_string(plan.ir.name),
         "activities": activities,
@@ -230,6 +231,13 @@ def _check_mappable(plan: ModulePlan) -> None:
             factor = node_plan.pattern.values.get("backoff_factor", 2.0)
             if factor < 1:
                 shrinking.append(("retry_with_backoff", "backoff_factor", factor))
+        if node.retry is not None and _retries_with_backoff(node_plan):
+            raise WorkflowError(
+                "it has a retry policy and retry_with_backoff: retries of retries cannot be one Temporal RetryPolicy",
+                location=node.location,
+                node_id=node.node_id,
+                hint="keep one of the two to compile with --target temporal",
+            )
         for pattern, setting, value in shrinking:
             raise WorkflowError(
                 f"{pattern} has {setting}={value!r}: waits that shrink from retry to retry cannot be a"
