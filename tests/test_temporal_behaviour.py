@@ -137,13 +137,21 @@ def test_resources_live_in_the_worker_and_are_closed_when_it_stops(tmp_path: Pat
     assert ledger.read_text().count("closed") == 1
 
 
-@pytest.mark.parametrize("fanout_limit", [None, 4], ids=["an-activity-an-item", "slices-of-items"])
+@pytest.mark.parametrize(
+    ("fanout_limit", "lenient_activities"),
+    [(None, 10), (4, 4), (1, 2)],
+    ids=["an-activity-an-item", "slices-of-items", "never-fewer-slices-than-max-workers"],
+)
 def test_parallel_maps_give_the_asyncio_results(
-    fanout_limit: int | None, tmp_path: Path, server: DevServer, monkeypatch: pytest.MonkeyPatch
+    fanout_limit: int | None,
+    lenient_activities: int,
+    tmp_path: Path,
+    server: DevServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Batches, continue_on_error and its absence; with a fan-out limit of 4, ten items are
-    mapped in slices of three (the limit is kailash_rt's, patched in this process, whose worker
-    runs the workflow)."""
+    mapped in slices of three; with a limit of 1, in as many slices as the map's max_workers (2)
+    (the limit is kailash_rt's, patched in this process, whose worker runs the workflow)."""
     [plain] = compile_module(f"{WORKFLOWS}/maps.py", tmp_path / "asyncio", target="asyncio")
     [durable] = compile_module(f"{WORKFLOWS}/maps.py", tmp_path / "temporal")
     expected = printed_result(run_module(plain, server.address, "--inputs", '{"failing": 7}'))
@@ -156,7 +164,7 @@ def test_parallel_maps_give_the_asyncio_results(
         result, scheduled = asyncio.run(run_in_process(server.address, module, {"failing": 7}))
     finally:
         del sys.modules[durable.stem]
-    assert scheduled.count("temporal_maps.lenient.items") == (10 if fanout_limit is None else 4)
+    assert scheduled.count("temporal_maps.lenient.items") == lenient_activities
     assert json.dumps(masked(result)) == json.dumps(masked(expected))
     assert result["errors"] == {"strict": "ItemFailed: item 7 of 10 failed: ValueError: bad 7"}
     lenient = result["results"]["lenient"]

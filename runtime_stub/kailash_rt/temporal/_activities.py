@@ -39,7 +39,10 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker silent this long is taken f
 BACKSTOP_MARGIN = 10.0  # seconds the server waits past a node's own timeout before it gives up
 NO_TIMEOUT_BACKSTOP = timedelta(hours=24)  # start_to_close of a node without a timeout
 WORKER_LOSS_ATTEMPTS = 10  # attempts of an activity whose worker was lost (no heartbeat)
-FANOUT_LIMIT = 1000  # most activities one parallel map starts; above it each maps a slice of items
+# Most activities one parallel map starts (or its max_workers, if larger): above it each maps a
+# consecutive slice of the items. bench/bench_temporal_fanout.py: 1,000 items of 20 ms, 10 workers
+# of the map, ran in 0.44x the time of one activity an item, with 0.12x the history events.
+FANOUT_LIMIT = 100
 # Temporal refuses a payload over 2 MiB; a little is kept for the rest of the message.
 PAYLOAD_LIMIT = 2 * 1024 * 1024 - 4 * 1024
 
@@ -107,7 +110,6 @@ class Activity(NodeActivity):
     """
 
     node_id: str
-
     fn: NodeFunction
     timeout: float | None = None
     max_concurrent_tasks: int | None = None
@@ -179,12 +181,12 @@ def activity(
 @dataclass(frozen=True, kw_only=True)
 class ParallelMap(NodeActivity):
     """A parallel map the workflow runs: its items are activities of their own, at most
-    ``max_workers`` at a time, on whichever workers poll the queue. Above ``FANOUT_LIMIT``
-    items, each activity maps a consecutive slice of them, so a run's history stays far below
-    Temporal's limits. ``process_item`` is the function applied to each item."""
+    ``max_workers`` at a time, on whichever workers poll the queue. Above ``FANOUT_LIMIT`` items
+    (or ``max_workers``, if larger), each activity maps a consecutive slice of them, so a run has
+    fewer round trips and its history stays far below Temporal's limits. ``process_item`` is the
+    function applied to each item."""
 
     node_id: str
-
     process_item: Callable[..., Any]
     input_field: str = "items"
     output_field: str = "results"
@@ -271,7 +273,6 @@ class ParallelFetch(NodeActivity):
     once, each with its own timeout (enforced in the activity)."""
 
     node_id: str
-
     operations: Mapping[str, NodeFunction]
     timeout_per_operation: float = 10.0
     continue_on_error: bool = True

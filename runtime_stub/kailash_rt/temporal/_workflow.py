@@ -235,7 +235,8 @@ class ActivityCall:
             raise TypeError(f"{entry.input_field} must be a list or tuple of items, not {type(items).__name__}")
         started = workflow.time()
         total = len(items)
-        per_slice = max(1, math.ceil(total / FANOUT_LIMIT))
+        # Never fewer slices than max_workers: the map runs as many items at once as on asyncio.
+        per_slice = max(1, math.ceil(total / max(FANOUT_LIMIT, entry.max_workers)))
         slices = [(low, list(items[low : low + per_slice])) for low in range(0, total, per_slice)]
         outputs: list[dict[str, Any] | None] = [None] * len(slices)
         base = _activity_input(kwargs)
