@@ -100,7 +100,7 @@ def test_ir_json_round_trip(make: Any) -> None:
 
 def test_ir_json_is_plain_json_with_a_version() -> None:
     data = json.loads(policies_workflow().ir.to_json())
-    assert data["ir_version"] == 2
+    assert data["ir_version"] == 3
     assert [n["node_id"] for n in data["nodes"]] == ["start", "retrying", "async-retrying", "fallback"]
     data["ir_version"] = 99
     with pytest.raises(ValueError, match="IR version 99"):

@@ -80,10 +80,10 @@ def test_the_ir_file_is_the_workflows_ir_indented_and_deterministic(tmp_path: Pa
     assert outputs[0] == outputs[1]
     text = outputs[0]["small.ir.json"].decode()
     data = json.loads(text)
-    assert data["ir_version"] == 2 and data["name"] == "small"
+    assert data["ir_version"] == 3 and data["name"] == "small"
     assert [node["node_id"] for node in data["nodes"]] == ["a", "b"]
     assert data["location"] == {"file": "small.py", "line": 3}
-    assert text.startswith('{\n  "ir_version": 2,\n') and text.endswith("}\n")  # one field a line, for review
+    assert text.startswith('{\n  "ir_version": 3,\n') and text.endswith("}\n")  # one field a line, for review
 
 
 def test_no_secret_value_reaches_the_ir_file(tmp_path: Path) -> None:
@@ -120,7 +120,7 @@ def test_an_ir_of_version_1_is_compiled_with_its_secrets_made_references(tmp_pat
     emit(old, tmp_path / "again", cwd=tmp_path)
     for path in (tmp_path / "again").iterdir():
         assert "old-pw-0f0f" not in path.read_text()
-    assert json.loads((tmp_path / "again" / "vault.ir.json").read_text())["ir_version"] == 2
+    assert json.loads((tmp_path / "again" / "vault.ir.json").read_text())["ir_version"] == 3
     assert (tmp_path / "again" / "vault.py").read_bytes() == (tmp_path / "out" / "vault.py").read_bytes()
 
 
@@ -229,7 +229,7 @@ def test_a_json_file_that_is_not_an_ir_is_refused(tmp_path: Path, small_ir: dict
 
 def test_an_ir_of_a_version_this_compiler_does_not_read_is_refused(tmp_path: Path, small_ir: dict[str, Any]) -> None:
     newer = write(tmp_path / "newer.ir.json", json.dumps(edited(small_ir, "ir_version", 99)))
-    refused(newer, tmp_path, "IR version 99 is not one this compiler reads (it reads 1 and 2)", "upgrade")
+    refused(newer, tmp_path, "IR version 99 is not one this compiler reads (it reads 1, 2 and 3)", "upgrade")
     unknown = write(tmp_path / "unknown.ir.json", json.dumps(edited(small_ir, "ir_version", "2")))
     refused(unknown, tmp_path, "IR version '2' is not one this compiler reads", "--emit-ir")
 

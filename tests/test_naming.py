@@ -453,14 +453,19 @@ def test_a_resource_named_like_a_third_party_module_is_the_resource() -> None:
 
 def test_an_importable_module_used_without_an_import_is_a_warning() -> None:
     builder = AsyncWorkflowBuilder("lacks_import")
-    builder.add_async_code("c", "value = 1\nresult = sys.maxsize > value")
+    builder.add_async_code("c", "value = 1\nresult = platform.system() > str(value)")
     with pytest.warns(WorkflowWarning) as caught:
         module = compiled(builder)
     message = str(caught[0].message)
-    assert "test_naming.py:" in message and "node 'c': the code uses the module 'sys' but does not import it" in message
-    assert "code line 2 | result = sys.maxsize > value" in message and "hint: add `import sys`" in message
-    assert "    sys (used by c)" in module.source
-    with pytest.raises(WorkflowError, match="node 'c': the code uses the module 'sys' but does not import it"):
+    assert (
+        "test_naming.py:" in message
+        and "node 'c': the code uses the module 'platform' but does not import it" in message
+    )
+    assert (
+        "code line 2 | result = platform.system() > str(value)" in message and "hint: add `import platform`" in message
+    )
+    assert "    platform (used by c)" in module.source
+    with pytest.raises(WorkflowError, match="node 'c': the code uses the module 'platform' but does not import it"):
         compiled(builder, strict=True)
 
 

@@ -134,3 +134,35 @@ def test_a_primary_under_a_timeout_of_its_own_is_one_activity_and_its_fallback_n
     assert done.returncode == 0, done.stderr
     answer = {"rate": 1.09, "currency": "EUR", "_source": "primary"}
     assert printed_result(done) == {"results": {"live_rate": answer, "cached_rate": answer}, "errors": {}}
+
+
+def test_the_workflow_files_definitions_are_copied_into_the_temporal_module_and_run_there(
+    tmp_path: Path, server: DevServer
+) -> None:
+    from .test_workflow_file_names import HELPERS
+
+    (tmp_path / "flows.py").write_text(HELPERS)
+    done = run_cli("flows.py", "-o", str(tmp_path / "out"), "--target", "temporal", "--strict", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    module = tmp_path / "out" / "receipts.py"
+    source = module.read_text()
+    assert "\n# copied from the workflow file, flows.py:12\n@lru_cache(maxsize=None)\ndef unit_price(sku):" in source
+    assert "Inputs:\n    order (used by price; required)\n" in source
+    with worker(module, server.address):
+        ran = run_module(module, server.address, "run", "--inputs", '{"order": [{"sku": "widget", "qty": 3}]}')
+    assert ran.returncode == 0, ran.stderr
+    assert printed_result(ran)["results"]["receipt"] == {"total": 9, "currency": "EUR"}
+
+
+def test_a_definition_named_like_a_temporal_module_name_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "clash.py").write_text(
+        "from kailash.workflow import AsyncWorkflowBuilder\n"
+        "TASK_QUEUE = 'mine'\n"
+        "flow = AsyncWorkflowBuilder('clash')\n"
+        "flow.add_async_code('queue', 'result = TASK_QUEUE')\n"
+    )
+    done = run_cli("clash.py", "-o", str(tmp_path / "out"), "--target", "temporal", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "clash.py:2: the workflow file's 'TASK_QUEUE'" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+    assert run_cli("clash.py", "-o", str(tmp_path / "asyncio"), cwd=tmp_path).returncode == 0

@@ -24,10 +24,22 @@ def display_path(filename: str) -> str:
 
 def caller_location() -> Location:
     """The first frame on the stack outside the kailash package: the user's builder call."""
-    frame = sys._getframe(1)
+    found = _caller()
+    return Location(display_path(found[0]), found[1]) if found is not None else Location("<unknown>", 0)
+
+
+def caller_file() -> str:
+    """The absolute path of the user's file that made the builder call (``<...>`` when there is none)."""
+    found = _caller()
+    filename = found[0] if found is not None else "<unknown>"
+    return filename if filename.startswith("<") else os.path.abspath(filename)
+
+
+def _caller() -> tuple[str, int] | None:
+    frame = sys._getframe(2)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
-            return Location(display_path(filename), frame.f_lineno)
+            return filename, frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
-    return Location("<unknown>", 0)
+    return None

@@ -1,5 +1,5 @@
-"""The files a compile writes (each module, its IR with --emit-ir, the runtime with --vendor-runtime),
-and which of them are stale.
+"""The files a compile writes (each module, its IR with --emit-ir, its graph with --graph, the
+runtime with --vendor-runtime), and which of them are stale.
 
 Every output path is checked before anything is written: one that cannot hold its file is an
 ``OutputError``, and nothing is written.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .codegen import GeneratedModule
 from .errors import WorkflowError
+from .graphs import to_mermaid, workflow_graph
 from .ir import WorkflowIR
 from .ir_files import ir_file_text, ir_filename
 from .vendoring import runtime_files
@@ -25,15 +26,19 @@ class OutputFile:
     ir: WorkflowIR | None  # the workflow it comes from, for messages (None: a file of the runtime)
 
 
-def output_files(modules: list[GeneratedModule], *, emit_ir: bool, vendor_runtime: bool = False) -> list[OutputFile]:
-    """Each module, followed by its IR file when ``emit_ir``; then the runtime's files when
-    ``vendor_runtime``."""
+def output_files(
+    modules: list[GeneratedModule], *, emit_ir: bool, vendor_runtime: bool = False, graph: bool = False
+) -> list[OutputFile]:
+    """Each module, followed by its IR file when ``emit_ir`` and its Mermaid graph when ``graph``;
+    then the runtime's files when ``vendor_runtime``."""
     files = []
     for module in modules:
         ir = module.plan.ir
         files.append(OutputFile(module.filename, module.source, ir))
         if emit_ir:
             files.append(OutputFile(ir_filename(module.name), ir_file_text(ir), ir))
+        if graph:
+            files.append(OutputFile(f"{module.name}.mmd", to_mermaid(workflow_graph(module.plan)), ir))
     if vendor_runtime:
         files += [OutputFile(filename, text, None) for filename, text in runtime_files()]
     return files

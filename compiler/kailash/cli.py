@@ -7,8 +7,9 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -16,6 +17,7 @@ from ._files import write_output
 from ._outputs import OutputError, changed_files, output_files
 from .codegen import GeneratedModule, compile_ir
 from .errors import CompilerBug, TemplateError, WorkflowError, WorkflowWarning
+from .graph_cli import graph
 from .source_text import split_lines
 from .sources import FoundIR, SourceError, compiling, load_irs
 from .targets.temporal.compile import compile_temporal
@@ -24,7 +26,37 @@ EXIT_STALE = 1
 EXIT_ERROR = 2
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+_COMPILE_ONLY = frozenset(
+    {"-o", "--output", "--stdout", "--check", "--diff", "--emit-ir", "--graph", "--strict", "--target"}
+)
+
+
+class _CompileCommand(click.Command):
+    """The compile command, which also answers ``kailash-compile graph ...``: a first argument
+    spelled exactly ``graph`` is that command. A module named ``graph`` is compiled as
+    ``graph:ATTR`` (a workflow file has a .py name, so it is never spelled ``graph``)."""
+
+    def main(  # type: ignore[override]  # click overloads main() on standalone_mode; this keeps its behaviour
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if argv[:1] == ["graph"]:
+            if _COMPILE_ONLY.intersection(argv):
+                _fail(
+                    "'kailash-compile graph SOURCE' prints a workflow's graph and does not compile; to compile"
+                    " a module named graph, name its workflow as graph:ATTR",
+                    None,
+                )
+            return graph.main(argv[1:], f"{prog_name or self.name or 'kailash-compile'} graph", **extra)
+        return super().main(argv, prog_name, **extra)
+
+
+@click.command(
+    cls=_CompileCommand,
+    name="kailash-compile",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="kailash-compile graph SOURCE [--format mermaid|dot] prints a workflow's graph (see its --help).",
+)
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option(
     "-o",
@@ -72,6 +104,12 @@ EXIT_ERROR = 2
     show_default=True,
     help="asyncio: a standalone module; temporal: a durable Temporal workflow module (kailash-compile[temporal]).",
 )
+@click.option(
+    "--graph",
+    "write_graph",
+    is_flag=True,
+    help="Also write each workflow's graph to DIR/<module>.mmd (Mermaid; a pull request shows it beside the code).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
 @click.version_option(package_name="kailash-compile")
 def main(
@@ -85,6 +123,7 @@ def main(
     vendor_runtime: bool,
     templates: Path | None,
     target: str,
+    write_graph: bool,
     verbose: bool,
 ) -> None:
     """Compile workflows into standalone asyncio modules (Temporal workflow modules with --target temporal).
@@ -97,9 +136,10 @@ def main(
     """
     if output_dir is None and not to_stdout:
         raise click.UsageError("give -o DIR (or --stdout)")
-    if to_stdout and (check or show_diff or emit_ir or vendor_runtime):
+    if to_stdout and (check or show_diff or emit_ir or vendor_runtime or write_graph):
         raise click.UsageError(
-            "--stdout prints the modules; it does not combine with --check, --diff, --emit-ir or --vendor-runtime"
+            "--stdout prints the modules; it does not combine with --check, --diff, --emit-ir,"
+            " --vendor-runtime or --graph"
         )
     if templates is not None and target != "asyncio":
         raise click.UsageError("--templates replaces asyncio templates; it does not combine with --target temporal")
@@ -114,7 +154,7 @@ def main(
             click.echo(module.source, nl=False)
         return
     assert output_dir is not None
-    files = output_files(modules, emit_ir=emit_ir, vendor_runtime=vendor_runtime)
+    files = output_files(modules, emit_ir=emit_ir, vendor_runtime=vendor_runtime, graph=write_graph)
     try:
         changed = changed_files(files, output_dir)
     except OutputError as exc:

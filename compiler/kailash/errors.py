@@ -53,6 +53,18 @@ class WorkflowError(_Report, ValueError):
     """Bad workflow input: says where (file:line, node id), what, and what to do."""
 
 
+class WorkflowErrors(WorkflowError):
+    """Several errors about one workflow, reported together (``errors``); the first is its own."""
+
+    def __init__(self, errors: list[WorkflowError]) -> None:
+        self.errors = list(errors)
+        first = errors[0]
+        super().__init__(first.problem, location=first.location, node_id=first.node_id, hint=first.hint)
+
+    def render(self) -> str:
+        return f"{len(self.errors)} errors in the workflow:\n" + "\n".join(error.render() for error in self.errors)
+
+
 class WorkflowWarning(_Report, UserWarning):
     """Code that compiles but most likely does not do what its author meant; under --strict it is
     a WorkflowError instead."""

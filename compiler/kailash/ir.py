@@ -24,8 +24,10 @@ from kailash_rt._settings import env_name
 
 from .source_text import DECIMAL_INT_LIMIT
 
-IR_VERSION = 2
-READABLE_IR_VERSIONS = (1, 2)  # version 1 had no EnvRef: its secrets are found again when read
+IR_VERSION = 3
+# Version 1 had no EnvRef (its secrets are found again when read); versions 1 and 2 had no
+# declared inputs and no definitions of the workflow file (read as none).
+READABLE_IR_VERSIONS = (1, 2, 3)
 
 
 class EnvRef:
@@ -169,6 +171,33 @@ class ResourceIR:
 
 
 @dataclass(frozen=True)
+class InputIR:
+    """A workflow input the builder declared (``add_input``): its name, and its default when it has one."""
+
+    name: str
+    location: Location
+    has_default: bool = False
+    default: Any = None  # a literal; meaningful only when has_default
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class DefinitionIR:
+    """A name a node's code reads that the workflow file binds at its top level (a function, class,
+    constant or import): the statement a compiled module copies, or why it cannot be copied.
+
+    ``reads``: the other definitions of the same file the statement needs (copied with it).
+    """
+
+    name: str
+    kind: str  # "function", "class", "constant", "import", "other"
+    location: Location  # the file and line of the statement that binds it
+    source: str = ""  # the statement (one import line for an import), "" when it cannot be copied
+    reads: tuple[str, ...] = ()
+    problem: str | None = None  # why the statement cannot be copied into a compiled module
+
+
+@dataclass(frozen=True)
 class WorkflowIR:
     name: str
     location: Location
@@ -176,6 +205,8 @@ class WorkflowIR:
     nodes: tuple[NodeIR, ...] = ()
     connections: tuple[ConnectionIR, ...] = ()
     resources: tuple[ResourceIR, ...] = ()
+    inputs: tuple[InputIR, ...] = ()
+    definitions: tuple[DefinitionIR, ...] = ()
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The JSON form (one line; ``indent`` spaces a level for a file people read)."""
@@ -186,6 +217,8 @@ class WorkflowIR:
                 node["fallback"]["value"] = encode_value(node["fallback"]["value"])
         for resource in data["resources"]:
             resource["settings"] = encode_value(resource["settings"])
+        for declared in data["inputs"]:
+            declared["default"] = encode_value(declared["default"])
         # Key order is kept, not sorted: settings are written into the module in the order given.
         return json.dumps({"ir_version": IR_VERSION, **data}, indent=indent)
 
@@ -211,6 +244,14 @@ class WorkflowIR:
             resources=tuple(
                 ResourceIR(**{**r, "location": Location(**r["location"]), "settings": decode_value(r["settings"])})
                 for r in data["resources"]
+            ),
+            inputs=tuple(
+                InputIR(**{**i, "location": Location(**i["location"]), "default": decode_value(i["default"])})
+                for i in data.get("inputs", [])
+            ),
+            definitions=tuple(
+                DefinitionIR(**{**d, "location": Location(**d["location"]), "reads": tuple(d["reads"])})
+                for d in data.get("definitions", [])
             ),
         )
 

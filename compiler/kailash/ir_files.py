@@ -10,6 +10,7 @@ ids and names, code that parses, resource settings, the graph). Anything wrong i
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import types
@@ -17,10 +18,15 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from kailash_rt._secrets import has_secret
+
+from .analysis.analyse import definition_bindings
 from .analysis.graph import check_graph
 from .analysis.kinds import KINDS
 from .errors import WorkflowError
-from .ir import IR_VERSION, READABLE_IR_VERSIONS, EnvRef, NodeIR, ResourceIR, WorkflowIR
+from .ir import IR_VERSION, READABLE_IR_VERSIONS, EnvRef, InputIR, NodeIR, ResourceIR, WorkflowIR
+from .literal_values import first_unwritable
+from .python_names import python_identifier
 from .resources import ResourceRegistry
 from .settings import Settings, settings_of
 from .workflow.builder import checked_code
@@ -31,7 +37,7 @@ _WRITE_AGAIN = f"write it with kailash-compile SOURCE -o DIR --emit-ir (IR versi
 IR_FILE_HINT = f"an IR file holds a workflow as the builder makes it; {_WRITE_AGAIN}"
 _SHAPE_HINT = (
     "an IR file is the JSON object kailash-compile --emit-ir writes (ir_version, name, location, description,"
-    f" nodes, connections, resources); {_WRITE_AGAIN}"
+    f" nodes, connections, resources, inputs, definitions); {_WRITE_AGAIN}"
 )
 
 
@@ -60,12 +66,14 @@ def read_ir_file(path: Path) -> WorkflowIR:
         raise IRFileError(f"{shown}: not a workflow IR: it holds {found}\nhint: {_SHAPE_HINT}")
     version = data["ir_version"]
     if version not in READABLE_IR_VERSIONS or isinstance(version, bool):
-        readable = " and ".join(map(str, READABLE_IR_VERSIONS))
+        readable = ", ".join(map(str, READABLE_IR_VERSIONS[:-1])) + f" and {READABLE_IR_VERSIONS[-1]}"
         newer = isinstance(version, int) and not isinstance(version, bool) and version > IR_VERSION
         todo = "a newer kailash-compile wrote it: upgrade this one" if newer else _WRITE_AGAIN
         raise IRFileError(
             f"{shown}: IR version {version!r} is not one this compiler reads (it reads {readable})\nhint: {todo}"
         )
+    if version in (1, 2):  # no declared inputs or definitions then
+        data = {**data, "inputs": data.get("inputs", []), "definitions": data.get("definitions", [])}
     try:
         _check_fields(data, WorkflowIR, "", extra={"ir_version"})
         ir = WorkflowIR.from_dict(data)
@@ -131,7 +139,59 @@ def check_as_built(ir: WorkflowIR) -> None:
             )
         checked_code(node.code, node.node_id, node.location)
         _check_settings(node)
+    _check_inputs(ir)
+    _check_definitions(ir)
     check_graph(ir)
+
+
+def _check_inputs(ir: WorkflowIR) -> None:
+    """Declared inputs as ``add_input`` makes them: identifiers, each once, literal defaults that are no secret."""
+    seen: dict[str, InputIR] = {}
+    for declared in ir.inputs:
+        where = f"input {declared.name!r}"
+        if python_identifier(declared.name) != declared.name:
+            raise WorkflowError(
+                f"{where}: the name is not a Python identifier in normal form", location=declared.location
+            )
+        if declared.name in seen:
+            raise WorkflowError(f"{where} is declared twice", location=declared.location)
+        seen[declared.name] = declared
+        if declared.has_default:
+            unwritable = first_unwritable(declared.default)
+            if unwritable is not None or has_secret((declared.name,), declared.default):
+                why = unwritable.reason if unwritable is not None else "is a secret"
+                raise WorkflowError(f"{where}: its default {why}", location=declared.location)
+
+
+def _check_definitions(ir: WorkflowIR) -> None:
+    """A definition to copy is one top-level statement of its kind that binds its name."""
+    for definition in ir.definitions:
+        where = f"definition {definition.name!r}"
+        if definition.kind not in DEFINITION_KINDS:
+            raise WorkflowError(f"{where}: unknown kind {definition.kind!r}", location=definition.location)
+        if definition.problem is not None:
+            continue
+        try:
+            statements = ast.parse(definition.source).body
+        except (SyntaxError, ValueError):
+            raise WorkflowError(f"{where}: its source does not parse", location=definition.location) from None
+        expected = _DEFINITION_STATEMENTS[definition.kind]
+        if len(statements) != 1 or not isinstance(statements[0], expected):
+            raise WorkflowError(
+                f"{where}: its source is not one {definition.kind} statement", location=definition.location
+            )
+        if definition.name not in definition_bindings(definition):
+            raise WorkflowError(f"{where}: its source does not bind it", location=definition.location)
+
+
+DEFINITION_KINDS = ("function", "class", "constant", "import", "other")
+_DEFINITION_STATEMENTS: dict[str, tuple[type[ast.stmt], ...]] = {
+    "function": (ast.FunctionDef, ast.AsyncFunctionDef),
+    "class": (ast.ClassDef,),
+    "constant": (ast.Assign, ast.AnnAssign),
+    "import": (ast.Import, ast.ImportFrom),
+    "other": (),
+}
 
 
 def _check_settings(node: NodeIR) -> None:

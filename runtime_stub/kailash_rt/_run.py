@@ -93,11 +93,15 @@ class Output:
         return value
 
 
-class _InputRef:
-    __slots__ = ("name",)
+_NO_DEFAULT: Any = object()
 
-    def __init__(self, name: str) -> None:
+
+class _InputRef:
+    __slots__ = ("default", "name")
+
+    def __init__(self, name: str, default: Any = _NO_DEFAULT) -> None:
         self.name = name
+        self.default = default  # used when the run is not given the input
 
 
 class _ResourceRef:
@@ -149,6 +153,7 @@ def _select_key(value: Any, key: str, node_id: str) -> Any:
 
 class _Node:
     __slots__ = (
+        "defaults",
         "downstream",
         "fn",
         "inputs",
@@ -166,6 +171,7 @@ class _Node:
         self.static: dict[str, Any] = {}
         self.refs: list[tuple[str, Any]] = []
         self.inputs: list[str] = []
+        self.defaults: dict[str, Any] = {}
         upstream: list[_Node] = []
         for name, value in kwargs.items():
             if isinstance(value, Output):
@@ -176,6 +182,8 @@ class _Node:
                 self.refs.append((name, value))
                 if isinstance(value, _InputRef):
                     self.inputs.append(value.name)
+                    if value.default is not _NO_DEFAULT:
+                        self.defaults[value.name] = value.default
             else:
                 self.static[name] = value
         self.downstream: list[_Node] = []
@@ -218,9 +226,9 @@ class Run:
         self._by_id[node_id] = entry
         return Output(entry)
 
-    def input(self, name: str) -> Any:
-        """A workflow input, given per node or for the whole workflow."""
-        return _InputRef(name)
+    def input(self, name: str, *, default: Any = _NO_DEFAULT) -> Any:
+        """A workflow input, given per node or for the whole workflow; ``default`` when neither gives it."""
+        return _InputRef(name, default)
 
     def resource(self, name: str, *, deferred: bool = False) -> Any:
         """A declared resource, created on first use in this run (``deferred``: passed as a
@@ -291,6 +299,8 @@ class Run:
                     bound[node_id, name] = own[name]
                 elif name in shared:
                     bound[node_id, name] = shared[name]
+                elif name in self._by_id[node_id].defaults:
+                    bound[node_id, name] = self._by_id[node_id].defaults[name]
                 else:
                     problems.append(
                         f"node {node_id!r} needs input {name!r}: pass {{{name!r}: ...}}"

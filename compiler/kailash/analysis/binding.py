@@ -38,6 +38,10 @@ def bind_names(scope: NodeScope, names: list[str], code: str, *, warn: bool = Tr
             params.append(Param(name, "get_resource"))
         elif name in AUTO_IMPORT_MODULES:
             modules.append(name)
+        elif name in scope.declared_inputs:
+            params.append(Param(name, "input"))
+        elif name in scope.definitions:
+            _use_definition(scope, name, code)
         else:
             use = module_use(name, code) if warn or scope.strict else None
             if use is not None:
@@ -50,7 +54,10 @@ def bind_names(scope: NodeScope, names: list[str], code: str, *, warn: bool = Tr
                     " give it a name no module has)",
                 )
             if scope.strict:
-                raise _unbound(scope, name, code, sorted(connected | scope.resources))
+                if use is None:  # a module used without its import is reported once, above
+                    unbound = _unbound(scope, name, code, sorted(connected | scope.resources))
+                    scope.diagnostics.error(unbound, key=("unbound", code, name))
+                continue
             params.append(Param(name, "input"))
     return params, modules
 
@@ -59,7 +66,10 @@ def _unbound(scope: NodeScope, name: str, code: str, known: list[str]) -> Workfl
     candidates = known + sorted(AUTO_IMPORT_MODULES) + sorted(BUILTIN_NAMES)
     close = difflib.get_close_matches(name, candidates, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    hint += "connect an upstream output to it, declare a resource of that name, or drop --strict to make it an input"
+    hint += (
+        f"connect an upstream output to it, declare a resource of that name, or declare it as a workflow input"
+        f" with builder.add_input({name!r})"
+    )
     return WorkflowError(
         f"name {name!r} is not bound: no connection, resource or import provides it",
         location=scope.node.location,
@@ -77,3 +87,34 @@ def _first_use(code: str, name: str) -> CodeLine | None:
     line, column = uses[0]
     line -= 1  # the parse wraps the block in a function
     return CodeLine(line, split_lines(code)[line - 1], codeblock.block_column(code, line, column))
+
+
+_HOW_BOUND = {
+    "function": "defines as a function",
+    "class": "defines as a class",
+    "constant": "assigns",
+    "import": "imports",
+    "other": "binds",
+}
+
+
+def _use_definition(scope: NodeScope, name: str, code: str) -> None:
+    """A name the workflow file binds at its top level: copied into the module with what it
+    reads, or an error naming the definition and its line when it cannot be."""
+    definition = scope.definitions[name]
+    if definition.problem is None:
+        scope.used_definitions.add(definition)
+        return
+    how = _HOW_BOUND.get(definition.kind, "binds")
+    scope.diagnostics.error(
+        key=("definition", code, name),
+        error=WorkflowError(
+            f"the code reads {name!r}, which the workflow file {how} at {definition.location}, but that cannot be"
+            f" copied into the compiled module: {definition.problem}",
+            location=scope.node.location,
+            node_id=scope.node.node_id,
+            code_line=_first_use(code, name),
+            hint=f"define or import it inside the code block, or, if {name!r} is meant as a workflow input,"
+            f" declare it with builder.add_input({name!r})",
+        ),
+    )

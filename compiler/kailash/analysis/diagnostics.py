@@ -13,24 +13,54 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .. import codeblock
-from ..errors import CodeLine, WorkflowError, WorkflowWarning
-from ..ir import NodeIR
+from ..errors import CodeLine, WorkflowError, WorkflowErrors, WorkflowWarning
+from ..ir import Location, NodeIR
 
 
 @dataclass
 class Diagnostics:
-    """The warnings of one compile."""
+    """The warnings of one compile, and the errors found so far (all reported at once)."""
 
     strict: bool = False
     warnings: list[WorkflowWarning] = field(default_factory=list)
+    errors: list[WorkflowError] = field(default_factory=list)
+    _keys: set[object] = field(default_factory=set)
 
     def warn(self, node: NodeIR, problem: str, *, hint: str, code_line: CodeLine | None = None) -> None:
-        """Record a warning about ``node``; raise it as a WorkflowError under --strict."""
+        """Record a warning about ``node``; under --strict, an error."""
+        self.warn_at(node.location, problem, hint=hint, node_id=node.node_id, code_line=code_line)
+
+    def warn_at(
+        self,
+        location: Location,
+        problem: str,
+        *,
+        hint: str,
+        node_id: str | None = None,
+        code_line: CodeLine | None = None,
+    ) -> None:
         if self.strict:
-            raise WorkflowError(problem, location=node.location, node_id=node.node_id, code_line=code_line, hint=hint)
-        warning = WorkflowWarning(problem, location=node.location, node_id=node.node_id, code_line=code_line, hint=hint)
+            self.error(WorkflowError(problem, location=location, node_id=node_id, code_line=code_line, hint=hint))
+            return
+        warning = WorkflowWarning(problem, location=location, node_id=node_id, code_line=code_line, hint=hint)
         if all(str(warning) != str(known) for known in self.warnings):
             self.warnings.append(warning)
+
+    def error(self, error: WorkflowError, key: object = None) -> None:
+        """Record an error; ``raise_errors`` reports every one recorded. ``key``: what the error is
+        about, reported once however many nodes find it (the code of a pattern several nodes run)."""
+        if key is not None:
+            if key in self._keys:
+                return
+            self._keys.add(key)
+        if all(str(error) != str(known) for known in self.errors):
+            self.errors.append(error)
+
+    def raise_errors(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise WorkflowErrors(self.errors)
 
 
 def never_returns(code: str) -> bool:

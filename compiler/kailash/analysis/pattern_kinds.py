@@ -137,14 +137,16 @@ def plan_cache_check(scope: NodeScope) -> NodePlan:
     for name in _key_fields(template):
         if name in connected:
             continue
-        if scope.strict:
-            raise WorkflowError(
+        if scope.strict and name not in scope.declared_inputs:
+            error = WorkflowError(
                 f"cache key field {name!r} is not connected",
                 location=node.location,
                 node_id=node.node_id,
                 hint=f"connect an upstream output to {node.node_id!r} as {name!r},"
-                " or drop --strict to make it an input",
+                f" or declare it as a workflow input with builder.add_input({name!r})",
             )
+            scope.diagnostics.error(error)
+            continue
         params.append(Param(name, "input"))
     return _assigned(scope, PatternCall("cache_check", (("cache", cache), ("key_template", template))), params)
 

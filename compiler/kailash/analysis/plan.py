@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkflowWarning
-from ..ir import NodeIR, WorkflowIR
+from ..ir import DefinitionIR, InputIR, NodeIR, WorkflowIR
 from .diagnostics import Diagnostics
 
 if TYPE_CHECKING:
@@ -104,6 +104,9 @@ class ModulePlan:
     handles: dict[str, str]  # node id -> local name of its output in run(), for nodes with dependents
     resources: ResourceBlock  # the RESOURCES declaration and what it needs
     warnings: tuple[WorkflowWarning, ...] = ()
+    # Functions, classes and constants of the workflow file its code reads, copied into the
+    # module in file and line order (the imports among them are in ``imports``).
+    definitions: tuple[DefinitionIR, ...] = ()
 
     def plan(self, node_id: str) -> NodePlan:
         return self._by_id[node_id]
@@ -128,6 +131,9 @@ class NodeScope:
     # A stage of a multi-node pattern: the connections into the pattern's entry node, which
     # bind the names the stage's code reads that its own connections do not (a pattern is one step).
     inherited: tuple[Param, ...] = ()
+    declared_inputs: Mapping[str, InputIR] = field(default_factory=dict)  # the workflow's add_input names
+    definitions: Mapping[str, DefinitionIR] = field(default_factory=dict)  # of the node's workflow file
+    used_definitions: set[DefinitionIR] = field(default_factory=set)  # the ones its code reads (filled in)
 
 
 KindPlanner = Callable[[NodeScope], NodePlan]

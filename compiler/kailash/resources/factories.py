@@ -165,6 +165,14 @@ def _check_no_secret_literal(name: str, cls: type, source: str, location: Locati
         )
 
 
+def secret_literals(source: str) -> Iterator[tuple[str, int]]:
+    """The secrets written as literals in ``source`` (code copied into a compiled module): a
+    description of each ("the value of 'API_TOKEN'") and its line in ``source``."""
+    for (what, key), value in _named_literals(ast.parse(source)):
+        if isinstance(value, ast.Constant) and is_secret((key,), value.value):
+            yield (f"{what} {key!r}" if key else "a URL holding a password or key"), value.lineno
+
+
 def _named_literals(tree: ast.AST) -> Iterator[tuple[tuple[str, str], ast.expr]]:
     """Values in ``tree`` with the name they are given: defaults, assignments, keyword
     arguments, dict entries; and every other string constant (under the name "")."""

@@ -11,15 +11,19 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Self
 
+from kailash_rt._secrets import has_secret
+
 from .. import codeblock
-from .._location import caller_location
+from .._location import caller_file, caller_location
 from ..analysis.graph import check_graph
 from ..checks import check_description, check_number
 from ..errors import CodeLine, WorkflowError
-from ..ir import ConnectionIR, Location, NodeIR, ResourceIR, WorkflowIR
+from ..ir import ConnectionIR, InputIR, Location, NodeIR, ResourceIR, WorkflowIR
+from ..literal_values import first_unwritable
 from ..python_names import normal_form, python_identifier
 from ..resources import ResourceRegistry
 from ..settings import ParallelMapSettings
+from .file_definitions import workflow_definitions
 from .patterns import PatternMethods
 from .policies import AsyncRetryPolicy, ErrorHandler, RetryPolicy, resolve_exception
 from .resource_methods import ResourceMethods, check_resource_name
@@ -28,6 +32,7 @@ from .workflow import Workflow
 logger = logging.getLogger("kailash.workflow")
 
 _CACHE_BACKENDS = ("redis", "memory")
+_NO_DEFAULT: Any = object()
 
 
 class WorkflowBuilder:
@@ -57,6 +62,8 @@ class WorkflowBuilder:
         self._nodes: dict[str, NodeIR] = {}
         self._connections: list[ConnectionIR] = []
         self._resources: dict[str, ResourceIR] = {}
+        self._inputs: dict[str, InputIR] = {}
+        self._files: dict[str, str] = {}  # shown path of a file that added nodes -> its path
         # How the user spelled a name the builder records in normal form, to explain a clash.
         self._input_spellings: dict[tuple[str, str], str] = {}
         self._resource_spellings: dict[str, str] = {}
@@ -187,6 +194,7 @@ class WorkflowBuilder:
                 hint="give every node a unique id",
             )
         self._nodes[node.node_id] = node
+        self._files.setdefault(node.location.file, caller_file())
         logger.debug("%s: %s node %r added (%s)", self.name, node.kind, node.node_id, node.location)
         return node.node_id
 
@@ -211,6 +219,50 @@ class WorkflowBuilder:
         self._registry.register_declaration(resource)  # checks the settings can be written into a module
         self._resources[resource.name] = resource
         logger.debug("%s: %s resource %r declared (%s)", self.name, resource.kind, resource.name, resource.location)
+        return self
+
+    def add_input(self, name: str, *, default: Any = _NO_DEFAULT, description: str | None = None) -> Self:
+        """Declare a workflow input: a name code blocks read that no connection gives, passed to
+        ``run()`` (``--inputs`` of a compiled module), with a ``default`` used when it is not given.
+
+        A declared input is listed in the module's docstring and ``--help``, with its default,
+        and is not an error under ``--strict``. The default is a literal the module holds.
+        """
+        location = caller_location()
+        ident = python_identifier(name)
+        if ident is None:
+            raise WorkflowError(
+                f"input name {name!r} is not a Python identifier",
+                location=location,
+                hint="an input is the variable name code blocks read",
+            )
+        check_description(description, location)
+        first = self._inputs.get(ident)
+        if first is not None:
+            raise WorkflowError(
+                f"input {ident!r} is already declared at {first.location}",
+                location=location,
+                hint="declare each input once",
+            )
+        has_default = default is not _NO_DEFAULT
+        if has_default:
+            found = first_unwritable(default)
+            if found is not None:
+                inside = f" (at {'.'.join(found.path)})" if found.path else ""
+                raise WorkflowError(
+                    f"the default of input {ident!r}{inside} {found.reason}, which a compiled module cannot hold",
+                    location=location,
+                    hint="give a plain literal (str, int, float, bool, None, lists, tuples and dicts of them)",
+                )
+            if has_secret((ident,), default):
+                raise WorkflowError(
+                    f"the default of input {ident!r} is a secret, which a compiled module must not contain",
+                    location=location,
+                    hint="declare the input without a default and pass the secret at run time,"
+                    " or read it from the environment in the code",
+                )
+        self._inputs[ident] = InputIR(ident, location, has_default, default if has_default else None, description)
+        logger.debug("%s: input %r declared (%s)", self.name, ident, location)
         return self
 
     # -- inspection -------------------------------------------------------------------
@@ -245,6 +297,8 @@ class WorkflowBuilder:
             nodes=tuple(self._nodes.values()),
             connections=tuple(self._connections),
             resources=tuple(resources.values()),
+            inputs=tuple(self._inputs.values()),
+            definitions=workflow_definitions(self._nodes.values(), self._connections, self._files),
         )
 
     def build(self) -> Workflow:

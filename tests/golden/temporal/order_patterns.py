@@ -204,7 +204,7 @@ NODES = rtt.Nodes(
 
 # The workflow's IR hash names the queue: a recompiled, changed graph gets a queue of its own,
 # so runs in flight finish on workers of the graph they started with.
-TASK_QUEUE = "order_patterns-1c0268899bad"
+TASK_QUEUE = "order_patterns-6197ac4fd39b"
 
 
 @temporalio.workflow.defn(name="order_patterns")

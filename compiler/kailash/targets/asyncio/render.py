@@ -18,7 +18,7 @@ from kailash_rt import __version__ as RUNTIME_VERSION
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...analysis.resources import ResourceBlock
-from ...ir import EnvRef
+from ...ir import EnvRef, InputIR
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...style import LINE_LENGTH
 from ...syntax_version import OLDEST, required_version
@@ -149,6 +149,7 @@ def render_header(
     for node_plan in plan.nodes:
         for name in node_plan.inputs:
             inputs.setdefault(name, []).append(node_plan.node.node_id)
+    declared = {declared.name: declared for declared in ir.inputs}
     stdlib = {"from collections.abc import Mapping", "from typing import Any"}
     third_party = {"import kailash_rt as rt"}
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *resources.imports]:
@@ -159,6 +160,8 @@ def render_header(
         "description": ir.description,
         "source": source_name,
         "inputs": inputs,
+        "declared_inputs": {name: _declared_input(declared[name]) for name in inputs if name in declared},
+        "definitions": [(str(d.location), d.source.rstrip("\n")) for d in plan.definitions],
         "resources": resources,
         "resources_source": resources_source,
         "python": None if python == OLDEST else "{}.{}".format(*python),
@@ -171,6 +174,17 @@ def render_header(
         "runtime_version": RUNTIME_VERSION,
     }
     return chosen.render("header.py.j2", context, what="the module header")
+
+
+_SHOWN_DEFAULT = 60  # characters of a default shown in the docstring
+
+
+def _declared_input(declared: InputIR) -> dict[str, Any]:
+    """How the docstring shows a declared input: its default (shortened) and description."""
+    default = py_literal(declared.default) if declared.has_default else None
+    if default is not None and len(default) > _SHOWN_DEFAULT:
+        default = default[: _SHOWN_DEFAULT - 1] + "…"
+    return {"default": default, "description": declared.description}
 
 
 def render_run(plan: ModulePlan, chosen: Templates) -> str:
@@ -209,7 +223,9 @@ def _argument(param: Param, plan: ModulePlan) -> str:
             return f"{handle}.result"
         return f"{handle}[{py_string(param.from_output)}]"
     if param.source == "input":
-        return f"r.input({py_string(param.name)})"
+        declared = next((d for d in plan.ir.inputs if d.name == param.name and d.has_default), None)
+        default = f", default={py_literal(declared.default)}" if declared is not None else ""
+        return f"r.input({py_string(param.name)}{default})"
     if param.source == "resource":
         deferred = ", deferred=True" if param.deferred else ""
         return f"r.resource({py_string(param.name)}{deferred})"

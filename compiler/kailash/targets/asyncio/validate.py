@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import codeblock
+from ...analysis.analyse import definition_bindings
 from ...analysis.namespace import import_bindings
 from ...analysis.plan import ModulePlan, Shape
 from ...errors import CompilerBug, GeneratedModuleError, WorkflowError
@@ -306,6 +307,9 @@ def module_owners(plan: ModulePlan) -> dict[str, _Owner]:
             owners.setdefault(name, _Owner(0, f"which `{line}` in the module header binds"))
     for name in resources.bindings:
         owners.setdefault(name, _Owner(0, "a name of the module's resource declarations"))
+    for definition in plan.definitions:
+        for name in definition_bindings(definition):
+            owners[name] = _Owner(0, f"copied from the workflow file ({definition.location})", exactly_once=True)
     owners["rt"] = _Owner(
         0,
         "the runtime (`import kailash_rt as rt`)",
@@ -361,6 +365,7 @@ def _code(plan: ModulePlan) -> Iterator[str]:
         yield from (text for text in (node_plan.code, node_plan.function, node_plan.preamble) if text)
         yield from (operation.code for operation in node_plan.operations)
     yield from plan.resources.classes
+    yield from (definition.source for definition in plan.definitions)
 
 
 def _imported_modules(tree: ast.AST) -> Iterator[str]:

@@ -58,6 +58,7 @@ def task_queue(plan: ModulePlan) -> str:
 def render_chunks(plan: ModulePlan, source_name: str) -> list[str]:
     """The module as plain-text chunks, each one or more top-level statements."""
     _check_names(plan)
+    _check_definitions(plan)
     _check_mappable(plan)
     chosen = templates()
     nodes = [render_node(plan, chosen, node_plan) for node_plan in plan.nodes]
@@ -88,12 +89,16 @@ def render_header(
     for line in [*(f"import {m}" for m in plan.modules), *plan.imports, *plan.resources.imports]:
         (stdlib if asyncio_render._is_stdlib_import(line) else client).add(line)
     requires = asyncio_render._installed_modules(client, plan.resources, imported)
+    declared = {declared.name: declared for declared in plan.ir.inputs}
+    shown = {name: asyncio_render._declared_input(declared[name]) for name in inputs if name in declared}
     context = {
         "name": plan.ir.name,
         "module": plan.module_name,
         "description": plan.ir.description,
         "source": source_name,
         "inputs": inputs,
+        "declared_inputs": shown,
+        "definitions": [(str(d.location), d.source.rstrip("\n")) for d in plan.definitions],
         "resources": plan.resources,
         "resources_source": resources_source,
         "python": None if python == OLDEST else "{}.{}".format(*python),
@@ -215,6 +220,18 @@ def _check_names(plan: ModulePlan) -> None:
                 f"its code defines {clash[0]!r}, a name the Temporal module defines itself",
                 location=node_plan.node.location,
                 node_id=node_plan.node.node_id,
+                hint=f"rename it (names a Temporal module reserves: {', '.join(sorted(TEMPORAL_NAMES))})",
+            )
+
+
+def _check_definitions(plan: ModulePlan) -> None:
+    """A name of the workflow file copied into the module may not hide one the Temporal module defines."""
+    for definition in plan.definitions:
+        if definition.name in TEMPORAL_NAMES:
+            raise WorkflowError(
+                f"the workflow file's {definition.name!r}, which a node's code reads, is a name the Temporal"
+                " module defines itself",
+                location=definition.location,
                 hint=f"rename it (names a Temporal module reserves: {', '.join(sorted(TEMPORAL_NAMES))})",
             )
 
