@@ -204,11 +204,14 @@ def test_output_is_identical_across_runs_and_hash_seeds(tmp_path: Path) -> None:
         assert str(tmp_path).encode() not in text and str(ROOT).encode() not in text  # no absolute paths
 
 
-def test_help_and_missing_output_dir() -> None:
+def test_help_and_missing_output_dir(tmp_path: Path) -> None:
     assert run_cli("--help").returncode == 0
-    result = run_cli("examples/order_totals.py")
+    result = run_cli(str(EXAMPLES / "order_totals.py"), cwd=tmp_path)  # no configuration gives an output either
     assert result.returncode == 2
     assert "-o DIR" in result.stderr
+    nothing = run_cli(cwd=tmp_path)
+    assert nothing.returncode == 2
+    assert "give SOURCE" in nothing.stderr
 
 
 # -- output files: modes, symbolic links, paths that cannot be written ---------------------------

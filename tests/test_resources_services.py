@@ -450,13 +450,18 @@ def test_node_timeout_during_query_closes_the_pool(people_table: str) -> None:
 def test_json_round_trip_of_a_resource_workflow(people_table: str) -> None:
     from kailash.ir import WorkflowIR
 
+    from .hostile_factories import EchoFactory
+
     builder = _db(AsyncWorkflowBuilder("round_trip"))
-    builder.require_resource("thing", CountingFactory("x"))
+    builder.require_resource("thing", CountingFactory("x"))  # defined in this file: copied
+    builder.require_resource("echo", EchoFactory(label="x"))  # from an importable module: imported
     builder.add_resource_node("q", "main_db", "fetchval", {"query": "SELECT 41 + 1"})
     ir = builder.build().ir
     again = WorkflowIR.from_json(ir.to_json())
     assert again == ir
-    assert json.loads(again.to_json())["resources"][1]["settings"]["module"] == __name__
+    resources = json.loads(again.to_json())["resources"]
+    assert resources[1]["settings"]["source"].startswith("class CountingFactory(rt.ResourceFactory):")
+    assert resources[2]["settings"]["module"] == "tests.hostile_factories"
 
 
 def test_guide_resource_management_snippet(monkeypatch: pytest.MonkeyPatch) -> None:

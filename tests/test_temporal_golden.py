@@ -152,3 +152,21 @@ def test_a_vendored_temporal_module_imports_its_own_runtime_and_still_needs_temp
         f"error: {module} needs the library 'temporalio', which is not installed here"
         " (No module named 'temporalio'): pip install temporalio (its docstring lists what to install)\n"
     )
+
+
+def test_a_project_configured_for_temporal_compiles_temporal_modules(tmp_path: Path) -> None:
+    from .test_config import CONFIG, command, project
+
+    root = project(tmp_path, CONFIG + 'target = "temporal"\n', flows=("order_totals",))
+    done = command(cwd=root)
+    assert done.returncode == 0, done.stderr
+    source = (root / "generated" / "order_totals.py").read_text()
+    assert source.startswith('"""order_totals: compiled Temporal workflow.')
+    assert '\n@rtt.activity("apply_tax")\nasync def apply_tax(' in source
+
+
+def test_the_python_api_compiles_to_the_temporal_target() -> None:
+    from kailash.compile_api import compile_source
+
+    (module,) = compile_source("examples/order_totals.py", target="temporal")
+    assert module.source == (TEMPORAL_GOLDEN / "order_totals.py").read_text()

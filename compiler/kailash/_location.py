@@ -2,44 +2,83 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from .ir import Location
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
+# Set while the command line (or the compile API) works for a project whose root it knows.
+_display_root: ContextVar[Path | None] = ContextVar("kailash_display_root", default=None)
+
+
 def display_path(filename: str) -> str:
-    """A path for messages and generated files: relative to the working directory when under it."""
+    """A path for messages and generated files: relative to the project root when under it
+    (``kailash.config``: the directory of the pyproject.toml configuring kailash-compile, or
+    else the working directory), so a module does not depend on where it was compiled from."""
     if filename.startswith("<"):
         return filename
     path = Path(filename).resolve()
     try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
+        return path.relative_to(display_root()).as_posix()
     except ValueError:
         return path.name
 
 
+def display_root() -> Path:
+    root = _display_root.get()
+    return root if root is not None else _project_root(os.getcwd())
+
+
+@contextmanager
+def paths_relative_to(root: Path) -> Iterator[None]:
+    """Within the block, ``display_path`` gives paths relative to ``root``."""
+    token = _display_root.set(root.resolve())
+    try:
+        yield
+    finally:
+        _display_root.reset(token)
+
+
+@functools.lru_cache(maxsize=16)
+def _project_root(cwd: str) -> Path:
+    from .config import project_root
+
+    return project_root(Path(cwd))
+
+
 def caller_location() -> Location:
     """The first frame on the stack outside the kailash package: the user's builder call."""
-    found = _caller()
-    return Location(display_path(found[0]), found[1]) if found is not None else Location("<unknown>", 0)
+    frame = _caller_frame()
+    return Location(display_path(frame.f_code.co_filename), frame.f_lineno) if frame else Location("<unknown>", 0)
 
 
 def caller_file() -> str:
     """The absolute path of the user's file that made the builder call (``<...>`` when there is none)."""
-    found = _caller()
-    filename = found[0] if found is not None else "<unknown>"
+    frame = _caller_frame()
+    filename = frame.f_code.co_filename if frame is not None else "<unknown>"
     return filename if filename.startswith("<") else os.path.abspath(filename)
 
 
-def _caller() -> tuple[str, int] | None:
-    frame = sys._getframe(2)
+def caller_namespace() -> dict[str, Any] | None:
+    """The global namespace of the user's builder call: the workflow file's, however it was imported."""
+    frame = _caller_frame()
+    return frame.f_globals if frame is not None else None
+
+
+def _caller_frame() -> FrameType | None:
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
-            return filename, frame.f_lineno
-        frame = frame.f_back  # type: ignore[assignment]
+        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep):
+            return frame
+        frame = frame.f_back
     return None

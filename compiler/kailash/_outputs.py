@@ -10,13 +10,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .codegen import GeneratedModule
+from ._files import write_output
 from .errors import WorkflowError
 from .graphs import to_mermaid, workflow_graph
 from .ir import WorkflowIR
 from .ir_files import ir_file_text, ir_filename
 from .vendoring import runtime_files
+
+if TYPE_CHECKING:
+    from .codegen import GeneratedModule
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,22 @@ def changed_files(files: list[OutputFile], output_dir: Path) -> list[tuple[Outpu
         if old != file.text:
             changed.append((file, old))
     return changed
+
+
+def write_files(changed: list[tuple[OutputFile, str | None]], output_dir: Path) -> None:
+    """Write each changed file into ``output_dir`` (created if need be), each atomically; the
+    files left out of ``changed`` are not touched. OutputError when one cannot be written."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output directory {output_dir}: {exc.strerror or exc}") from None
+    for file, _ in changed:
+        path = output_dir / file.filename
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # the runtime's package directories
+            write_output(path, file.text)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _read(path: Path, output_dir: Path) -> str | None:

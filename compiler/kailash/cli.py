@@ -13,17 +13,57 @@ from typing import Any, NoReturn
 
 import click
 
-from ._files import write_output
-from ._outputs import OutputError, changed_files, output_files
-from .codegen import GeneratedModule, compile_ir
+from ._location import paths_relative_to
+from ._outputs import OutputError, changed_files, output_files, write_files
+from .codegen import GeneratedModule
+from .compile_api import compile_sources
+from .config import SETTINGS, TABLE, ConfigError, ProjectConfig, load_config, toml_text
 from .errors import CompilerBug, TemplateError, WorkflowError, WorkflowWarning
 from .graph_cli import graph
 from .source_text import split_lines
-from .sources import FoundIR, SourceError, compiling, load_irs
-from .targets.temporal.compile import compile_temporal
+from .sources import SourceError
 
 EXIT_STALE = 1
 EXIT_ERROR = 2
+_CONFIG = "kailash.config"  # where the --config callback leaves the ProjectConfig, in ctx.meta
+
+
+def _read_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Load the project configuration before the other options, which take their defaults from it."""
+    try:
+        config = load_config(value)
+        ctx.default_map = _defaults(ctx, config)
+    except ConfigError as exc:
+        _fail(str(exc), None)
+    ctx.meta[_CONFIG] = config
+    return value
+
+
+def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, object]:
+    """The option defaults the configuration gives: each key is the option of the same name
+    (``output`` is ``-o``), checked as the option checks its value. A key of an option this
+    version lacks is an error unless its value asks for nothing (``vendor-runtime = false``)."""
+    options = {param.name: param for param in ctx.command.params if isinstance(param, click.Option)}
+    defaults: dict[str, object] = {}
+    for key, value in config.values.items():
+        if key == "sources":
+            continue  # used when the command line names none (see main)
+        name = "output_dir" if key == "output" else key.replace("-", "_")
+        option = options.get(name)
+        if option is None:
+            if value == SETTINGS[key].off:
+                continue
+            raise ConfigError(
+                f"{config.label}: [tool.{TABLE}] {key} = {toml_text(value)} asks for --{key},"
+                " which this kailash-compile does not have\nhint: upgrade kailash-compile, or remove the key"
+            )
+        given = config.path(key) if SETTINGS[key].kind == "path" else value
+        try:
+            option.type_cast_value(ctx, given)
+        except click.BadParameter as exc:
+            raise ConfigError(f"{config.label}: [tool.{TABLE}] {key}: {exc.message}") from None
+        defaults[name] = given
+    return defaults
 
 
 _COMPILE_ONLY = frozenset(
@@ -57,7 +97,18 @@ class _CompileCommand(click.Command):
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="kailash-compile graph SOURCE [--format mermaid|dot] prints a workflow's graph (see its --help).",
 )
-@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    is_eager=True,
+    callback=_read_config,
+    expose_value=False,
+    help=(
+        f"The pyproject.toml whose [tool.{TABLE}] table gives the defaults of these options; without"
+        " --config the first one that has the table, from the current directory upwards."
+    ),
+)
 @click.option(
     "-o",
     "--output",
@@ -77,8 +128,8 @@ class _CompileCommand(click.Command):
     help="Print the generated modules instead of writing them (several: each after a line '# ==> NAME.py <==').",
 )
 @click.option(
-    "--strict",
-    is_flag=True,
+    "--strict/--no-strict",
+    default=False,
     help="Make names that no connection, resource or import binds an error, and every warning too.",
 )
 @click.option(
@@ -87,8 +138,8 @@ class _CompileCommand(click.Command):
     help="Also write each workflow's IR to DIR/<module>.ir.json (secrets only as variable names).",
 )
 @click.option(
-    "--vendor-runtime",
-    is_flag=True,
+    "--vendor-runtime/--no-vendor-runtime",
+    default=False,
     help="Also write the kailash_rt package into DIR, so the modules run on a Python with nothing installed.",
 )
 @click.option(
@@ -133,9 +184,20 @@ def main(
     is compiled; attr may also name a zero-argument function returning one or several. An
     .ir.json file (as --emit-ir writes it, or another tool) holds one workflow's IR. Each
     workflow is written to DIR/<workflow name>.py.
+
+    Without SOURCE, the sources of [tool.kailash-compile] in pyproject.toml are compiled;
+    its other keys (output, strict, templates, ...) are the defaults of the options.
     """
+    config: ProjectConfig = click.get_current_context().meta[_CONFIG]
+    if not sources:
+        try:
+            sources = tuple(config.sources())
+        except ConfigError as exc:
+            _fail(str(exc), None)
+    if not sources:
+        raise click.UsageError(f"give SOURCE... (or sources in [tool.{TABLE}] of pyproject.toml)")
     if output_dir is None and not to_stdout:
-        raise click.UsageError("give -o DIR (or --stdout)")
+        raise click.UsageError(f"give -o DIR (or --stdout, or output in [tool.{TABLE}] of pyproject.toml)")
     if to_stdout and (check or show_diff or emit_ir or vendor_runtime or write_graph):
         raise click.UsageError(
             "--stdout prints the modules; it does not combine with --check, --diff, --emit-ir,"
@@ -143,8 +205,10 @@ def main(
         )
     if templates is not None and target != "asyncio":
         raise click.UsageError("--templates replaces asyncio templates; it does not combine with --target temporal")
-    sys.path.insert(0, os.getcwd())
-    modules = _compile_all(sources, strict, templates, verbose, target)
+    for directory in dict.fromkeys([str(config.root), os.getcwd()]):  # for package.module sources
+        sys.path.insert(0, directory)
+    with paths_relative_to(config.root):
+        modules = _compile_all(sources, strict, templates, verbose, target)
     if to_stdout:
         for index, module in enumerate(modules):
             if len(modules) > 1:  # one module is printed exactly as its file would be
@@ -172,16 +236,9 @@ def main(
             sys.exit(EXIT_STALE)
         return
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _fail(f"cannot create the output directory {output_dir}: {exc.strerror or exc}", None)
-    for file, _ in changed:
-        path = output_dir / file.filename
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)  # the runtime's package directories
-            write_output(path, file.text)
-        except OSError as exc:
-            _fail(f"cannot write {path}: {exc.strerror or exc}", None)
+        write_files(changed, output_dir)
+    except OutputError as exc:
+        _fail(str(exc), None)
     click.echo(
         f"compiled {len(modules)} workflow(s) to {output_dir}: {len(changed)} written,"
         f" {len(files) - len(changed)} unchanged",
@@ -192,50 +249,38 @@ def main(
 def _compile_all(
     sources: tuple[str, ...], strict: bool, templates: Path | None, verbose: bool, target: str = "asyncio"
 ) -> list[GeneratedModule]:
-    """Every workflow of every source, compiled before anything is written."""
-    modules: list[GeneratedModule] = []
-    names: dict[str, str] = {}
-    for source in sources:
+    """Every workflow of every source, compiled before anything is written; warnings printed
+    as ``warning: ...``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", WorkflowWarning)
         try:
-            for found in load_irs(source):
-                module = _compile(found, strict, templates, target)
-                if module.filename in names:
-                    raise SourceError(
-                        f"{source}: workflow {found.ir.name!r} would be written to {module.filename},"
-                        f" which {names[module.filename]} already writes; give the workflows distinct names"
-                    )
-                names[module.filename] = found.label
-                modules.append(module)
+            return compile_sources(sources, strict=strict, templates=templates, jobs=os.cpu_count() or 1, target=target)
         except (WorkflowError, TemplateError) as exc:
-            _fail(str(exc), exc if verbose else None)
+            _fail(str(exc), exc if verbose else None, caught)
         except SourceError as exc:
             if exc.cause is None:
-                _fail(str(exc), exc if verbose else None)
+                _fail(str(exc), exc if verbose else None, caught)
+            _show_warnings(caught)
             traceback.print_exception(exc.cause, file=sys.stderr)
             _fail(f"{exc}\nhint: fix the error above in the workflow file; it must import cleanly", None)
         except CompilerBug as exc:
-            _fail(f"internal error: {exc}", exc)
-    return modules
+            _fail(f"internal error: {exc}", exc, caught)
+        finally:
+            _show_warnings(caught)
 
 
-def _compile(found: FoundIR, strict: bool, templates: Path | None, target: str = "asyncio") -> GeneratedModule:
-    """Compile one workflow, printing its warnings as ``warning: ...``."""
-    with warnings.catch_warnings(record=True) as caught, compiling(found):
-        warnings.simplefilter("always", WorkflowWarning)
-        jobs = os.cpu_count() or 1
-        if target == "temporal":
-            module = compile_temporal(found.ir, strict=strict, jobs=jobs)
-        else:
-            module = compile_ir(found.ir, strict=strict, jobs=jobs, templates=templates)
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Print the warnings caught so far (once: the list is emptied)."""
     for warning in caught:
         if isinstance(warning.message, WorkflowWarning):
             click.echo(f"warning: {warning.message}", err=True)
         else:
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
-    return module
+    caught.clear()
 
 
-def _fail(message: str, exc: BaseException | None) -> NoReturn:
+def _fail(message: str, exc: BaseException | None, caught: list[warnings.WarningMessage] | None = None) -> NoReturn:
+    _show_warnings(caught or [])
     if exc is not None:
         traceback.print_exception(exc, file=sys.stderr)
     click.echo(f"error: {message}", err=True)

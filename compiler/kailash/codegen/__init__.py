@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from .formatting import format_chunk_texts, join_chunks
 
 @dataclass(frozen=True)
 class GeneratedModule:
+    """One compiled workflow: its module ``name``, ``filename`` (``<name>.py``) and ``source``."""
+
     name: str  # module name: the workflow name as a Python identifier
     source: str
     plan: ModulePlan
@@ -23,6 +26,19 @@ class GeneratedModule:
     @property
     def filename(self) -> str:
         return f"{self.name}.py"
+
+    def write(self, directory: str | os.PathLike[str], *, emit_ir: bool = False) -> bool:
+        """Write ``directory/<filename>`` as ``kailash-compile -o directory`` does: atomically (a
+        reader never sees half a module, a failed write leaves nothing behind), the directory
+        created if need be, a file with this very text left untouched; with ``emit_ir`` also
+        ``<name>.ir.json``, as ``--emit-ir``. Returns whether a file was written; raises
+        ``kailash.compile_api.OutputError`` (before writing anything) when one cannot be."""
+        from .._outputs import changed_files, output_files, write_files
+
+        output_dir = Path(directory)
+        changed = changed_files(output_files([self], emit_ir=emit_ir), output_dir)
+        write_files(changed, output_dir)
+        return bool(changed)
 
 
 def compile_ir(

@@ -32,10 +32,18 @@ from kailash_rt._secrets import has_secret, is_secret
 from ..errors import WorkflowError
 from ..ir import Location
 from ..literal_values import first_unwritable
+from .class_source import ClassSource, class_source, defining_namespace
 
 
-def describe_factory(name: str, factory: Any, location: Location) -> dict[str, Any]:
-    """The settings of a ``factory`` resource: class reference, arguments, and source when inlined."""
+def describe_factory(
+    name: str, factory: Any, location: Location, *, workflow_namespace: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The settings of a ``factory`` resource: class reference, arguments, and source when inlined.
+
+    A class defined in the workflow file (whose namespace is ``workflow_namespace``) is copied
+    however that file was imported (by path under any module name, or as a module); it is
+    imported from the file only when it cannot be copied and the file is importable.
+    """
     if isinstance(factory, type):
         raise WorkflowError(
             f"resource {name!r}: pass a factory object, not the class {factory.__name__}",
@@ -70,17 +78,26 @@ def describe_factory(name: str, factory: Any, location: Location) -> dict[str, A
         "source": None,
         "imports": [],
     }
-    if _importable(cls):
-        settings["module"] = module_name
-        settings["imports"] = [f"from {module_name} import {cls.__name__}"]
-    else:
-        source, imports = _inline_source(name, cls, location)
-        source, defaults = _secret_defaults_removed(source, set(kwargs))
-        settings["kwargs"] = {**kwargs, **defaults}
-        _check_no_secret_literal(name, cls, source, location)
-        settings["source"] = source
-        settings["imports"] = imports
-    return settings
+    importable = _importable(cls)
+    in_workflow_file = workflow_namespace is not None and defining_namespace(cls) is workflow_namespace
+    if importable and not in_workflow_file:
+        return {**settings, "module": module_name, "imports": [f"from {module_name} import {cls.__name__}"]}
+    try:
+        return {**settings, **_copied(name, cls, kwargs, location)}
+    except WorkflowError:
+        if not importable:
+            raise
+    # Copying failed, and the workflow file is importable under its module name: import from it then.
+    return {**settings, "module": module_name, "imports": [f"from {module_name} import {cls.__name__}"]}
+
+
+def _copied(name: str, cls: type, kwargs: dict[str, Any], location: Location) -> dict[str, Any]:
+    """The settings of a factory whose class source is copied into the module."""
+    definition = _found_source(name, cls, location)
+    source, imports = _inline_source(name, cls, textwrap.dedent(definition.text), location)
+    source, defaults = _secret_defaults_removed(source, set(kwargs))
+    _check_no_secret_literal(name, cls, source, definition, location)
+    return {"kwargs": {**kwargs, **defaults}, "source": source, "imports": imports}
 
 
 def _bound_arguments(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -146,15 +163,13 @@ def _secret_defaults_removed(source: str, passed: set[str]) -> tuple[str, dict[s
     return _replaced(source, spans), defaults
 
 
-def _check_no_secret_literal(name: str, cls: type, source: str, location: Location) -> None:
+def _check_no_secret_literal(name: str, cls: type, source: str, found: ClassSource, location: Location) -> None:
     """A secret written as a literal in the class source would be copied into the module."""
     for (what, key), value in _named_literals(ast.parse(source)):
         if not (isinstance(value, ast.Constant) and is_secret((key,), value.value)):
             continue
-        try:
-            where = f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1] + value.lineno - 1}"
-        except (OSError, TypeError):
-            where = f"line {value.lineno} of the class"
+        line = found.line + value.lineno - 1
+        where = f"{found.filename}:{line}" if found.filename is not None else f"line {value.lineno} of the class"
         label = f"{what} {key!r}" if key else "a URL holding a password or key"
         raise WorkflowError(
             f"resource {name!r}: {label} in {cls.__name__} ({where}) is a secret, which the compiled module"
@@ -237,17 +252,19 @@ def module_origin(module_name: str) -> str | None:
     return spec.origin if spec is not None else None
 
 
-def _inline_source(name: str, cls: type, location: Location) -> tuple[str, list[str]]:
+def _found_source(name: str, cls: type, location: Location) -> ClassSource:
     try:
-        source = textwrap.dedent(inspect.getsource(cls))
+        return class_source(cls)
     except (OSError, TypeError):
         raise WorkflowError(
             f"resource {name!r}: the source of {cls.__name__} cannot be found, so it cannot be compiled",
             location=location,
             hint="define the factory class in a .py file (or an importable module)",
         ) from None
-    module = sys.modules.get(cls.__module__)
-    namespace = vars(module) if module is not None else {}
+
+
+def _inline_source(name: str, cls: type, source: str, location: Location) -> tuple[str, list[str]]:
+    namespace = defining_namespace(cls)
     imports: list[str] = []
     runtime_names: set[str] = set()
     for free in _free_names(source, cls.__name__):

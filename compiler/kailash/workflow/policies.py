@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .._location import caller_location
+from .._location import caller_location, caller_namespace
 from ..checks import check_number
 from ..errors import WorkflowError
 from ..ir import FallbackIR, RetryIR
@@ -146,13 +147,24 @@ def exception_name(spec: ExceptionSpec) -> str:
     if isinstance(spec, type) and issubclass(spec, BaseException):
         if spec.__module__ == "builtins":
             return spec.__qualname__
-        if spec.__module__ == "__main__" or spec.__module__.startswith(WORKFLOW_FILE_MODULE_PREFIX):
+        if _in_workflow_file(spec):
             raise ValueError(
                 f"exception {spec.__qualname__} is defined in the workflow file, which a compiled module"
                 " cannot import; define it in a module the workflow file imports"
             )
         return f"{spec.__module__}.{spec.__qualname__}"
     raise ValueError(f"retry exceptions must be exception classes or their names, not {spec!r}")
+
+
+def _in_workflow_file(cls: type) -> bool:
+    """Is ``cls`` defined in the workflow file making the builder call, however that file was
+    imported (by path under any module name, as a module, as ``__main__``)? A class of a file
+    loaded by path and never registered in ``sys.modules`` counts too: nothing can import it."""
+    module = cls.__module__
+    if module == "__main__" or module.startswith(WORKFLOW_FILE_MODULE_PREFIX) or sys.modules.get(module) is None:
+        return True
+    namespace = caller_namespace()
+    return namespace is not None and namespace.get("__name__") == module
 
 
 def resolve_exception(name: str) -> type[BaseException]:

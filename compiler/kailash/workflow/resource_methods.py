@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from .._location import caller_location
+from .._location import caller_location, caller_namespace
 from ..checks import check_description
 from ..errors import WorkflowError
 from ..ir import Location, NodeIR, ResourceIR
@@ -35,7 +35,7 @@ class ResourceMethods:
         location = caller_location()
         normal = check_resource_name(name, location)
         check_description(description, location)
-        settings = describe_factory(normal, factory, location)
+        settings = describe_factory(normal, factory, location, workflow_namespace=caller_namespace())
         builder.add_resource_ir(ResourceIR(normal, "factory", settings, location, description), spelled=name)
         self._registry.register_factory(normal, factory)
         return builder
