@@ -4,16 +4,28 @@ Compares the generated module's run() with hand-written asyncio (the floor: one 
 node) and, when bench/.venv-ref holds the reference interpreted SDK (kailash 2.65.0,
 ``python -m venv bench/.venv-ref && bench/.venv-ref/bin/pip install kailash==2.65.0``),
 with that SDK running the same workflow. Target: <= 25 us per node for the generated module.
+
+Then what seeing a run costs: the same module, each case in a fresh process, with the runtime
+of a previous commit (``KAILASH_BENCH_BASELINE``, default: where this branch left main) and
+with this runtime when nothing observes the run, with DEBUG run logging (to a handler that
+drops the records), with a Chrome trace, and with OpenTelemetry spans (the SDK's tracer
+provider exporting to memory; only when opentelemetry-sdk is installed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
 
-from _common import REFERENCE_PYTHON, best_of, load_source
+from _common import REFERENCE_PYTHON, ROOT, best_of, load_source
 from kailash.codegen import compile_ir
 from kailash.workflow import AsyncWorkflowBuilder
 
@@ -101,6 +113,117 @@ def per_node_reference() -> float | None:
     return float(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+OBSERVED_SCRIPT = """
+import asyncio, importlib.util, json, logging, statistics, sys
+mode, path, chain, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+after_run = lambda: None
+if mode == "logging":
+    logger = logging.getLogger("kailash_rt")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+elif mode == "opentelemetry":
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    after_run = exporter.clear
+spec = importlib.util.spec_from_file_location("noop_chain", path)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+import kailash_rt
+if mode == "trace":
+    from kailash_rt._observe import run_options
+    tracing = run_options(trace=True)  # kept: a dropped context manager would end the option
+    tracing.__enter__()
+async def measure():
+    loop = asyncio.get_running_loop()
+    await module.run()
+    total = 0.0
+    for _ in range(runs):
+        start = loop.time()
+        result = await module.run()
+        total += loop.time() - start
+        after_run()
+    assert not result["errors"]
+    if mode == "trace":
+        assert len(result.trace["traceEvents"]) > chain
+    return total / runs / chain
+print(json.dumps({"per_node": statistics.median(asyncio.run(measure()) for _ in range(5)),
+                  "runtime": kailash_rt.__file__}))
+"""
+
+OBSERVED_MODES = ("previous", "off", "logging", "trace", "opentelemetry")
+
+
+def baseline_runtime(directory: Path) -> str | None:
+    """Extract kailash_rt of the baseline commit into ``directory``; the commit, or None."""
+    rev = os.environ.get("KAILASH_BENCH_BASELINE")
+    if not rev:
+        found = subprocess.run(["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True)
+        rev = found.stdout.strip() if found.returncode == 0 else ""
+    if not rev:
+        return None
+    archive = subprocess.run(["git", "archive", rev, "runtime_stub/kailash_rt"], cwd=ROOT, capture_output=True)
+    if archive.returncode != 0:
+        return None
+    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+        tar.extractall(directory, filter="data")
+    return rev[:10]
+
+
+def per_node_observed(module_path: Path, mode: str, runtime_path: Path) -> float | None:
+    env = {**os.environ, "PYTHONPATH": str(runtime_path)}
+    command = [sys.executable, "-c", OBSERVED_SCRIPT, mode, str(module_path), str(CHAIN), str(RUNS)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        print(f"{mode}: failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(outcome["runtime"]).is_relative_to(runtime_path), outcome
+    return float(outcome["per_node"])
+
+
+def observed_costs(rounds: int = 5) -> None:
+    """Per-node cost of each mode, the median of ``rounds`` processes each, taken in turn."""
+    directory = Path(tempfile.mkdtemp(prefix="kailash-bench-observed-"))
+    module_path = directory / "noop_chain.py"
+    module_path.write_text(compile_ir(chain_builder().build().ir).source)
+    previous = directory / "previous"
+    rev = baseline_runtime(previous)
+    current = ROOT / "runtime_stub"
+    samples: dict[str, list[float]] = {mode: [] for mode in OBSERVED_MODES}
+    for _ in range(rounds):
+        for mode in OBSERVED_MODES:
+            if mode == "previous":
+                value = per_node_observed(module_path, "off", previous / "runtime_stub") if rev else None
+            else:
+                value = per_node_observed(module_path, mode, current)
+            if value is not None:
+                samples[mode].append(value)
+    cost = {mode: statistics.median(values) for mode, values in samples.items() if values}
+    off = cost["off"]
+    labels = {
+        "previous": f"previous runtime ({rev})",
+        "off": "this runtime, nothing observing",
+        "logging": "DEBUG run logging",
+        "trace": "Chrome trace (--trace)",
+        "opentelemetry": "OpenTelemetry SDK spans",
+    }
+    print(f"seeing a run: chain of {CHAIN} no-op nodes, median of {rounds} processes x 5 x {RUNS} runs, per node:")
+    for mode in OBSERVED_MODES:
+        if mode not in cost:
+            print(
+                f"  {labels[mode]:<36}: not measured" + ("" if mode != "opentelemetry" else " (no opentelemetry-sdk)")
+            )
+            continue
+        print(f"  {labels[mode]:<36}: {cost[mode] * 1e6:8.2f} us  ({cost[mode] / off:.2f}x nothing observing)")
+
+
 def main() -> None:
     generated = per_node_generated()
     handwritten = per_node_handwritten()
@@ -115,6 +238,8 @@ def main() -> None:
     else:
         print("  reference SDK        : not installed (see the module docstring)")
     print(f"target <= 25 us per node: {'met' if generated <= 25e-6 else 'NOT met'}")
+    print()
+    observed_costs()
 
 
 if __name__ == "__main__":

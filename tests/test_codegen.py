@@ -15,11 +15,12 @@ import black
 import pytest
 from kailash.analysis import analyse
 from kailash.codegen import compile_ir
-from kailash.codegen.formatting import MODE
+from kailash.codegen.formatting import MODE, format_chunk_texts
 from kailash.ir import WorkflowIR
 from kailash.runtime import AsyncLocalRuntime
 from kailash.sources import load_workflows
-from kailash.targets.asyncio.render import render_chunks
+from kailash.targets.asyncio.render import render_chunks, render_run, templates
+from kailash.targets.asyncio.source_lines import source_line_table
 from kailash.workflow import AsyncRetryPolicy, AsyncWorkflowBuilder, ErrorHandler, RetryPolicy, Workflow
 
 from .conftest import EXAMPLES, ROOT, run_cli, run_generated
@@ -184,8 +185,12 @@ def test_guide_pipeline_runs_with_kailash_blocked(tmp_path: Path) -> None:
 
 
 def unformatted_module(workflow: Workflow) -> str:
-    """The rendered chunks joined into one module, before any formatting."""
-    return "\n\n".join(render_chunks(analyse(workflow.ir), workflow.ir.location.file))
+    """The rendered chunks joined into one module, before any formatting (run() with the
+    SOURCE_LINES of the formatted node code, as compile_ir renders it)."""
+    plan = analyse(workflow.ir)
+    chunks = render_chunks(plan, workflow.ir.location.file)
+    table = source_line_table(plan, format_chunk_texts(chunks[:-1]))
+    return "\n\n".join([*chunks[:-1], render_run(plan, templates(), table)])
 
 
 @pytest.mark.parametrize(
@@ -232,10 +237,13 @@ def test_adding_a_node_touches_only_its_own_lines() -> None:
     removed = [line for line in before if line not in after]
     added = [line for line in after if line not in before]
     assert removed == []
+    source = Path(__file__).read_text().splitlines()
+    extra_line = next(number for number, line in enumerate(source, 1) if "result = {'m': 2}" in line)
     assert added == [
         '# node "extra"',
         "async def extra() -> Any:",
         '    result = {"m": 2}',
+        f'        "extra": ("extra", {extra_line}, "1=1"),',  # its entry in SOURCE_LINES
         '        r.node("extra", extra)',
     ]
 

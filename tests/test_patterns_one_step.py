@@ -88,7 +88,8 @@ def test_a_stages_own_connection_wins_over_the_entry_nodes() -> None:
     builder.add_async_code("other", "result = {'item_id': 'from other'}")
     builder.add_connection("other", "item_id", "data_fetch", "item_id")
     source = generated_source(builder.build())
-    fetch_call = source.split('"data_fetch",', 1)[1].split(")", 1)[0]
+    registrations = source.split("async def run(", 1)[1]
+    fetch_call = registrations.split('"data_fetch",', 1)[1].split(")", 1)[0]
     assert 'item_id=other_out["item_id"]' in fetch_call
     assert "setup_out" not in fetch_call
     result = run(builder)

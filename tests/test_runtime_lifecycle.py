@@ -107,8 +107,11 @@ def test_raise_on_error_raises_the_failed_nodes_exception() -> None:
     with pytest.raises(ValueError) as raised:
         asyncio.run(runtime.execute_workflow_async(_failing().build(), {"order_id": 7}))
     assert str(raised.value) == "bad order 7"
+    line = _failing.__code__.co_firstlineno + 2  # the line of the code block in this file
     assert raised.value.__notes__ == [
-        "raised by node 'first' of workflow 'failing' (AsyncLocalRuntime(raise_on_error=True))"
+        f"File \"tests/test_runtime_lifecycle.py\", line {line}, in node 'first' (code line 1)\n"
+        '    raise ValueError(f"bad order {order_id}")',
+        "raised by node 'first' of workflow 'failing' (AsyncLocalRuntime(raise_on_error=True))",
     ]
     assert any(frame.name == "first" for frame in raised.traceback)  # the node's own frame
     with pytest.raises(ValueError, match="bad order 8"):

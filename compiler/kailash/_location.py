@@ -15,6 +15,7 @@ from typing import Any
 from .ir import Location
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_REAL_PATHS: dict[str, str] = {}  # display path -> the file it names, as builder calls were seen
 
 
 # Set while the command line (or the compile API) works for a project whose root it knows.
@@ -59,7 +60,22 @@ def _project_root(cwd: str) -> Path:
 def caller_location() -> Location:
     """The first frame on the stack outside the kailash package: the user's builder call."""
     frame = _caller_frame()
-    return Location(display_path(frame.f_code.co_filename), frame.f_lineno) if frame else Location("<unknown>", 0)
+    if frame is None:
+        return Location("<unknown>", 0)
+    shown = display_path(frame.f_code.co_filename)
+    _REAL_PATHS[shown] = frame.f_code.co_filename
+    return Location(shown, frame.f_lineno)
+
+
+def real_path(shown: str) -> str | None:
+    """The file a display path names: one a builder call was seen in, else that path under the
+    project root if it is there."""
+    if shown in _REAL_PATHS:
+        return _REAL_PATHS[shown]
+    if shown.startswith("<"):
+        return None
+    path = display_root() / shown
+    return str(path) if path.is_file() else None
 
 
 def caller_file() -> str:

@@ -135,6 +135,9 @@ class NodeIR:
     max_concurrent_tasks: int | None = None
     retry: RetryIR | None = None
     fallback: FallbackIR | None = None
+    # The workflow file's line of the code block's first line, when the block is a string
+    # literal there line for line; written to JSON only when known (IR files without it stay valid).
+    code_line: int | None = None
 
     def __post_init__(self) -> None:
         params = self.settings.get("params") if self.kind == "resource" else None
@@ -212,6 +215,8 @@ class WorkflowIR:
         """The JSON form (one line; ``indent`` spaces a level for a file people read)."""
         data = asdict(self)
         for node in data["nodes"]:
+            if node["code_line"] is None:
+                del node["code_line"]
             node["settings"] = encode_value(node["settings"])
             if node["fallback"] is not None:
                 node["fallback"]["value"] = encode_value(node["fallback"]["value"])

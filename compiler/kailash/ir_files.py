@@ -208,6 +208,10 @@ def _check_settings(node: NodeIR) -> None:
     settings.check(node.node_id, node.location)
 
 
+# Fields an IR file may leave out (written only when known); every other field must be there.
+OPTIONAL_FIELDS = frozenset({"code_line"})
+
+
 class _ShapeError(Exception):
     """A value of the wrong type at a place in the file; the message says where."""
 
@@ -221,6 +225,8 @@ def _check_fields(data: Any, cls: type[Any], path: str, extra: set[str] | None =
     fields = [field.name for field in dataclasses.fields(cls)]
     for name in fields:
         if name not in data:
+            if name in OPTIONAL_FIELDS:
+                continue
             raise _ShapeError(f"{where}: missing field {name!r}")
         _check_value(data[name], hints[name], f"{path}.{name}" if path else name)
     unknown = sorted(set(data) - set(fields) - (extra or set()))

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ._calls import check_number
+from ._observe import current
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -29,24 +30,41 @@ def batch_processor(*, batch_size: int = 100, flush_interval: float = 5.0) -> Ca
         async def node(*, items: Any, **extras: Any) -> dict[str, Any]:
             results: list[Any] = []
             reasons: list[str] = []
+            scope = current()
+            counter = None
+            if scope is not None:
+                counter = scope.item_counter(len(items) if isinstance(items, (list, tuple)) else None, 1)
 
             async def flush(batch: list[Any], reason: str) -> None:
-                output = await fn(items=batch, **extras)
+                if counter is None:
+                    output = await fn(items=batch, **extras)
+                else:
+                    started = time.perf_counter()
+                    try:
+                        output = await fn(items=batch, **extras)
+                    except Exception as exc:
+                        counter.batch(len(batch), len(reasons) + 1, started, exc)
+                        raise
+                    counter.batch(len(batch), len(reasons) + 1, started, None)
                 if isinstance(output, (list, tuple)):
                     results.extend(output)
                 elif output is not None:
                     results.append(output)
                 reasons.append(reason)
 
-            if isinstance(items, (list, tuple)):
-                for start in range(0, len(items), batch_size):
-                    end = start + batch_size
-                    await flush(list(items[start:end]), "batch_full" if end <= len(items) else "end")
-            elif isinstance(items, AsyncIterable):
-                async for batch, reason in _timed_batches(items, batch_size, flush_interval):
-                    await flush(batch, reason)
-            else:
-                raise TypeError(f"items must be a list, tuple or async iterable, not {type(items).__name__}")
+            try:
+                if isinstance(items, (list, tuple)):
+                    for start in range(0, len(items), batch_size):
+                        end = start + batch_size
+                        await flush(list(items[start:end]), "batch_full" if end <= len(items) else "end")
+                elif isinstance(items, AsyncIterable):
+                    async for batch, reason in _timed_batches(items, batch_size, flush_interval):
+                        await flush(batch, reason)
+                else:
+                    raise TypeError(f"items must be a list, tuple or async iterable, not {type(items).__name__}")
+            finally:
+                if counter is not None:
+                    counter.finish()
             return {
                 "processed_count": len(results),
                 "results": results,
@@ -54,6 +72,7 @@ def batch_processor(*, batch_size: int = 100, flush_interval: float = 5.0) -> Ca
                 "flush_reasons": reasons,
             }
 
+        node.kailash_patterns = ("batch_processor",)  # type: ignore[attr-defined]
         return node
 
     return decorate

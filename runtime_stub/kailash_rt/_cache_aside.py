@@ -56,6 +56,7 @@ def cache_check(*, cache: str, key_template: str) -> NodeFunction:
             data = stored  # written by someone else, not as JSON: the raw value
         return {"found_in_cache": True, "cache_key": key, "data": data}
 
+    check.kailash_patterns = ("cache_aside",)  # type: ignore[attr-defined]
     return check
 
 
@@ -69,6 +70,7 @@ def cache_fetch(fn: NodeFunction) -> NodeFunction:
         data = await fn(**kwargs)
         return {"needs_caching": True, "cache_key": cache_result["cache_key"], "data": data}
 
+    fetch.kailash_patterns = ("cache_aside",)  # type: ignore[attr-defined]
     return fetch
 
 
@@ -88,6 +90,7 @@ def cache_store(*, cache: str, ttl_seconds: int = 3600) -> NodeFunction:
             return {"data": data, "cached": False, "cache_key": key, "cache_error": describe(exc)}
         return {"data": data, "cached": True, "cache_key": key, "ttl": ttl_seconds}
 
+    store.kailash_patterns = ("cache_aside",)  # type: ignore[attr-defined]
     return store
 
 

@@ -21,6 +21,8 @@ class ScatterGather:
     ``process_item``, one item after another, and ``.gather`` joins the workers' results
     (``part_0``, ``part_1``, ...) in the original order."""
 
+    kailash_patterns = ("scatter_gather",)
+
     def __init__(self, process_item: Callable[..., Any], worker_count: int) -> None:
         self.process_item = process_item
         self.worker_count = worker_count
@@ -112,4 +114,5 @@ def parallel_fetch(
         }
 
     fetch.operations = dict(operations)  # type: ignore[attr-defined]
+    fetch.kailash_patterns = ("parallel_fetch",)  # type: ignore[attr-defined]
     return fetch

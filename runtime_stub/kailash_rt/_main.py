@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ._json_output import result_json
+from ._observe import run_options
 from ._run import InputError, UpstreamFailed
 
 RunFunction = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
@@ -29,6 +31,18 @@ output:
   8601 text, timedelta to seconds, Decimal, UUID and paths to text, bytes to base64
   text, NaN and infinities to null, tuples and sets to lists, enum members to their
   value, keys that are not strings to text, anything else to its repr().
+
+seeing a run:
+  --trace run.json writes the run as Chrome trace-event JSON (open it in Perfetto or
+  chrome://tracing): one event per node, per retry attempt and per map item.
+  --log-level DEBUG shows each node's start and finish, retries, circuit breaker
+  changes, fallbacks and rate-limit waits on stderr, each with the node id and run id.
+  Long item work (parallel map, batch processor, scatter-gather) shows its progress
+  on stderr when stderr is a terminal and no --log-level is given, else (with
+  --log-level INFO or DEBUG) as an INFO record every 10 seconds
+  (KAILASH_PROGRESS_INTERVAL=<seconds> changes how often).
+  --traceback notes under an exception raised in node code the workflow file's line
+  of that code.
 
 exit status:
   0 every node succeeded, 1 a node failed (see "errors"), 2 the inputs were refused.
@@ -55,12 +69,31 @@ def main(run: RunFunction, argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="print the traceback of every node that failed to stderr",
     )
+    parser.add_argument(
+        "--trace",
+        metavar="PATH",
+        type=Path,
+        help="write the run as Chrome trace-event JSON to PATH (Perfetto, chrome://tracing)",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="log run events at this level and above to stderr (DEBUG: every node's start and finish)",
+    )
     args = parser.parse_args(argv)
     inputs = _inputs(args.inputs)
+    if args.log_level is not None:
+        logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # With --log-level the log has stderr: progress is then its records, not a line drawn among them.
+    progress = sys.stderr if args.log_level is None and _is_terminal(sys.stderr) else None
     try:
-        result: dict[str, Any] = _run_until_signalled(run, inputs)
+        with run_options(trace=args.trace is not None, progress=progress):
+            result: dict[str, Any] = _run_until_signalled(run, inputs)
     except InputError as exc:
         _refuse(str(exc))
+    if args.trace is not None:
+        _write_trace(args.trace, getattr(result, "trace", None))
     if args.traceback:
         for node_id, failure in getattr(result, "exceptions", {}).items():
             if not isinstance(failure, UpstreamFailed):
@@ -68,6 +101,27 @@ def main(run: RunFunction, argv: Sequence[str] | None = None) -> None:
                 traceback.print_exception(failure, file=sys.stderr)
     print(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
     sys.exit(EXIT_NODE_FAILED if result["errors"] else 0)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _write_trace(path: Path, trace: dict[str, Any] | None) -> None:
+    """Write the run's trace; a path that cannot be written is reported, the result still printed."""
+    if trace is None:
+        print(f"warning: no trace of this run to write to {path}", file=sys.stderr)
+        return
+    try:
+        path.write_text(json.dumps(trace), encoding="utf-8")
+    except OSError as exc:
+        print(f"warning: cannot write the trace to {path}: {exc.strerror or exc}", file=sys.stderr)
 
 
 def _inputs(given: str) -> dict[str, Any]:

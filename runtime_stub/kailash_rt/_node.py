@@ -6,14 +6,15 @@ import asyncio
 import copy
 import functools
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-NodeFunction = Callable[..., Awaitable[Any]]
+from ._observe import current, run_logger
 
-logger = logging.getLogger("kailash_rt")
+NodeFunction = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,17 @@ def node(
 ) -> Callable[[NodeFunction], NodeFunction]:
     """Wrap a node function in the policies given; with none, the function is unchanged."""
 
+    policies = tuple(
+        name
+        for name, setting in (
+            ("timeout", timeout),
+            ("retry", retry),
+            ("max_concurrent_tasks", max_concurrent_tasks),
+            ("fallback", on_error),
+        )
+        if setting is not None
+    )
+
     def decorate(fn: NodeFunction) -> NodeFunction:
         call = fn
         if timeout is not None:
@@ -62,7 +74,11 @@ def node(
             call = _with_limit(call, max_concurrent_tasks)
         if on_error is not None:
             call = _with_fallback(call, on_error, fn.__name__)
-        return call if call is fn else functools.wraps(fn)(call)
+        if call is fn:
+            return fn
+        call = functools.wraps(fn)(call)
+        call.kailash_patterns = policies  # type: ignore[attr-defined]
+        return call
 
     return decorate
 
@@ -83,16 +99,27 @@ def _with_timeout(fn: NodeFunction, seconds: float) -> NodeFunction:
 
 def _with_retry(fn: NodeFunction, policy: Retry, name: str) -> NodeFunction:
     async def call(**kwargs: Any) -> Any:
+        scope = current()
         attempt = 1
         while True:
+            started = time.perf_counter() if scope is not None else 0.0
             try:
-                return await fn(**kwargs)
-            except policy.retry_on as exc:
-                if attempt >= policy.attempts:
+                output = await fn(**kwargs)
+            except BaseException as exc:  # as retry_on says: it may name any exception
+                retried = isinstance(exc, policy.retry_on) and attempt < policy.attempts
+                wait = policy.wait_before(attempt + 1) if retried else None
+                if scope is not None and (retried or isinstance(exc, Exception)):
+                    scope.attempt(attempt, started, exc, wait)
+                if wait is None:
                     raise
                 attempt += 1
-                logger.debug("%s failed (%r); attempt %d follows", name, exc, attempt)
-                await asyncio.sleep(policy.wait_before(attempt))
+                if scope is None:
+                    run_logger().debug("%s failed (%r); attempt %d follows", name, exc, attempt)
+                await asyncio.sleep(wait)
+            else:
+                if scope is not None:
+                    scope.attempt(attempt, started, None, None)
+                return output
 
     return call
 
@@ -114,7 +141,11 @@ def _with_fallback(fn: NodeFunction, fallback: Fallback, name: str) -> NodeFunct
         try:
             return await fn(**kwargs)
         except Exception as exc:
-            logger.log(level, "%s failed (%s: %s); using its fallback value", name, type(exc).__name__, exc)
+            scope = current()
+            if scope is not None:
+                scope.fallback(exc, level)
+            else:
+                run_logger().log(level, "%s failed (%s: %s); using its fallback value", name, type(exc).__name__, exc)
             return copy.deepcopy(fallback.value)
 
     return call

@@ -30,6 +30,7 @@ from time import perf_counter
 from typing import Any
 
 from ._calls import check_number
+from ._observe import current
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -77,6 +78,7 @@ def parallel_map(
             return await mapper.run(items, kwargs, output_field)
 
         node.process_item = fn  # type: ignore[attr-defined]
+        node.kailash_patterns = ("parallel_map",)  # type: ignore[attr-defined]
         return node
 
     return decorate
@@ -108,12 +110,18 @@ class ItemMapper:
         state = _RunState(items, extras, start)
         started = perf_counter()
         step = self.batch_size or len(items) or 1
+        scope = current()
+        counter = scope.item_counter(len(items), min(self.max_workers, step)) if scope is not None else None
+        if counter is not None:
+            state.on_item = counter.item
         try:
             for low in range(0, len(items), step):
                 await self._pool(state, iter(range(low, min(low + step, len(items)))), min(step, len(items) - low))
         finally:
             for thread in state.idle_threads:
                 thread.stop()
+            if counter is not None:
+                counter.finish()
         total = len(items)
         failed = len(state.errors)
         return {
@@ -131,21 +139,22 @@ class ItemMapper:
     async def _pool(self, state: _RunState, indices: Iterator[int], count: int) -> None:
         workers = min(self.max_workers, count)
         if workers <= 1:
-            await self._work(state, indices)
+            await self._work(state, indices, 0)
             return
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(workers):
-                    group.create_task(self._work(state, indices))
+                for worker in range(workers):
+                    group.create_task(self._work(state, indices, worker))
         except BaseExceptionGroup as group_error:
             failures = [exc for exc in group_error.exceptions if isinstance(exc, ItemFailed)]
             if len(failures) == len(group_error.exceptions):
                 raise failures[0] from failures[0].__cause__
             raise
 
-    async def _work(self, state: _RunState, indices: Iterator[int]) -> None:
-        """One worker: takes the next index until none is left (the iterator is shared)."""
+    async def _work(self, state: _RunState, indices: Iterator[int], worker: int) -> None:
+        """One worker (number ``worker``): takes the next index until none is left (the iterator is shared)."""
         fn, timeout, extras, items, results = self.fn, self.timeout, state.extras, state.items, state.results
+        on_item = state.on_item
         streak = 0
         for index in indices:
             started = perf_counter()
@@ -172,11 +181,15 @@ class ItemMapper:
                 state.busy += perf_counter() - started
                 results[index] = _FAILED
                 state.errors.append(_error_entry(state.input_index(index), items[index], exc, perf_counter() - started))
+                if on_item is not None:
+                    on_item(worker, state.input_index(index), started, exc)
                 if not self.continue_on_error:
                     raise ItemFailed(f"{state.item_name(index)} failed: {type(exc).__name__}: {exc}") from exc
             else:
                 state.busy += perf_counter() - started
                 results[index] = value
+                if on_item is not None:
+                    on_item(worker, state.input_index(index), started, None)
 
     async def _in_thread(self, state: _RunState, call: Callable[[], Any]) -> Any:
         """Run a plain-def item on an idle thread of the run (a new one if none is idle)."""
@@ -235,7 +248,7 @@ def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
 
 
 class _RunState:
-    __slots__ = ("busy", "errors", "extras", "idle_threads", "items", "results", "start")
+    __slots__ = ("busy", "errors", "extras", "idle_threads", "items", "on_item", "results", "start")
 
     def __init__(self, items: Sequence[Any], extras: dict[str, Any], start: int | None) -> None:
         self.items = items
@@ -245,6 +258,8 @@ class _RunState:
         self.errors: list[dict[str, Any]] = []
         self.busy = 0.0  # seconds spent on items, summed over workers
         self.idle_threads: list[_ItemThread] = []  # threads for plain-def items, each idle now
+        # Told of each finished item (worker, index in the input, start, error) while the run is observed.
+        self.on_item: Callable[[int, int, float, BaseException | None], None] | None = None
 
     def input_index(self, index: int) -> int:
         return index if self.start is None else self.start + index

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import math
 import random
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._calls import check_number, describe, keyword_picker, with_key
+from ._observe import current
 from ._run import SplitFailure, resolved
 
 NodeFunction = Callable[..., Awaitable[Any]]
@@ -49,9 +51,11 @@ def retry_with_backoff(
     def decorate(fn: NodeFunction) -> NodeFunction:
         @functools.wraps(fn)
         async def node(**kwargs: Any) -> Any:
+            scope = current()
             attempts: list[dict[str, Any]] = []
             for attempt in range(1, max_retries + 2):
                 started = time.monotonic()
+                traced_start = time.perf_counter() if scope is not None else 0.0
                 try:
                     output = await fn(**kwargs)
                 except retry_on as exc:
@@ -65,9 +69,20 @@ def retry_with_backoff(
                         }
                     )
                     if attempt > max_retries:
+                        if scope is not None:
+                            scope.attempt(attempt, traced_start, exc, None)
                         raise RetriesExhausted(f"failed after {attempt} attempts: {describe(exc)}") from exc
-                    await asyncio.sleep(backoff_delay(attempt, initial_backoff, backoff_factor, max_backoff))
+                    wait = backoff_delay(attempt, initial_backoff, backoff_factor, max_backoff)
+                    if scope is not None:
+                        scope.attempt(attempt, traced_start, exc, wait)
+                    await asyncio.sleep(wait)
+                except Exception as exc:  # not retried: this attempt was the last
+                    if scope is not None:
+                        scope.attempt(attempt, traced_start, exc, None)
+                    raise
                 else:
+                    if scope is not None:
+                        scope.attempt(attempt, traced_start, None, None)
                     attempts.append({"attempt": attempt, "success": True, "duration": time.monotonic() - started})
                     extra = {"attempts": attempts, "total_attempts": attempt}
                     if output is None:
@@ -75,6 +90,7 @@ def retry_with_backoff(
                     return {**output, **extra} if isinstance(output, dict) else {"value": output, **extra}
             raise AssertionError("unreachable")
 
+        node.kailash_patterns = ("retry_with_backoff",)  # type: ignore[attr-defined]
         return node
 
     return decorate
@@ -151,6 +167,9 @@ def rate_limited(
         async def node(**kwargs: Any) -> Any:
             waited = bucket.reserve()
             if waited:
+                scope = current()
+                if scope is not None:
+                    scope.rate_wait(waited)
                 await asyncio.sleep(waited)
             started = time.monotonic()
             output = await fn(**kwargs)
@@ -164,6 +183,7 @@ def rate_limited(
             return with_key(output, "_rate_limit_info", info, wrap=False)
 
         node.bucket = bucket  # type: ignore[attr-defined]
+        node.kailash_patterns = ("rate_limited",)  # type: ignore[attr-defined]
         return node
 
     return decorate
@@ -262,12 +282,21 @@ def circuit_breaker(
     def decorate(fn: NodeFunction) -> NodeFunction:
         @functools.wraps(fn)
         async def node(**kwargs: Any) -> Any:
-            probing = breaker.admit()
+            scope = current()
+            before = breaker.state
+            try:
+                probing = breaker.admit()
+            except CircuitOpenError:
+                if scope is not None:
+                    scope.breaker(before, breaker.state)
+                raise
             started = time.monotonic()
             try:
                 output = await fn(**kwargs)
             except Exception as exc:
                 breaker.failed()
+                if scope is not None:
+                    scope.breaker(before, breaker.state)
                 if probing:
                     raise CircuitOpenError(
                         f'circuit breaker state "half_open" and its probe call failed ({describe(exc)}),'
@@ -280,6 +309,8 @@ def circuit_breaker(
                 breaker.abandoned()
                 raise
             breaker.succeeded()
+            if scope is not None:
+                scope.breaker(before, breaker.state)
             info = {
                 "state": breaker.state,
                 "failure_count": breaker.failure_count,
@@ -288,6 +319,7 @@ def circuit_breaker(
             return with_key(output, "_circuit_breaker_info", info, wrap=False)
 
         node.breaker = breaker  # type: ignore[attr-defined]
+        node.kailash_patterns = ("circuit_breaker",)  # type: ignore[attr-defined]
         return node
 
     return decorate
@@ -317,6 +349,8 @@ class TimeoutWithFallback:
     primary node's answer, so a node downstream of either id gets the same answer. When
     both fail, each node fails with its own error (see ``FallbackFailed``).
     """
+
+    kailash_patterns = ("timeout_with_fallback",)
 
     def __init__(self, primary: NodeFunction, timeout_seconds: float) -> None:
         functools.update_wrapper(self, primary)
@@ -351,6 +385,9 @@ class TimeoutWithFallback:
             if deadline.expired():
                 primary_error = TimeoutError(f"timed out after {self.timeout_seconds}s")
                 primary_error.__cause__ = exc
+            scope = current()
+            if scope is not None:
+                scope.fallback(primary_error, logging.INFO)
             try:
                 output = await self._fallback(**await resolved(self._fallback_kwargs(kwargs)))
             except Exception as fallback_error:

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
-import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._observe import observe_run
 from ._resources import Resources, RunResources, SharedResources
+
+if TYPE_CHECKING:
+    from ._observer import Observer
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
 _PENDING, _OK, _FAILED = 0, 1, 2
-
-logger = logging.getLogger("kailash_rt")
 
 
 class InputError(ValueError):
@@ -32,10 +32,12 @@ class InputError(ValueError):
 class RunResult(dict[str, Any]):
     """``{"results": {node_id: output}, "errors": {node_id: "ExcType: message"}}``.
 
-    The exceptions behind ``errors`` are kept in ``.exceptions`` for debugging.
+    The exceptions behind ``errors`` are kept in ``.exceptions`` for debugging; ``.trace``
+    is the run as Chrome trace-event JSON when a trace was asked for, else None.
     """
 
     exceptions: dict[str, BaseException]
+    trace: dict[str, Any] | None = None
 
 
 class UpstreamFailed(Exception):
@@ -133,6 +135,13 @@ async def resolved(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {name: await value.get() if isinstance(value, Deferred) else value for name, value in kwargs.items()}
 
 
+def add_source_note(exc: BaseException) -> None:
+    """The note naming the workflow file's line an exception of node code was raised at (PEP 678)."""
+    from ._source_notes import add_source_note as add  # read only when a node fails
+
+    add(exc)
+
+
 def _select_key(value: Any, key: str, node_id: str) -> Any:
     if isinstance(value, Mapping):
         if key in value:
@@ -213,7 +222,7 @@ class Run:
         self._tasks: set[asyncio.Task[None]] = set()
         self._remaining = 0
         self._done: asyncio.Future[None] | None = None
-        self._debug = False
+        self._observer: Observer | None = None
         self.resources = RunResources(declared, resources)
         self.result = RunResult(results={}, errors={})
         self.result.exceptions = {}
@@ -253,13 +262,21 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        failure: BaseException | None = None
         try:
             if exc_type is None:
                 inputs = self._bind_inputs()
                 await self._execute(inputs)
                 self._collect()
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
-            await self.resources.aclose()
+            try:
+                await self.resources.aclose()
+            finally:
+                if self._observer is not None:
+                    self._finish_observing(failure)
 
     def _bind_inputs(self) -> dict[tuple[str, str], Any]:
         """Check the given inputs against what the nodes need; one error lists all problems."""
@@ -312,7 +329,9 @@ class Run:
 
     async def _execute(self, inputs: dict[tuple[str, str], Any]) -> None:
         self._inputs = inputs
-        self._debug = logger.isEnabledFor(logging.DEBUG)
+        self._observer = observe_run(self.workflow)
+        if self._observer is not None:
+            self._observer.run_started()
         self._remaining = len(self._nodes)
         ready = [n for n in self._nodes if n.waiting == 0]
         if not ready:
@@ -371,8 +390,8 @@ class Run:
             entry = following
 
     async def _run_node(self, entry: _Node) -> None:
-        if self._debug:
-            await self._run_node_logged(entry)
+        if self._observer is not None:
+            await self._run_node_observed(entry, self._observer)
         else:
             await self._call(entry)
 
@@ -392,12 +411,21 @@ class Run:
             entry.state = _OK
             self._finish_one()
 
-    async def _run_node_logged(self, entry: _Node) -> None:
-        logger.debug("%s: node %r started", self.workflow, entry.node_id)
-        started = time.perf_counter()
-        await self._call(entry)
-        outcome = "finished" if entry.state == _OK else f"failed ({self._errors[entry.node_id]!r})"
-        logger.debug("%s: node %r %s in %.3fs", self.workflow, entry.node_id, outcome, time.perf_counter() - started)
+    async def _run_node_observed(self, entry: _Node, observer: Observer) -> None:
+        scope = observer.node_started(entry.node_id, entry.fn)
+        outcome = "cancelled"
+        try:
+            await self._call(entry)
+            outcome = "ok" if entry.state == _OK else "failed"
+        finally:
+            observer.node_finished(scope, outcome, self._errors.get(entry.node_id))
+
+    def _finish_observing(self, failure: BaseException | None) -> None:
+        observer = self._observer
+        assert observer is not None
+        observer.run_finished(self.result["errors"], failure)
+        if observer.trace is not None:
+            self.result.trace = observer.trace.document()
 
     async def _arguments(self, entry: _Node) -> dict[str, Any]:
         kwargs = dict(entry.static)
@@ -416,6 +444,7 @@ class Run:
         split = exc if isinstance(exc, SplitFailure) else None
         entry.state = _FAILED
         self._errors[entry.node_id] = split.own if split else exc
+        add_source_note(split.own if split else exc)
         self._finish_one()
         stack = [(down, entry.node_id) for down in entry.downstream]
         while stack:
@@ -428,7 +457,10 @@ class Run:
                 self._errors[down.node_id] = UpstreamFailed(f"skipped because upstream node {failed!r} failed")
             else:  # its work ran inside the failed node and failed too: its own error
                 self._errors[down.node_id] = own
+                add_source_note(own)
                 failed = down.node_id
+            if self._observer is not None:
+                self._observer.node_skipped(down.node_id, self._errors[down.node_id])
             self._finish_one()
             stack.extend((after, failed) for after in down.downstream)
 

@@ -95,6 +95,19 @@ async def aggregate_results(results: Any) -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "examples/data_enrichment.py",
+    {
+        "fetch_users": ("fetch_users", 29, "4-10=3 11=10"),
+        "enrich_users": ("enrich_users", 46, "4=4 6=6 7=7 8=8 9=9 11=11"),
+        "aggregate_results": ("aggregate_results", 66, "3=2 6=5 7=6 8-12=7 14-23=9"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -151,6 +151,26 @@ dashboard = rt.parallel_fetch(
 )
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "examples/all_patterns.py",
+    {
+        "load_orders": ("load_orders", 19, "1=1 2-6=2"),
+        "price_orders": ("price_orders", 28, "2=2 3=3"),
+        "note_worker": ("split_notes", 44, "2=2"),
+        "reserve_stock": ("reserve_stock", 56, "8=1 9=2 10=3"),
+        "notify_warehouse": ("notify_warehouse", 72, "2=1"),
+        "live_prices": ("live_prices", 85, "2=1 3=2"),
+        "cached_prices": ("cached_prices", 89, "2=1"),
+        "charge_payment": ("charge_payment", 99, "2=1 3=2"),
+        "write_audit_log": ("write_audit_log", 113, "2=1"),
+        "fetch_customer": ("fetch_customer", 127, "2=1 3=2"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -47,6 +47,19 @@ async def apply_tax(discounted: Any, tax_rate: Any) -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "examples/order_totals.py",
+    {
+        "price_lines": ("price_lines", 18, "1=1 2-9=2 10=6"),
+        "apply_discount": ("apply_discount", 30, "1=1 2=2 3=3"),
+        "apply_tax": ("apply_tax", 39, "1=1 2=2"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -61,6 +61,19 @@ async def match_(kind: Any, first: Any, words: Any) -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/python_versions.py",
+    {
+        "report": ("report", 16, "1=1 2=2 3-11=3"),
+        "type_": ("type", 33, "1-2=1 3=3 4=1 5=5 6=1 7=7"),
+        "match_": ("match", 46, "1=1 2=2 4=4 6=6 7-9=7 10=8"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -75,6 +75,21 @@ async def report(latency: Any, errors: Any, inventory: Any) -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "examples/fan_out_fan_in.py",
+    {
+        "list_targets": ("list_targets", 17, "1-7=1"),
+        "check_latency": ("check_latency", 30, "2=1 3=2 4=3"),
+        "check_errors": ("check_errors", 40, "7=1 8=2 9=3"),
+        "check_inventory": ("check_inventory", 51, "2=1 3=2 4=3"),
+        "report": ("report", 61, "2=1 3-8=2"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -59,7 +59,7 @@ AUTO_IMPORT_MODULES = STDLIB_AUTO_IMPORTS | THIRD_PARTY_AUTO_IMPORTS
 RUN_LOCALS = frozenset({"r", "inputs", "resources"})
 
 # Module-level names every generated module defines or imports, and the locals of run().
-MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES"}) | RUN_LOCALS
+MODULE_NAMES = frozenset({"rt", "Any", "Mapping", "run", "RESOURCES", "SOURCE_LINES"}) | RUN_LOCALS
 
 # Module-level names Python itself provides; code blocks may read them.
 MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__"})

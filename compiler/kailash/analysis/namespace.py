@@ -41,7 +41,11 @@ _HEADER_IMPORTS = {
     "Any": ("typing.Any", "`from typing import Any`"),
     "Mapping": ("collections.abc.Mapping", "`from collections.abc import Mapping`"),
 }
-_MODULE_ROLES = {"run": "the module's run()", "RESOURCES": "the module's resource declarations"}
+_MODULE_ROLES = {
+    "run": "the module's run()",
+    "RESOURCES": "the module's resource declarations",
+    "SOURCE_LINES": "the workflow file's lines of the module's node code",
+}
 
 
 def header_names() -> dict[str, Owner]:

@@ -10,7 +10,9 @@ from pathlib import Path
 from ..analysis import ModulePlan, analyse
 from ..errors import CompilerBug, TemplateError
 from ..ir import WorkflowIR
-from ..targets.asyncio.render import render_chunks
+from ..targets.asyncio.render import render_chunks, render_run
+from ..targets.asyncio.render import templates as asyncio_templates
+from ..targets.asyncio.source_lines import source_line_table
 from ..targets.asyncio.validate import validate_module
 from .formatting import format_chunk_texts, join_chunks
 
@@ -57,7 +59,9 @@ def compile_ir(
     that cannot render or renders invalid code is a ``TemplateError``.
     """
     plan = analyse(ir, strict=strict)
-    chunks = format_chunk_texts(render_chunks(plan, ir.location.file, templates), jobs=jobs)
+    chunks = format_chunk_texts(render_chunks(plan, ir.location.file, templates, run=False), jobs=jobs)
+    # run() comes with the lines of the formatted node code (SOURCE_LINES), so it is rendered last.
+    chunks += format_chunk_texts([render_run(plan, asyncio_templates(templates), source_line_table(plan, chunks))])
     source = join_chunks(chunks)
     try:
         compile(source, plan.module_name, "exec", dont_inherit=True)

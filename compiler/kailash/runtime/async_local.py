@@ -9,6 +9,7 @@ from types import ModuleType, TracebackType
 from typing import Any, Self
 
 from kailash_rt import UpstreamFailed
+from kailash_rt._observe import run_options
 from kailash_rt._settings import given_secrets
 
 from .._lru import LRU, WORKFLOWS_KEPT
@@ -19,6 +20,9 @@ from ..workflow import Workflow
 from .loader import load_module
 
 logger = logging.getLogger("kailash.workflow.runtime")
+# The logger of run events (nodes, retries, fallbacks, breakers, rate-limit waits, progress) of
+# in-process runs: under "kailash.workflow", which the guide's "Debug Mode" turns on.
+RUN_LOGGER = "kailash.workflow.run"
 # Per workflow content (its hash, which covers no secret value): the generated module, for
 # the most recently used workflows only.
 _compiled: LRU[str, GeneratedModule] = LRU(WORKFLOWS_KEPT)
@@ -46,11 +50,20 @@ class AsyncLocalRuntime:
     ``raise_on_error=True``: a run in which a node failed raises that node's exception (the
     first failed node in the module's node order, skipped nodes aside) instead of returning
     it in ``errors``; the run has finished by then and its resources are closed.
+
+    ``trace=True``: each result carries its run as Chrome trace-event JSON in ``result.trace``.
     """
 
-    def __init__(self, resource_registry: ResourceRegistry | None = None, *, raise_on_error: bool = False) -> None:
+    def __init__(
+        self,
+        resource_registry: ResourceRegistry | None = None,
+        *,
+        raise_on_error: bool = False,
+        trace: bool = False,
+    ) -> None:
         self.resource_registry = resource_registry
         self.raise_on_error = raise_on_error
+        self.trace = trace
 
     async def __aenter__(self) -> Self:
         return self
@@ -75,7 +88,7 @@ class AsyncLocalRuntime:
         _, module = compiled_module(workflow, key)
         resources = run_resources(workflow, self.resource_registry, key=key)
         started = time.perf_counter()
-        with given_secrets(run_secrets(workflow)):
+        with given_secrets(run_secrets(workflow)), run_options(logger=RUN_LOGGER, trace=self.trace):
             result: dict[str, Any] = await module.run(inputs or {}, resources=resources)
         if logger.isEnabledFor(logging.DEBUG):
             _log_run(workflow.name, result, time.perf_counter() - started)

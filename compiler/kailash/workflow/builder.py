@@ -17,6 +17,7 @@ from .. import codeblock
 from .._location import caller_file, caller_location
 from ..analysis.graph import check_graph
 from ..checks import check_description, check_number
+from ..code_location import code_line
 from ..errors import CodeLine, WorkflowError
 from ..ir import ConnectionIR, InputIR, Location, NodeIR, ResourceIR, WorkflowIR
 from ..literal_values import first_unwritable
@@ -181,6 +182,7 @@ class WorkflowBuilder:
             max_concurrent_tasks=max_concurrent_tasks,
             retry=retry,
             fallback=error_handler.to_ir() if error_handler is not None else None,
+            code_line=code_line(code, location),
         )
 
     def add_node_ir(self, node: NodeIR) -> str:

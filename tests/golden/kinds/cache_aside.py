@@ -35,6 +35,17 @@ async def fetch_profile(user_id: Any) -> Any:
 store_profile = rt.cache_store(cache="profiles", ttl_seconds=600)
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/cache_aside.py",
+    {
+        "fetch_profile": ("fetch_profile", 14, "2=1"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -32,6 +32,18 @@ async def total(values: Any, factor: Any) -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/code_node.py",
+    {
+        "numbers": ("numbers", 7, "1=1"),
+        "total": ("total", 11, "2=1"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -30,6 +30,17 @@ async def fetch_quote() -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/code_retry.py",
+    {
+        "fetch_quote": ("fetch_quote", 10, "9=1"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

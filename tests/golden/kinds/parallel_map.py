@@ -41,6 +41,18 @@ async def lengths(word):
     }
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/parallel_map.py",
+    {
+        "words": ("words", 7, "1=1"),
+        "lengths": ("lengths", 11, "9-12=7"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -33,6 +33,17 @@ async def save_session(key: Any, sessions: Any) -> Any:
     return await rt.resource_output("sessions", "set", value)
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/resource_node.py",
+    {
+        "session_key": ("session_key", 8, "1=1"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -30,6 +30,17 @@ async def reserve_stock(items: Any) -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/retry_with_backoff.py",
+    {
+        "reserve_stock": ("reserve_stock", 11, "8=1"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -46,6 +46,18 @@ scale_worker_2 = scale_worker.process
 join_readings = scale_worker.gather
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/scatter_gather.py",
+    {
+        "readings": ("readings", 7, "1=1"),
+        "scale_worker": ("split_readings", 13, "2=2"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

@@ -32,6 +32,18 @@ async def cached_rate(currency: Any) -> Any:
     return result
 
 
+# Where each node's code is in the workflow file; kailash_rt names the line in a note on an
+# exception raised in that code. {function: (node id, file line of code line 1, runs of
+# "lines=code line", lines counted from the function's first line)}
+SOURCE_LINES = (
+    "tests/workflows/kinds/timeout_with_fallback.py",
+    {
+        "live_rate": ("live_rate", 12, "2=1 3=2"),
+        "cached_rate": ("cached_rate", 16, "2=1"),
+    },
+)
+
+
 async def run(
     inputs: Mapping[str, Any] | None = None,
     *,

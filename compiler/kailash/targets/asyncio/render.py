@@ -8,6 +8,7 @@ one by one (see formatting.py) and joined with two blank lines, as black would.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ...style import LINE_LENGTH
 from ...syntax_version import OLDEST, required_version
 from ..templating import Templates, template_loader, user_directory
 from .literals import comment_text, docstring_text, env_call, py_literal, py_string
+from .source_lines import FunctionLines
 
 _TEMPLATE_SET = "asyncio"
 
@@ -79,16 +81,19 @@ TEMPLATES = {
 }
 
 
-def render_chunks(plan: ModulePlan, source_name: str, user_templates: Path | None = None) -> list[str]:
+def render_chunks(
+    plan: ModulePlan, source_name: str, user_templates: Path | None = None, *, run: bool = True
+) -> list[str]:
     """The module as plain-text chunks, each one or more top-level statements; ``user_templates``
-    is a directory whose templates replace the shipped ones of their name."""
+    is a directory whose templates replace the shipped ones of their name. ``run=False`` leaves
+    out run(), which compile_ir renders once the node chunks are formatted (see ``render_run``)."""
     chosen = templates(user_templates)
     nodes = [render_node(chosen, node_plan) for node_plan in plan.nodes]
     resources = render_resources(chosen, plan.resources)
     python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
     imported = frozenset[str]().union(*(packages_imported_in(text) for text in [resources, *nodes]))
     header = render_header(plan, source_name, resources, python, chosen, imported)
-    return [header, *nodes, render_run(plan, chosen)]
+    return [header, *nodes, render_run(plan, chosen)] if run else [header, *nodes]
 
 
 @lru_cache(maxsize=4096)
@@ -187,8 +192,9 @@ def _declared_input(declared: InputIR) -> dict[str, Any]:
     return {"default": default, "description": declared.description}
 
 
-def render_run(plan: ModulePlan, chosen: Templates) -> str:
-    """``run()``: one ``r.node(...)`` registration per node, in topological order."""
+def render_run(plan: ModulePlan, chosen: Templates, source_lines: Sequence[FunctionLines] = ()) -> str:
+    """``run()``: one ``r.node(...)`` registration per node, in topological order; before it
+    ``SOURCE_LINES``, where each node's code is in the workflow file (see source_lines.py)."""
     calls = []
     for node_id in plan.order:
         node_plan = plan.plan(node_id)
@@ -205,7 +211,13 @@ def render_run(plan: ModulePlan, chosen: Templates) -> str:
             # and it diffs one argument at a time.
             line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
         calls.append(line)
-    context = {"name": py_string(plan.ir.name), "declared": bool(plan.ir.resources), "calls": calls}
+    context = {
+        "name": py_string(plan.ir.name),
+        "declared": bool(plan.ir.resources),
+        "calls": calls,
+        "source_file": plan.ir.location.file,
+        "source_lines": list(source_lines),
+    }
     text = chosen.render("run.py.j2", context, what="run()")
     if calls:
         first = "        " + calls[0].split("\n", 1)[0]

@@ -343,6 +343,9 @@ def module_owners(plan: ModulePlan) -> dict[str, _Owner]:
         for name in node_plan.module_names:
             owners[name] = _Owner(chunk, f"a helper of node {node.node_id!r}", node.node_id)
     owners["run"] = _Owner(len(plan.nodes) + 1, "the module's run()", exactly_once=True, forms=_ASYNC)
+    owners["SOURCE_LINES"] = _Owner(
+        len(plan.nodes) + 1, "the workflow file's lines of the module's node code", forms=frozenset({"assignment"})
+    )
     return owners
 
 
