@@ -119,7 +119,7 @@ NODES = rtt.Nodes(
 
 # The workflow's IR hash names the queue: a recompiled, changed graph gets a queue of its own,
 # so runs in flight finish on workers of the graph they started with.
-TASK_QUEUE = "data_enrichment_pipeline-c71474141395"
+TASK_QUEUE = "data_enrichment_pipeline-ef6a1a105cb3"
 
 
 @temporalio.workflow.defn(name="data_enrichment_pipeline")

@@ -204,7 +204,7 @@ NODES = rtt.Nodes(
 
 # The workflow's IR hash names the queue: a recompiled, changed graph gets a queue of its own,
 # so runs in flight finish on workers of the graph they started with.
-TASK_QUEUE = "order_patterns-6197ac4fd39b"
+TASK_QUEUE = "order_patterns-a08702ab58b5"
 
 
 @temporalio.workflow.defn(name="order_patterns")

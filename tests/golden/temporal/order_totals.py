@@ -70,7 +70,7 @@ NODES = rtt.Nodes(
 
 # The workflow's IR hash names the queue: a recompiled, changed graph gets a queue of its own,
 # so runs in flight finish on workers of the graph they started with.
-TASK_QUEUE = "order_totals-8765ee02704d"
+TASK_QUEUE = "order_totals-942b2ef500ce"
 
 
 @temporalio.workflow.defn(name="order_totals")

@@ -98,7 +98,7 @@ NODES = rtt.Nodes(
 
 # The workflow's IR hash names the queue: a recompiled, changed graph gets a queue of its own,
 # so runs in flight finish on workers of the graph they started with.
-TASK_QUEUE = "service_health_report-4e8b351f6657"
+TASK_QUEUE = "service_health_report-231e5c3ba8be"
 
 
 @temporalio.workflow.defn(name="service_health_report")
