@@ -1,19 +1,29 @@
 """Orchestration cost per node: a chain of no-op nodes, side by side in one run.
 
 Compares the generated module's run() with hand-written asyncio (the floor: one await per
-node) and, when bench/.venv-ref holds the reference interpreted SDK (kailash 2.65.0,
-``python -m venv bench/.venv-ref && bench/.venv-ref/bin/pip install kailash==2.65.0``),
-with that SDK running the same workflow. Target: <= 25 us per node for the generated module.
+node) and with the peers, each in an interpreter of its own (a venv) running the same chain:
+
+- the reference interpreted SDK (``--reference-python PATH``; by default bench/.venv-ref,
+  made with ``python -m venv bench/.venv-ref && bench/.venv-ref/bin/pip install kailash``);
+- Prefect 3 (``--prefect-python PATH``: a venv with ``pip install prefect``), one task per
+  node in a flow, with its ephemeral API server (started before the timed runs). Prefect runs
+  a shorter chain (``PREFECT_CHAIN`` nodes): per node it costs thousands of times more.
+
+``--large N`` (default 10,000; 0 skips it) also compiles an N-node chain and prints its
+per-node cost beside the 200-node chain's (target: within 1.5x). Target: <= 25 us per node.
 
 Then what seeing a run costs: the same module, each case in a fresh process, with the runtime
 of a previous commit (``KAILASH_BENCH_BASELINE``, default: where this branch left main) and
 with this runtime when nothing observes the run, with DEBUG run logging (to a handler that
 drops the records), with a Chrome trace, and with OpenTelemetry spans (the SDK's tracer
 provider exporting to memory; only when opentelemetry-sdk is installed).
+
+``python bench/bench_orchestration.py [--reference-python PATH] [--prefect-python PATH] [--large N]``
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -24,6 +34,7 @@ import tarfile
 import tempfile
 from io import BytesIO
 from pathlib import Path
+from types import ModuleType
 
 from _common import REFERENCE_PYTHON, ROOT, best_of, load_source
 from kailash.codegen import compile_ir
@@ -31,31 +42,54 @@ from kailash.workflow import AsyncWorkflowBuilder
 
 CHAIN = 200
 RUNS = 50
+PREFECT_CHAIN = 20
+PREFECT_RUNS = 3
 
 
-def chain_builder() -> AsyncWorkflowBuilder:
+def chain_builder(nodes: int = CHAIN) -> AsyncWorkflowBuilder:
     builder = AsyncWorkflowBuilder("noop_chain")
     previous = builder.add_async_code("n0", "result = {'value': 0}")
-    for index in range(1, CHAIN):
+    for index in range(1, nodes):
         node = builder.add_async_code(f"n{index}", "result = {'value': value}")
         builder.add_connection(previous, "value", node, "value")
         previous = node
     return builder
 
 
-def per_node_generated() -> float:
-    module = load_source("noop_chain", compile_ir(chain_builder().build().ir).source)
+def generated_chain(nodes: int) -> ModuleType:
+    source = compile_ir(chain_builder(nodes).build().ir, jobs=os.cpu_count() or 1).source
+    return load_source(f"noop_chain_{nodes}", source)
+
+
+def one_measure(module: ModuleType, nodes: int) -> float:
+    """Seconds per node of the module's run(), over about as many node runs whatever the length."""
+    runs = max(2, RUNS * CHAIN // nodes)
 
     async def measure() -> float:
         loop = asyncio.get_running_loop()
         await module.run()
         start = loop.time()
-        for _ in range(RUNS):
+        for _ in range(runs):
             result = await module.run()
         assert not result["errors"]
-        return (loop.time() - start) / RUNS / CHAIN
+        return (loop.time() - start) / runs / nodes
 
-    return best_of(5, lambda: asyncio.run(measure()))
+    return asyncio.run(measure())
+
+
+def per_node_generated(nodes: int = CHAIN) -> float:
+    module = generated_chain(nodes)
+    return best_of(5, lambda: one_measure(module, nodes))
+
+
+def per_node_side_by_side(small: int, large: int) -> tuple[float, float]:
+    """Per-node cost of two chain lengths, measured in turns (so load on the machine hits both)."""
+    modules = {small: generated_chain(small), large: generated_chain(large)}
+    figures: dict[int, list[float]] = {small: [], large: []}
+    for _ in range(5):
+        for nodes, module in modules.items():
+            figures[nodes].append(one_measure(module, nodes))
+    return statistics.median(figures[small]), statistics.median(figures[large])
 
 
 def per_node_handwritten() -> float:
@@ -102,15 +136,53 @@ print(json.dumps(statistics.median(asyncio.run(measure()) for _ in range(3))))
 """
 
 
-def per_node_reference() -> float | None:
-    if not REFERENCE_PYTHON.exists():
-        return None
-    script = REFERENCE_SCRIPT.format(chain=CHAIN, runs=max(RUNS // 10, 2))
-    done = subprocess.run([str(REFERENCE_PYTHON), "-c", script], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        print(f"reference SDK failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-        return None
-    return float(json.loads(done.stdout.strip().splitlines()[-1]))
+PREFECT_SCRIPT = """
+import asyncio, json, statistics, time
+from prefect import flow, task
+CHAIN, RUNS = {chain}, {runs}
+@task
+async def node(value):
+    return {{"value": value}}
+@flow
+async def noop_chain():
+    out = {{"value": 0}}
+    for _ in range(CHAIN):
+        out = await node(out["value"])
+    return out
+async def measure():
+    await noop_chain()  # starts the ephemeral API server
+    start = time.perf_counter()
+    for _ in range(RUNS):
+        result = await noop_chain()
+    assert result == {{"value": 0}}, result
+    return (time.perf_counter() - start) / RUNS / CHAIN
+print(json.dumps(asyncio.run(measure())))
+"""
+
+
+def per_node_peer(python: Path | None, script: str, env: dict[str, str] | None = None) -> float | str:
+    """Seconds per node from ``script`` run by ``python``, or why there is no figure."""
+    if python is None:
+        return "not given"
+    if not python.exists():
+        return f"no interpreter at {python}"
+    done = subprocess.run(
+        [str(python), "-c", script], capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    )
+    try:
+        return float(json.loads(done.stdout.strip().splitlines()[-1]))
+    except (IndexError, ValueError):
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"failed: {last}"
+
+
+def prefect_env(home: str) -> dict[str, str]:
+    return {
+        "PREFECT_HOME": home,  # its database and settings, not the user's
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300",  # a loaded machine starts it slowly
+    }
 
 
 OBSERVED_SCRIPT = """
@@ -225,19 +297,40 @@ def observed_costs(rounds: int = 5) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_reference = REFERENCE_PYTHON if REFERENCE_PYTHON.exists() else None
+    parser.add_argument("--reference-python", type=Path, default=default_reference, metavar="PATH")
+    parser.add_argument("--prefect-python", type=Path, metavar="PATH")
+    parser.add_argument("--large", type=int, default=10_000, metavar="N")
+    args = parser.parse_args()
+
     generated = per_node_generated()
     handwritten = per_node_handwritten()
-    reference = per_node_reference()
-    print(f"chain of {CHAIN} no-op nodes, median of 5 x {RUNS} runs, per node:")
-    print(f"  hand-written asyncio : {handwritten * 1e6:8.2f} us")
-    print(f"  generated module     : {generated * 1e6:8.2f} us  ({generated / handwritten:.1f}x hand-written)")
-    if reference is not None:
-        print(
-            f"  reference SDK        : {reference * 1e6:8.2f} us  ({reference / generated:.1f}x the generated module)"
+    reference = per_node_peer(args.reference_python, REFERENCE_SCRIPT.format(chain=CHAIN, runs=max(RUNS // 10, 2)))
+    with tempfile.TemporaryDirectory(prefix="kailash-bench-prefect-") as home:
+        prefect = per_node_peer(
+            args.prefect_python,
+            PREFECT_SCRIPT.format(chain=PREFECT_CHAIN, runs=PREFECT_RUNS),
+            prefect_env(home),
         )
-    else:
-        print("  reference SDK        : not installed (see the module docstring)")
+    print(f"chain of {CHAIN} no-op nodes, median of 5 x {RUNS} runs, per node:")
+    print(f"  hand-written asyncio : {handwritten * 1e6:12.2f} us")
+    print(f"  generated module     : {generated * 1e6:12.2f} us  ({generated / handwritten:.1f}x hand-written)")
+    for name, figure, shape in (
+        ("reference SDK", reference, f"{CHAIN} nodes"),
+        ("Prefect 3", prefect, f"{PREFECT_CHAIN} nodes, {PREFECT_RUNS} runs"),
+    ):
+        if isinstance(figure, float):
+            print(f"  {name:<21}: {figure * 1e6:12.2f} us  ({figure / generated:,.0f}x the generated module; {shape})")
+        else:
+            print(f"  {name:<21}: {figure}")
     print(f"target <= 25 us per node: {'met' if generated <= 25e-6 else 'NOT met'}")
+    if args.large:
+        small, large = per_node_side_by_side(CHAIN, args.large)
+        ratio = large / small
+        print(f"\ngenerated module, measured in turns, median of 5: per node {small * 1e6:.2f} us ({CHAIN} nodes),")
+        print(f"  {large * 1e6:.2f} us ({args.large:,} nodes): {ratio:.2f}x the {CHAIN}-node chain's per-node cost")
+        print(f"  (target <= 1.5x): {'met' if ratio <= 1.5 else 'NOT met'}")
     print()
     observed_costs()
 

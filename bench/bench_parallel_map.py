@@ -108,6 +108,13 @@ CASES = {
 }
 
 
+RATIOS = [
+    ("kailash_rt", "worker pool"),
+    ("kailash_rt, suspending", "worker pool, suspending"),
+    ("kailash_rt, plain def", "executor pool, plain def"),
+]
+
+
 def rss_kib() -> int:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
@@ -140,6 +147,7 @@ def main() -> None:
     print(f"parallel map of {args.items:,} items, {WORKERS} workers, timeout_per_item={TIMEOUT}")
     print(f"median of {args.repeats} runs, each in a fresh interpreter\n")
     print(f"{'case':<34}{'items/s':>14}{'memory growth':>16}")
+    rates: dict[str, float] = {}
     for case in CASES:
         runs = []
         for _ in range(args.repeats):
@@ -152,8 +160,11 @@ def main() -> None:
             runs.append(json.loads(done.stdout))
         runs.sort(key=lambda r: r["seconds"])
         middle = runs[len(runs) // 2]
-        rate = args.items / middle["seconds"]
+        rate = rates[case] = args.items / middle["seconds"]
         print(f"{case:<34}{rate:>14,.0f}{middle['growth_mib']:>13.1f} MB")
+    print("\nkailash_rt / hand-written worker pool (same run):")
+    for ours, theirs in RATIOS:
+        print(f"  {ours:<30}{rates[ours] / rates[theirs]:>6.2f}x  {theirs}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import black
 import pytest
 from kailash.analysis import analyse
 from kailash.codegen import compile_ir
-from kailash.codegen.formatting import MODE, format_chunk_texts
+from kailash.codegen.formatting import black_mode, format_chunk_texts
 from kailash.ir import WorkflowIR
 from kailash.runtime import AsyncLocalRuntime
 from kailash.sources import load_workflows
@@ -201,8 +201,8 @@ def unformatted_module(workflow: Workflow) -> str:
 def test_chunked_formatting_equals_black_on_the_whole_module(make: Any) -> None:
     for workflow in make():
         generated = compile_ir(workflow.ir).source
-        assert generated == black.format_str(unformatted_module(workflow), mode=MODE), workflow.name
-        assert black.format_str(generated, mode=MODE) == generated
+        assert generated == black.format_str(unformatted_module(workflow), mode=black_mode()), workflow.name
+        assert black.format_str(generated, mode=black_mode()) == generated
 
 
 def test_big_workflow_compiles_and_runs_in_order(tmp_path: Path) -> None:

@@ -65,7 +65,8 @@ def black_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def entries(cache: Path) -> Iterator[Path]:
-    return (path for path in cache.rglob("*") if path.is_file())
+    """The cache's entries (not the marker of when it was last pruned)."""
+    return (path for path in cache.rglob("*") if path.is_file() and path.name != ".pruned")
 
 
 def entry_with(cache: Path, needle: str) -> Path:

@@ -65,3 +65,34 @@ def test_wide_and_deep_graph_gives_every_node_one_outcome_in_registration_order(
         "after_failure": "UpstreamFailed: skipped because upstream node 'fails' failed",
     }
     assert list(result["results"]) == [f"n{level}_{column}" for level in range(depth) for column in range(width)]
+
+
+def test_a_finished_run_leaves_nothing_for_the_garbage_collector() -> None:
+    # The nodes link downstream and back through their inputs; a run breaks those links when
+    # it ends, so a large run's objects are freed at once instead of being traversed by every
+    # collection until one finds the cycle. (A failed node's exception keeps its traceback's
+    # frames, and so the run, until the result is dropped: that cycle is the collector's.)
+    import gc
+
+    import kailash_rt as rt
+    from kailash_rt import _run
+
+    async def step(value: int) -> dict[str, int]:
+        return {"value": value + 1}
+
+    async def chain() -> rt.RunResult:
+        async with rt.Run("chain") as r:
+            out = r.node("n0", step, value=0)
+            for index in range(1, 50):
+                out = r.node(f"n{index}", step, value=out["value"])
+        return r.result
+
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        assert asyncio.run(chain())["results"]["n49"] == {"value": 50}
+        assert [o for o in gc.get_objects() if isinstance(o, (_run._Node, _run.Output))] == []
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -84,6 +84,57 @@ def test_per_item_timeout_records_the_item_and_keeps_the_rest() -> None:
     assert out["statistics"]["failed"] == 2
 
 
+def test_each_item_gets_its_whole_timeout_whenever_it_starts() -> None:
+    # One worker: item 1 starts when item 0 is done, past half of item 0's timeout, and still
+    # gets its whole second; item 2 exceeds its own and fails as a timeout, naming it.
+    @rt.parallel_map(max_workers=1, timeout_per_item=1.0, continue_on_error=True)
+    async def steps(item: int) -> int:
+        await asyncio.sleep(30 if item == 2 else 0.6)
+        return item
+
+    started = time.perf_counter()
+    out = run(steps(items=[0, 1, 2, 3]))
+    assert time.perf_counter() - started < 20
+    assert out["results"] == [0, 1, 3]
+    assert [(e["index"], e["error_type"], e["error"]) for e in out["errors"]] == [
+        (2, "TimeoutError", "timed out after 1.0s")
+    ]
+
+
+def test_an_items_own_timeout_error_and_a_swallowed_timeout_are_the_items() -> None:
+    @rt.parallel_map(max_workers=2, timeout_per_item=0.05, continue_on_error=True)
+    async def odd(item: int) -> str:
+        if item == 0:
+            await asyncio.sleep(0)
+            raise TimeoutError("the service gave up")
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            return "swallowed"  # as with asyncio.timeout, an item that swallows the cancellation returns
+        return "slept"
+
+    async def main() -> tuple[dict[str, Any], int]:
+        out = await odd(items=[0, 1])
+        task = asyncio.current_task()
+        assert task is not None
+        return out, task.cancelling()
+
+    out, cancelling = run(main())
+    assert out["results"] == ["swallowed"]
+    assert [(e["index"], e["error"]) for e in out["errors"]] == [(0, "the service gave up")]
+    assert cancelling == 0
+
+
+def test_a_timed_out_item_fails_the_node_without_continue_on_error() -> None:
+    @rt.parallel_map(max_workers=3, timeout_per_item=0.05)
+    async def stuck(item: int) -> int:
+        await asyncio.sleep(30 if item == 4 else 0)
+        return item
+
+    with pytest.raises(rt.ItemFailed, match=r"item 4 of 9 failed: TimeoutError: timed out after 0\.05s"):
+        run(stuck(items=list(range(9))))
+
+
 def test_timeout_applies_to_plain_functions_too() -> None:
     @rt.parallel_map(max_workers=2, timeout_per_item=0.05, continue_on_error=True)
     def blocking(item: int) -> int:

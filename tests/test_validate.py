@@ -96,13 +96,13 @@ def fresh_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def libcst_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts libcst reads from now on."""
     reads: list[str] = []
-    original = chunk_facts.read_units
+    original = read_facts.read_units
 
     def recording(texts: list[str]) -> list[facts.UnitFacts]:
         reads.extend(texts)
         return original(texts)
 
-    monkeypatch.setattr(chunk_facts, "read_units", recording)
+    monkeypatch.setattr(read_facts, "read_units", recording)  # chunk_facts imports it when it reads
     return reads
 
 

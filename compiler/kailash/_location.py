@@ -28,9 +28,16 @@ def display_path(filename: str) -> str:
     else the working directory), so a module does not depend on where it was compiled from."""
     if filename.startswith("<"):
         return filename
-    path = Path(filename).resolve()
+    return _display_path(filename, os.getcwd(), display_root())
+
+
+@functools.lru_cache(maxsize=256)
+def _display_path(filename: str, cwd: str, root: Path) -> str:
+    # Resolving touches the file system for every part of the path: done once per file,
+    # working directory and root, not once per builder call.
+    path = Path(cwd, filename).resolve()
     try:
-        return path.relative_to(display_root()).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
         return path.name
 
@@ -93,8 +100,14 @@ def caller_namespace() -> dict[str, Any] | None:
 
 def _caller_frame() -> FrameType | None:
     frame: FrameType | None = sys._getframe(1)
+    cwd = os.getcwd()
     while frame is not None:
-        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep):
+        if not _in_package(frame.f_code.co_filename, cwd):
             return frame
         frame = frame.f_back
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _in_package(filename: str, cwd: str) -> bool:
+    return os.path.normpath(os.path.join(cwd, filename)).startswith(_PACKAGE_DIR + os.sep)

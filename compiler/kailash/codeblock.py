@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ._lru import LRU
 from .python_names import KEYWORDS, normal_form
 from .source_text import DEFAULT_INT_DIGITS, PYTHON_WHITESPACE, is_blank, normalize_newlines, split_lines
 
@@ -38,6 +39,10 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A string escape that may make a lone surrogate: \ud800 to \udfff, \U0000d800 to \U0000dfff.
 _SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
 _DOCUMENTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+# Distinct code blocks whose derived facts stay in memory (small: names and line numbers, no
+# trees): every block of a 10,000-node workflow, several times over, so none is worked out twice.
+BLOCKS_KEPT = 32768
 
 _TOO_MANY_DIGITS = 10**DEFAULT_INT_DIGITS
 _LONG_DIGIT_RUN = re.compile(rf"[0-9][0-9_]{{{DEFAULT_INT_DIGITS},}}")
@@ -190,7 +195,7 @@ def _common_prefix(texts: list[str]) -> str:
     return first[:size]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=BLOCKS_KEPT)
 def _layout(code: str) -> _Layout | None:
     """The block's layout, from Python's own tokenizer; None when the block does not tokenize.
 
@@ -258,7 +263,7 @@ def indent(code: str, prefix: str = "    ") -> str:
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=BLOCKS_KEPT)
 def as_function(code: str) -> str:
     """The block wrapped as the body of an async function (what the compiler emits)."""
     layout = _layout(code)
@@ -274,6 +279,10 @@ def parse(code: str) -> ast.Module:
     turn the node into a generator. It also refuses what CPython accepts here but the
     module could not hold or load (see _check_writable and _check_loadable).
     """
+    if _checked.get(code):  # checked before: only the tree is new (callers may change it)
+        function = ast.parse(as_function(code)).body[0]
+        assert isinstance(function, ast.AsyncFunctionDef)
+        return ast.Module(body=function.body, type_ignores=[])
     _check_writable(code)
     layout = _layout(code)
     problem = _indentation_problem(split_lines(code), layout.statements) if layout is not None else None
@@ -289,15 +298,19 @@ def parse(code: str) -> ast.Module:
     assert isinstance(function, ast.AsyncFunctionDef)
     _check_loadable(code, function)
     try:
-        compile(wrapped_source, "<code block>", "exec", dont_inherit=True)
+        compile(wrapped, "<code block>", "exec", dont_inherit=True)  # what only the compiler checks
     except SyntaxError as exc:
         raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
     except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
         raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
-    for node in own_scope(function.body):
+    # The keyword is ASCII however the block spells names: without the word, no walk is needed.
+    for node in own_scope(function.body) if "yield" in code else ():
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
             raise _block_error(code, message, node.lineno, node.col_offset + 1)
+    if _facts.get(code) is None:
+        _facts[code] = _facts_of(code, wrapped)
+    _checked[code] = True
     return ast.Module(body=function.body, type_ignores=[])
 
 
@@ -430,41 +443,64 @@ def _printable(text: str) -> str:
 
 def free_names(code: str) -> list[str]:
     """Names the block reads but never binds, in order of first appearance."""
-    return list(_free_names(code))
+    return list(facts(code).free)
 
 
-@lru_cache(maxsize=4096)
-def _symbols(code: str) -> symtable.SymbolTable:
-    return symtable.symtable(as_function(code), "<code block>", "exec")
+def resource_literals(code: str) -> tuple[tuple[str, int, int], ...]:
+    """``get_resource("name")`` calls with a literal name: (name in normal form, block line, column).
+
+    The runtime looks a name up in normal form, as Python reads identifiers: ``"\u210cc"``
+    (black-letter H) names the resource ``Hc``."""
+    return facts(code).resources
 
 
-@lru_cache(maxsize=4096)
-def _free_names(code: str) -> tuple[str, ...]:
-    table = _symbols(code)
+def binds(code: str, name: str) -> bool:
+    """Whether the block itself (not a nested scope) assigns ``name``."""
+    return name in facts(code).bound
+
+
+@dataclass(frozen=True, slots=True)
+class BlockFacts:
+    """What the rest of the compiler asks of a block, worked out once per block."""
+
+    free: tuple[str, ...]  # names read but never bound, in order of first appearance
+    resources: tuple[tuple[str, int, int], ...]  # get_resource("literal") calls, by position
+    bound: frozenset[str]  # names the block itself (not a nested scope) assigns or imports
+
+
+_facts: LRU[str, BlockFacts] = LRU(BLOCKS_KEPT)
+_checked: LRU[str, bool] = LRU(BLOCKS_KEPT)  # blocks parse() has accepted
+
+
+def facts(code: str) -> BlockFacts:
+    """The block's facts; raises SyntaxError (or ValueError) for a block Python cannot read."""
+    found = _facts.get(code)
+    if found is None:
+        found = _facts[code] = _facts_of(code, ast.parse(as_function(code)))
+    return found
+
+
+def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
+    table = symtable.symtable(as_function(code), "<code block>", "exec")
+    function = table.get_children()[0]
+    bound = frozenset(
+        symbol.get_name() for symbol in function.get_symbols() if symbol.is_assigned() or symbol.is_imported()
+    )
     free: set[str] = set()
-    stack = list(table.get_children())
+    stack = [function]
     while stack:
         scope = stack.pop()
         for symbol in scope.get_symbols():
             if symbol.is_global() and symbol.is_referenced() and not symbol.is_declared_global():
                 free.add(symbol.get_name())
         stack.extend(scope.get_children())
-    ordered: list[str] = []
-    for node in _names_in_order(ast.parse(as_function(code))):
-        if node in free and node not in ordered:
-            ordered.append(node)
-    return tuple(ordered)
-
-
-@lru_cache(maxsize=4096)
-def resource_literals(code: str) -> tuple[tuple[str, int, int], ...]:
-    """``get_resource("name")`` calls with a literal name: (name in normal form, block line, column).
-
-    The runtime looks a name up in normal form, as Python reads identifiers: ``"\u210cc"``
-    (black-letter H) names the resource ``Hc``."""
-    found = []
-    for node in ast.walk(ast.parse(as_function(code))):
-        if (
+    names: list[tuple[int, int, str]] = []
+    resources: list[tuple[str, int, int]] = []
+    for node in ast.walk(wrapped):
+        if isinstance(node, ast.Name):
+            if node.id in free:
+                names.append((node.lineno, node.col_offset, node.id))
+        elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id == "get_resource"
@@ -472,23 +508,9 @@ def resource_literals(code: str) -> tuple[tuple[str, int, int], ...]:
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
         ):
-            found.append((normal_form(node.args[0].value), node.lineno - 1, node.col_offset))
-    return tuple(sorted(found, key=lambda item: (item[1], item[2])))
-
-
-def binds(code: str, name: str) -> bool:
-    """Whether the block itself (not a nested scope) assigns ``name``."""
-    function = _symbols(code).get_children()[0]
-    try:
-        symbol = function.lookup(name)
-    except KeyError:
-        return False
-    return symbol.is_assigned() or symbol.is_imported()
-
-
-def _names_in_order(tree: ast.AST) -> list[str]:
-    found: list[tuple[int, int, str]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.append((node.lineno, node.col_offset, node.id))
-    return [name for _, _, name in sorted(found)]
+            resources.append((normal_form(node.args[0].value), node.lineno - 1, node.col_offset))
+    return BlockFacts(
+        free=tuple(dict.fromkeys(name for _, _, name in sorted(names))),
+        resources=tuple(sorted(resources, key=lambda item: (item[1], item[2]))),
+        bound=bound,
+    )

@@ -8,17 +8,18 @@ only then, so that this package imports with the standard library alone) and con
 from __future__ import annotations
 
 import asyncio
-import copy
 import importlib
 import inspect
 import logging
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._factory import ResourceFactory, close_object
-from ._memcache import MemoryCache, MemoryStore
 from ._secrets import has_secret
 from ._settings import ResourceError, resolve, resolve_value
+
+if TYPE_CHECKING:
+    from ._memcache import MemoryStore
 
 logger = logging.getLogger("kailash_rt")
 
@@ -43,7 +44,8 @@ class Spec:
 
     def named(self, name: str) -> Spec:
         """This spec under a resource name (environment variables are derived from it)."""
-        spec = copy.copy(self)
+        spec = object.__new__(type(self))  # a shallow copy (copy.copy without importing copy)
+        spec.__dict__.update(self.__dict__)
         spec.name = name
         return spec
 
@@ -112,12 +114,12 @@ class CacheSpec(Spec):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        self._store = MemoryStore()
+        self._store: MemoryStore | None = None  # the memory backend's data, made on first use
 
     def named(self, name: str) -> Spec:
         spec = super().named(name)
         assert isinstance(spec, CacheSpec)
-        spec._store = MemoryStore()
+        spec._store = None
         return spec
 
     async def create(self) -> Any:
@@ -131,6 +133,10 @@ class CacheSpec(Spec):
                 raise ResourceError(
                     f"resource {self.name!r}: the memory cache takes no setting {', '.join(map(repr, settings))}"
                 )
+            from ._memcache import MemoryCache, MemoryStore
+
+            if self._store is None:
+                self._store = MemoryStore()
             return MemoryCache(self._store, decode_responses=bool(decode))
         if backend == "redis":
             redis = self._client("redis.asyncio", "redis")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import functools
 import logging
 import time
@@ -146,6 +145,8 @@ def _with_fallback(fn: NodeFunction, fallback: Fallback, name: str) -> NodeFunct
                 scope.fallback(exc, level)
             else:
                 run_logger().log(level, "%s failed (%s: %s); using its fallback value", name, type(exc).__name__, exc)
+            import copy  # only when a fallback value is given out
+
             return copy.deepcopy(fallback.value)
 
     return call

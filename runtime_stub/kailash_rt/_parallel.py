@@ -22,15 +22,17 @@ import contextlib
 import contextvars
 import functools
 import inspect
-import queue
 import threading
 import types
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._calls import check_number
 from ._observe import current
+
+if TYPE_CHECKING:
+    import queue
 
 NodeFunction = Callable[..., Awaitable[Any]]
 
@@ -153,43 +155,51 @@ class ItemMapper:
 
     async def _work(self, state: _RunState, indices: Iterator[int], worker: int) -> None:
         """One worker (number ``worker``): takes the next index until none is left (the iterator is shared)."""
-        fn, timeout, extras, items, results = self.fn, self.timeout, state.extras, state.items, state.results
+        fn, extras, items, results = self.fn, state.extras, state.items, state.results
         on_item = state.on_item
+        deadline = _WorkerDeadline(self.timeout) if self.timeout is not None and self.is_async else None
         streak = 0
-        for index in indices:
-            started = perf_counter()
-            try:
-                if self.is_async:
-                    awaitable = fn(items[index], **extras) if extras else fn(items[index])
-                    if type(awaitable) is types.CoroutineType:
-                        try:
-                            waiting_on = awaitable.send(None)
-                        except StopIteration as done:  # finished without suspending: no timer needed
-                            value = done.value
-                            streak += 1
-                            if streak >= _YIELD_EVERY:
+        try:
+            for index in indices:
+                started = perf_counter()
+                try:
+                    if self.is_async:
+                        awaitable = fn(items[index], **extras) if extras else fn(items[index])
+                        if type(awaitable) is types.CoroutineType:
+                            try:
+                                waiting_on = awaitable.send(None)
+                            except StopIteration as done:  # finished without suspending: no timer needed
+                                value = done.value
+                                streak += 1
+                                if streak >= _YIELD_EVERY:
+                                    streak = 0
+                                    await asyncio.sleep(0)
+                            else:
                                 streak = 0
-                                await asyncio.sleep(0)
+                                resumed = _Resume(awaitable, waiting_on)
+                                value = await (resumed if deadline is None else deadline.run(resumed))
                         else:
-                            streak = 0
-                            value = await _with_timeout(_Resume(awaitable, waiting_on), timeout)
+                            value = await (awaitable if deadline is None else deadline.run(awaitable))
                     else:
-                        value = await _with_timeout(awaitable, timeout)
+                        value = await self._in_thread(state, functools.partial(fn, items[index], **extras))
+                except Exception as exc:
+                    state.busy += perf_counter() - started
+                    results[index] = _FAILED
+                    state.errors.append(
+                        _error_entry(state.input_index(index), items[index], exc, perf_counter() - started)
+                    )
+                    if on_item is not None:
+                        on_item(worker, state.input_index(index), started, exc)
+                    if not self.continue_on_error:
+                        raise ItemFailed(f"{state.item_name(index)} failed: {type(exc).__name__}: {exc}") from exc
                 else:
-                    value = await self._in_thread(state, functools.partial(fn, items[index], **extras))
-            except Exception as exc:
-                state.busy += perf_counter() - started
-                results[index] = _FAILED
-                state.errors.append(_error_entry(state.input_index(index), items[index], exc, perf_counter() - started))
-                if on_item is not None:
-                    on_item(worker, state.input_index(index), started, exc)
-                if not self.continue_on_error:
-                    raise ItemFailed(f"{state.item_name(index)} failed: {type(exc).__name__}: {exc}") from exc
-            else:
-                state.busy += perf_counter() - started
-                results[index] = value
-                if on_item is not None:
-                    on_item(worker, state.input_index(index), started, None)
+                    state.busy += perf_counter() - started
+                    results[index] = value
+                    if on_item is not None:
+                        on_item(worker, state.input_index(index), started, None)
+        finally:
+            if deadline is not None:
+                deadline.close()
 
     async def _in_thread(self, state: _RunState, call: Callable[[], Any]) -> Any:
         """Run a plain-def item on an idle thread of the run (a new one if none is idle)."""
@@ -210,7 +220,9 @@ class _ItemThread:
     __slots__ = ("_jobs",)
 
     def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        from queue import SimpleQueue  # only for plain-def items
+
+        self._jobs: queue.SimpleQueue[Any] = SimpleQueue()
         threading.Thread(target=_serve, args=(self._jobs,), name=f"parallel_map {name}", daemon=True).start()
 
     def start(self, loop: asyncio.AbstractEventLoop, call: Callable[[], Any]) -> asyncio.Future[Any]:
@@ -268,6 +280,67 @@ class _RunState:
         if self.start is None:
             return f"item {index} of {len(self.items)}"
         return f"item {self.start + index} of the input"
+
+
+class _WorkerDeadline:
+    """The per-item timeout of one worker's async items, with one timer for the worker.
+
+    ``asyncio.timeout`` per item arms and cancels a loop timer for every item. Here the
+    worker keeps a single timer: when it fires before the current item's deadline (the item
+    started after the timer was armed) it is re-armed for that deadline; when the deadline
+    has passed it cancels the worker's task, and the cancellation is turned into the item's
+    ``TimeoutError`` exactly as ``asyncio.timeout`` does (an outer cancellation still wins).
+    """
+
+    __slots__ = ("_cancelling", "_due", "_expired", "_handle", "_loop", "_task", "_timeout")
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self._task = task
+        self._due: float | None = None  # the deadline of the item awaited now; None between items
+        self._handle: asyncio.TimerHandle | None = None
+        self._expired = False
+        self._cancelling = 0
+
+    async def run(self, awaitable: Awaitable[Any]) -> Any:
+        self._due = due = self._loop.time() + self._timeout
+        if self._handle is None:
+            self._handle = self._loop.call_at(due, self._on_timer)
+        self._cancelling = self._task.cancelling()
+        try:
+            value = await awaitable
+        except asyncio.CancelledError as exc:
+            if self._expired:
+                self._expired = False
+                if self._task.uncancel() <= self._cancelling:
+                    raise TimeoutError(f"timed out after {self._timeout}s") from exc
+            raise
+        finally:
+            self._due = None
+        if self._expired:  # the item swallowed the cancellation and returned
+            self._expired = False
+            self._task.uncancel()
+        return value
+
+    def _on_timer(self) -> None:
+        armed_for = self._handle.when() if self._handle is not None else 0.0
+        self._handle = None
+        due = self._due
+        if due is None:  # between items: the next item arms the timer again
+            return
+        if due <= armed_for:  # this item's own deadline (the loop may run a timer a clock tick early)
+            self._expired = True
+            self._task.cancel()
+        else:
+            self._handle = self._loop.call_at(due, self._on_timer)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 async def _with_timeout(awaitable: Awaitable[Any], timeout: float | None) -> Any:

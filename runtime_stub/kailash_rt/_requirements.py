@@ -17,7 +17,6 @@ import contextlib
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import NoReturn
 
 from ._version import __version__
@@ -37,6 +36,8 @@ def require_version(needed: str, module: str) -> None:
     """Stop ``module`` (its ``__name__``) if the installed kailash-rt is older than ``needed``."""
     if version_tuple(__version__) >= version_tuple(needed):
         return
+    from pathlib import Path  # only to say where the old runtime is
+
     where = Path(__file__).resolve().parent
     _stop(
         module,

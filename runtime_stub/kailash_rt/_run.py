@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -249,6 +248,8 @@ class Run:
         identifier, in NFKC normal form: the resource a module declares as ``\u210cc`` (black-letter
         H) is named ``Hc`` there, and ``get_resource("\u210cc")`` finds it."""
         if isinstance(name, str) and not name.isascii():
+            import unicodedata  # only for names that are not plain ASCII
+
             name = unicodedata.normalize("NFKC", name)
         return await self.resources.get(name)
 
@@ -277,6 +278,7 @@ class Run:
             finally:
                 if self._observer is not None:
                     self._finish_observing(failure)
+                self._release()
 
     def _bind_inputs(self) -> dict[tuple[str, str], Any]:
         """Check the given inputs against what the nodes need; one error lists all problems."""
@@ -468,6 +470,14 @@ class Run:
         self._remaining -= 1
         if self._remaining == 0 and self._done is not None and not self._done.done():
             self._done.set_result(None)
+
+    def _release(self) -> None:
+        """Break the links between the nodes (each links to those downstream, which link back
+        through their inputs): the run's objects are then freed as soon as it ends, not left
+        to the garbage collector, which would traverse every node of a large run again and again."""
+        for entry in self._nodes:
+            entry.downstream.clear()
+            entry.refs.clear()
 
     def _collect(self) -> None:
         results = self.result["results"]

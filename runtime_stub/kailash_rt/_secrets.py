@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import unquote_plus
 
 # A name holds a secret when, squashed to lower-case letters and digits, it contains one of
 # these words ("X-Api-Key" -> "xapikey") ...
@@ -104,6 +103,8 @@ def has_credentials(text: str) -> bool:
 
 def _secret_pair(pair: str) -> bool:
     """``key=value`` of a query or fragment, with a value and a secret-looking key?"""
+    from urllib.parse import unquote_plus  # urllib.parse and ipaddress: only for text with a query
+
     key, equals, value = pair.partition("=")
     return bool(equals and value) and is_secret_query_key(unquote_plus(key).strip())
 

@@ -15,7 +15,6 @@ the value.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -144,6 +143,8 @@ def _coerce(variable: str, text: str, like: Any) -> Any:
     if isinstance(like, (int, float)):
         return Env(variable, float if isinstance(like, float) else int).parse(variable, text)
     if isinstance(like, (Mapping, list, tuple)):
+        import json  # only when such an override is given
+
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:

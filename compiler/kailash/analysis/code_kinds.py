@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 import difflib
 
-import libcst as cst
-
 from .. import codeblock
 from ..errors import CodeLine, WorkflowError
 from ..ir import NodeIR
@@ -64,6 +62,8 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
     """``process_item`` becomes the node's function; other top-level statements go to module level.
 
     ``warn``: the code is this node's own (a scatter-gather's workers plan their scatter's code)."""
+    from .map_function import as_node_function  # libcst, imported by the workflows that have a map
+
     node = scope.node
     code = node.code
     lines = split_lines(code, keepends=True)
@@ -125,7 +125,7 @@ def plan_parallel_map(scope: NodeScope, *, warn: bool = True) -> NodePlan:
         shape=Shape.MAPPED,
         pattern=PatternCall("parallel_map", settings.shown()),
         preamble=helper_source,
-        function=_as_node_function(function_source, scope.ident, extras),
+        function=as_node_function(function_source, scope.ident, extras),
         modules=tuple(sorted(modules)),
         imports=tuple(imports),
         module_names=tuple(sorted(defined)),
@@ -148,46 +148,6 @@ def _check_module_level(node: NodeIR, segment: str, first_line: int) -> None:
             code_line=CodeLine(line, text, column),
             hint="move that code into process_item(), which runs for every item and may await",
         ) from None
-
-
-def _as_node_function(source: str, ident: str, extras: list[str]) -> str:
-    """Rename ``process_item`` to the node's identifier; node inputs become keyword-only parameters.
-
-    The decorated name is the node, so a recursive call goes to ``<node>.process_item``.
-    """
-    module = cst.parse_module(source)
-    function = module.body[0]
-    assert isinstance(function, cst.FunctionDef)
-    params = function.params
-    if extras:
-        added = [cst.Param(cst.Name(name), annotation=cst.Annotation(cst.Name("Any"))) for name in extras]
-        star = params.star_arg if isinstance(params.star_arg, cst.Param | cst.ParamStar) else cst.ParamStar()
-        params = params.with_changes(star_arg=star, kwonly_params=[*params.kwonly_params, *added])
-    body = function.body.visit(_Recursion("process_item", ident))
-    assert isinstance(body, cst.BaseSuite)
-    renamed = function.with_changes(name=cst.Name(ident), params=params, body=body)
-    return module.with_changes(body=[renamed]).code
-
-
-class _Recursion(cst.CSTTransformer):
-    """``process_item`` read inside its own body becomes ``<node>.process_item``."""
-
-    def __init__(self, name: str, node_ident: str) -> None:
-        super().__init__()
-        self.name = name
-        self.node_ident = node_ident
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
-        if updated_node.value != self.name:
-            return updated_node
-        return cst.Attribute(value=cst.Name(self.node_ident), attr=cst.Name(self.name))
-
-    # Names that are not reads keep their spelling.
-    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
-        return updated_node.with_changes(attr=original_node.attr)
-
-    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
-        return updated_node.with_changes(keyword=original_node.keyword)
 
 
 def _parameter_names(function_source: str) -> set[str]:

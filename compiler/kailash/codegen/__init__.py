@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +61,25 @@ def compile_ir(
     render is validated and formatted as the shipped templates' output is, and a template
     that cannot render or renders invalid code is a ``TemplateError``.
     """
+    with _collector_paused():
+        return _compile(ir, strict, jobs, templates)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off during one compile: it makes few cycles, and a large
+    workflow's many live objects would otherwise be traversed again and again (the compile
+    time would grow faster than the workflow). What the compile leaves is collected after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _compile(ir: WorkflowIR, strict: bool, jobs: int, templates: Path | None) -> GeneratedModule:
     plan = analyse(ir, strict=strict)
     chunks = format_chunk_texts(render_chunks(plan, ir.location.file, templates, run=False), jobs=jobs)
     # run() comes with the lines of the formatted node code (SOURCE_LINES), so it is rendered last.

@@ -4,7 +4,8 @@ Black formats each top-level statement on its own, so formatting the chunks of a
 one by one and joining them with two blank lines gives the same text as formatting the
 whole module; a chunk whose text did not change is neither re-validated nor
 re-formatted. The cache lives in memory and on disk (``$KAILASH_COMPILE_CACHE``, else
-``~/.cache/kailash-compile``), keyed by the chunk text and the black version. An entry
+``~/.cache/kailash-compile``, bounded: see disk_cache.py), keyed by the chunk text and the
+black version. An entry
 read from disk is used only when it provably is the formatting of its chunk (see
 ``_from_disk``); any other entry is ignored and rewritten. Chunks that miss the cache are
 formatted in worker processes when there are many of them and the caller allows it (the
@@ -24,22 +25,36 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-
-import black
-from black.mode import Mode, TargetVersion
-from black.parsing import InvalidInput
+from typing import TYPE_CHECKING
 
 from .._files import write_atomically
 from .._lru import LRU
 from ..errors import CompilerBug
 from ..style import LINE_LENGTH
+from .disk_cache import maybe_prune, read_entry
 from .equivalence import is_formatting_of
 
-MODE = Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
-_KEY_PREFIX = f"black {black.__version__} {MODE.get_cache_key()}\n".encode()
-# Formatted chunks by key, in memory: the most recently used only (a chunk is about a node).
-_memory: LRU[str, str] = LRU(8192)
+if TYPE_CHECKING:
+    import black
+
+# black is imported only when a chunk is not in the cache: its version names the format.
+_KEY_PREFIX = f"black {version('black')} target py311 line-length {LINE_LENGTH}\n".encode()
+
+
+@lru_cache(maxsize=1)
+def black_mode() -> black.Mode:
+    """The black mode of every generated module (importing black, which only formatting needs)."""
+    from black.mode import Mode, TargetVersion
+
+    return Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
+
+
+# Formatted chunks by key, in memory: the most recently used only (a chunk is about a node,
+# or 50 statements of run()): room for every chunk of a 10,000-node module, and then some.
+_memory: LRU[str, str] = LRU(32768)
 # Below this many cache misses, starting worker processes costs more than it saves.
 PARALLEL_MISSES = 64
 
@@ -246,6 +261,7 @@ def _format_and_store(keys: list[str], rendered: dict[str, str], formatted: dict
     for key, text in zip(keys, _format_many([rendered[key] for key in keys], jobs), strict=True):
         _store(key, text)
         formatted[key] = text
+    maybe_prune(cache_dir())
 
 
 def format_chunk(chunk: str) -> str:
@@ -253,6 +269,7 @@ def format_chunk(chunk: str) -> str:
 
 
 def _format_many(chunks: list[str], jobs: int) -> list[str]:
+    black_mode()
     if jobs > 1 and len(chunks) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")  # workers inherit the imported black
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
@@ -266,12 +283,10 @@ def _read_entry(key: str, text_length: int) -> str | None:
     path = _disk_path(key)
     if path is None:
         return None
-    limit = 64 * text_length + 65536  # far more than the indentation black adds
+    data = read_entry(path, 64 * text_length + 65536)  # far more than the indentation black adds
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-        return data.decode("utf-8") if len(data) <= limit else None
-    except (OSError, UnicodeDecodeError):
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
         return None
 
 
@@ -294,8 +309,11 @@ def _validate_and_format(chunk: str) -> str:
         raise CompilerBug(
             f"the generated code does not parse ({exc}); this is a kailash-compile bug:\n{chunk}"
         ) from exc
+    import black
+    from black.parsing import InvalidInput
+
     try:
-        return black.format_str(chunk, mode=MODE)
+        return black.format_str(chunk, mode=black_mode())
     except InvalidInput as exc:
         raise CompilerBug(f"black cannot format the generated code ({exc}):\n{chunk}") from exc
 

@@ -277,10 +277,7 @@ class WorkflowBuilder:
 
     def list_required_resources(self) -> list[str]:
         """Every resource the workflow declares (or uses from a shared registry) or a node requires, sorted."""
-        required = {resource.name for resource in self.to_ir().resources}
-        for node in self._nodes.values():
-            required.update(node.required_resources)
-        return sorted(required)
+        return required_resources(self.to_ir())
 
     def get_resource_registry(self) -> ResourceRegistry:
         return self._registry
@@ -308,7 +305,7 @@ class WorkflowBuilder:
         ir = self.to_ir()
         check_graph(ir)
         logger.debug("%s: built with %d nodes, %d connections", self.name, len(ir.nodes), len(ir.connections))
-        return Workflow(ir, builder=self, required_resources=self.list_required_resources())
+        return Workflow(ir, builder=self, required_resources=required_resources(ir))
 
 
 class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
@@ -449,6 +446,14 @@ def node_metadata(node: NodeIR) -> dict[str, Any]:
         "location": str(node.location),
         **node.settings,
     }
+
+
+def required_resources(ir: WorkflowIR) -> list[str]:
+    """Every resource the IR declares or a node of it requires, sorted."""
+    required = {resource.name for resource in ir.resources}
+    for node in ir.nodes:
+        required.update(node.required_resources)
+    return sorted(required)
 
 
 def names_nodes_use(nodes: Iterable[NodeIR]) -> set[str]:

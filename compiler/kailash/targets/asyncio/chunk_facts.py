@@ -29,21 +29,22 @@ from typing import TypeVar
 
 from ..._files import write_atomically
 from ..._lru import LRU
+from ...codegen.disk_cache import read_entry
 from ...codegen.formatting import cache_dir
 from ...source_text import split_lines
 from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts
 from .facts_json import decode_chunk, decode_unit, encode_chunk, encode_unit
-from .read_facts import read_units
 
 _FORMAT = 1  # of the cached facts: a change to what facts say or how they are written bumps it
 _KEY_PREFIX = f"facts {_FORMAT} libcst {version('libcst')}\n".encode()
 T = TypeVar("T")
 # Below this many pieces to read, starting worker processes costs more than it saves.
 PARALLEL_MISSES = 64
+_LARGEST_ENTRY = 256 * 2**20  # facts of any chunk are far smaller: a larger file is not facts
 
 
 # In memory: the facts of pieces by key, and of the most recent run() chunks.
-_units: LRU[str, UnitFacts] = LRU(16384)
+_units: LRU[str, UnitFacts] = LRU(65536)  # a 10,000-node module has 20,000 pieces: none read twice
 _runs: LRU[str, ChunkFacts] = LRU(64)
 
 
@@ -246,6 +247,8 @@ def _unit_facts(texts: list[str], jobs: int) -> list[UnitFacts]:
 
 
 def _read_many(texts: list[str], jobs: int) -> list[UnitFacts]:
+    from .read_facts import read_units  # libcst: imported only when a piece is not in the cache
+
     if jobs > 1 and len(texts) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
         batches = _split(texts, jobs * 4)
         context = multiprocessing.get_context("fork")  # workers inherit the imported libcst
@@ -282,9 +285,12 @@ def _read_entry(key: str, read: Callable[[str], T]) -> T | None:
     path = _path(key)
     if path is None:
         return None
+    data = read_entry(path, _LARGEST_ENTRY)
+    if data is None:
+        return None
     try:
-        return read(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return read(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None  # not facts of this format: read again and rewritten
 
 

@@ -82,3 +82,12 @@ class ChunkFacts:
     problems: tuple[Problem, ...] = ()
     anchor: int = 1  # the line to show for what is missing from the chunk
     body: tuple[int, int] = (0, -1)  # run(): the first and last line of its runner block's body
+
+
+class TooDeep(Exception):
+    """Code nested deeper than libcst can read on this Python (3.12 limits the depth of C
+    calls, whatever the recursion limit): ``text`` is the unit."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text

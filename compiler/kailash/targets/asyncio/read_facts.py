@@ -33,7 +33,7 @@ from libcst.metadata import (
 )
 
 from ...errors import CompilerBug
-from .facts import Binding, Import, NodeCall, RunShape, UnitFacts
+from .facts import Binding, Import, NodeCall, RunShape, TooDeep, UnitFacts
 
 Scopes = Mapping[cst.CSTNode, Scope | None]
 
@@ -101,15 +101,6 @@ def _batches(texts: Sequence[str]) -> Iterator[list[str]]:
         lines += text.count("\n")
     if batch:
         yield batch
-
-
-class TooDeep(Exception):
-    """Code nested deeper than libcst can read on this Python (3.12 limits the depth of C
-    calls, whatever the recursion limit): ``text`` is the unit."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
 
 
 def _read_batch(texts: list[str]) -> list[UnitFacts]:

@@ -39,8 +39,7 @@ from ...source_text import split_lines
 from ..templating import Templates
 from . import render
 from .chunk_facts import chunk_facts
-from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts
-from .read_facts import TooDeep
+from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, TooDeep
 
 IMPORTS = "it imports only the standard library, kailash_rt and the modules the workflow declares"
 NODE_FUNCTIONS = "each node's function is defined exactly once, at the top of the module, under its planned name"
