@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # The tests that read UPDATE_GOLDEN.
-GOLDEN_TESTS = ("tests/test_golden.py", "tests/test_example_results.py")
+GOLDEN_TESTS = ("tests/test_golden.py", "tests/test_example_results.py", "tests/test_temporal_golden.py")
 
 
 def main(argv: list[str]) -> int:

@@ -66,7 +66,9 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, object]:
     return defaults
 
 
-_COMPILE_ONLY = frozenset({"-o", "--output", "--stdout", "--check", "--diff", "--emit-ir", "--graph", "--strict"})
+_COMPILE_ONLY = frozenset(
+    {"-o", "--output", "--stdout", "--check", "--diff", "--emit-ir", "--graph", "--strict", "--target"}
+)
 
 
 class _CompileCommand(click.Command):
@@ -150,6 +152,13 @@ class _CompileCommand(click.Command):
     help="Templates that replace the shipped templates of the same file name (output still validated and formatted).",
 )
 @click.option(
+    "--target",
+    type=click.Choice(["asyncio", "temporal"]),
+    default="asyncio",
+    show_default=True,
+    help="asyncio: a standalone module; temporal: a durable Temporal workflow module (kailash-compile[temporal]).",
+)
+@click.option(
     "--graph",
     "write_graph",
     is_flag=True,
@@ -167,10 +176,11 @@ def main(
     emit_ir: bool,
     vendor_runtime: bool,
     templates: Path | None,
+    target: str,
     write_graph: bool,
     verbose: bool,
 ) -> None:
-    """Compile workflows into standalone asyncio modules.
+    """Compile workflows into standalone asyncio modules (Temporal workflow modules with --target temporal).
 
     SOURCE is path/to/file.py, path/to/file.py:attr, package.module:attr or
     path/to/file.ir.json. Without :attr every module-level AsyncWorkflowBuilder or Workflow
@@ -196,10 +206,12 @@ def main(
             "--stdout prints the modules; it does not combine with --check, --diff, --emit-ir,"
             " --vendor-runtime or --graph"
         )
+    if templates is not None and target != "asyncio":
+        raise click.UsageError("--templates replaces asyncio templates; it does not combine with --target temporal")
     for directory in dict.fromkeys([str(config.root), os.getcwd()]):  # for package.module sources
         sys.path.insert(0, directory)
     with paths_relative_to(config.root):
-        modules = _compile_all(sources, strict, templates, verbose)
+        modules = _compile_all(sources, strict, templates, verbose, target)
     if to_stdout:
         for index, module in enumerate(modules):
             if len(modules) > 1:  # one module is printed exactly as its file would be
@@ -238,14 +250,14 @@ def main(
 
 
 def _compile_all(
-    sources: tuple[str, ...], strict: bool, templates: Path | None, verbose: bool
+    sources: tuple[str, ...], strict: bool, templates: Path | None, verbose: bool, target: str = "asyncio"
 ) -> list[GeneratedModule]:
     """Every workflow of every source, compiled before anything is written; warnings printed
     as ``warning: ...``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkflowWarning)
         try:
-            return compile_sources(sources, strict=strict, templates=templates, jobs=os.cpu_count() or 1)
+            return compile_sources(sources, strict=strict, templates=templates, jobs=os.cpu_count() or 1, target=target)
         except (WorkflowError, TemplateError) as exc:
             _fail(str(exc), exc if verbose else None, caught)
         except SourceError as exc:

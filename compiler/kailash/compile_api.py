@@ -32,6 +32,7 @@ from .codegen import GeneratedModule, compile_ir
 from .errors import TemplateError, WorkflowError, WorkflowWarning
 from .ir import WorkflowIR
 from .sources import SourceError, compiling, load_irs
+from .targets.temporal.compile import compile_temporal
 from .workflow import Workflow, WorkflowBuilder
 
 
@@ -69,6 +70,7 @@ def compile_source(
     strict: bool = False,
     templates: str | os.PathLike[str] | None = None,
     jobs: int = 1,
+    target: str = "asyncio",
 ) -> list[GeneratedModule]:
     """Compile every workflow SOURCE names, as ``kailash-compile SOURCE`` does.
 
@@ -76,8 +78,9 @@ def compile_source(
     (that one, or what the zero-argument function ``attr`` returns), ``package.module:attr``
     (imported from ``sys.path``) or ``path/to/file.ir.json``; a ``pathlib.Path`` is a file. A file is
     imported by its path, under a name of its own, whatever ``sys.modules`` holds.
+    ``target="temporal"``: Temporal workflow modules (``--target temporal``).
     """
-    return compile_sources([source], strict=strict, templates=templates, jobs=jobs)
+    return compile_sources([source], strict=strict, templates=templates, jobs=jobs, target=target)
 
 
 def compile_sources(
@@ -86,16 +89,20 @@ def compile_sources(
     strict: bool = False,
     templates: str | os.PathLike[str] | None = None,
     jobs: int = 1,
+    target: str = "asyncio",
 ) -> list[GeneratedModule]:
     """Every workflow of every SOURCE, in order; a SourceError when two would be written to the
-    same file name."""
+    same file name. ``target="temporal"``: Temporal workflow modules (no ``templates``)."""
     modules: list[GeneratedModule] = []
     writers: dict[str, str] = {}
     for given in sources:
         source = os.fspath(given)
         for found in load_irs(source):
             with compiling(found):
-                module = compile_ir(found.ir, strict=strict, jobs=jobs, templates=_directory(templates))
+                if target == "temporal":
+                    module = compile_temporal(found.ir, strict=strict, jobs=jobs)
+                else:
+                    module = compile_ir(found.ir, strict=strict, jobs=jobs, templates=_directory(templates))
             if module.filename in writers:
                 raise SourceError(
                     f"{source}: workflow {found.ir.name!r} would be written to {module.filename},"

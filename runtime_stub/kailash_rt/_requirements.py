@@ -23,7 +23,7 @@ from ._version import __version__
 
 EXIT_CANNOT_RUN = 2
 # Client libraries whose distribution (what pip installs) is named as the module is.
-_SAME_NAME = frozenset({"aiohttp", "asyncpg", "redis"})
+_SAME_NAME = frozenset({"aiohttp", "asyncpg", "redis", "temporalio"})
 
 
 class MissingRequirement(ImportError):
