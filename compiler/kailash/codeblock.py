@@ -21,6 +21,7 @@ from functools import lru_cache
 from ._lru import LRU
 from .python_names import KEYWORDS, normal_form
 from .source_text import DEFAULT_INT_DIGITS, PYTHON_WHITESPACE, is_blank, normalize_newlines, split_lines
+from .statement_keys import keyed_statements
 
 _WRAPPER = "async def __kailash_node__():\n"
 
@@ -533,6 +534,7 @@ class BlockFacts:
     free: tuple[str, ...]  # names read but never bound, in order of first appearance
     resources: tuple[tuple[str, int, int], ...]  # get_resource("literal") calls, by position
     bound: frozenset[str]  # names the block itself (not a nested scope) assigns or imports
+    statements: tuple[tuple[str, int], ...]  # every statement's key and line in as_function(code)
 
 
 _facts: LRU[str, BlockFacts] = LRU(BLOCKS_KEPT)
@@ -580,4 +582,11 @@ def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
         free=tuple(dict.fromkeys(name for _, _, name in sorted(names))),
         resources=tuple(sorted(resources, key=lambda item: (item[1], item[2]))),
         bound=bound,
+        statements=tuple((key, statement.lineno) for key, statement in keyed_statements(_wrapper_body(wrapped))),
     )
+
+
+def _wrapper_body(wrapped: ast.Module) -> list[ast.stmt]:
+    function = wrapped.body[0]
+    assert isinstance(function, ast.AsyncFunctionDef)
+    return function.body
