@@ -178,6 +178,22 @@ def test_deep_outputs_are_printed_and_too_deep_ones_do_not_lose_the_result(tmp_p
     assert (deep, depth) == (1, 900)
 
 
+def test_a_reader_that_stops_early_ends_the_output_without_a_traceback(tmp_path: Path) -> None:
+    builder = AsyncWorkflowBuilder("long_output")
+    builder.add_async_code("long", "result = {'lines': ['x' * 100] * 10_000}")  # far more than a pipe holds
+    process = subprocess.Popen(
+        [sys.executable, str(write_module(builder, tmp_path))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10).startswith(b"{")
+    process.stdout.close()  # as `| head` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert stderr == ""
+
+
 def test_help_documents_the_conversions_and_exit_status(tmp_path: Path) -> None:
     result = run_generated(echo_module(tmp_path), "--help")
     assert result.returncode == 0

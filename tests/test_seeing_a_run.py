@@ -348,11 +348,11 @@ def test_the_note_names_the_item_line_of_a_map_and_a_retried_node_s_cause(
 
 
 # -- 4. progress --------------------------------------------------------------------------------
-def progress_workflow(tmp_path: Path) -> Path:
+def progress_workflow(tmp_path: Path, print_failures: bool = False) -> Path:
+    """A parallel map of slow items, failing every tenth (and saying so on stderr if asked)."""
     workflow = tmp_path / "long_map.py"
-    workflow.write_text(
-        textwrap.dedent(
-            '''
+    text = textwrap.dedent(
+        '''
             from kailash.workflow import AsyncWorkflowBuilder
 
             builder = AsyncWorkflowBuilder("long_map")
@@ -369,8 +369,13 @@ def progress_workflow(tmp_path: Path) -> Path:
                 continue_on_error=True,
             )
             '''
-        )
     )
+    if print_failures:
+        text = text.replace("async def process_item", "import sys\n\nasync def process_item")
+        text = text.replace(
+            "    raise ValueError", "    print(f'item {item} failed', file=sys.stderr)\n    raise ValueError"
+        )
+    workflow.write_text(text)
     out = tmp_path / "out"
     done = subprocess.run(
         [sys.executable, "-m", "kailash.cli", str(workflow), "-o", str(out)],
@@ -414,6 +419,16 @@ def test_progress_is_drawn_on_a_terminal_stderr(tmp_path: Path) -> None:
     final = text.rsplit("\r\x1b[K", 1)[1]
     assert final.startswith("slow_items: 20/20 items (100%), ")
     assert final.rstrip().endswith("items/s, 2 errors (done)")
+
+
+def test_other_output_on_the_terminal_starts_on_a_line_of_its_own_not_after_the_progress(tmp_path: Path) -> None:
+    returncode, _, text = run_on_terminal(progress_workflow(tmp_path, print_failures=True))
+    assert returncode == 0
+    lines = text.replace("\r\n", "\n").split("\n")
+    for failed in ("item 9 failed", "item 19 failed"):
+        (line,) = [line for line in lines if failed in line]
+        assert line.rsplit("\r\x1b[K", 1)[-1] == failed  # a progress line drawn before it was cleared
+    assert lines[-2].rsplit("\r\x1b[K", 1)[-1].startswith("slow_items: 20/20 items (100%), ")
 
 
 def test_with_a_log_level_a_terminal_gets_progress_records_not_a_line_among_them(tmp_path: Path) -> None:
@@ -551,7 +566,7 @@ def test_a_module_with_a_copied_runtime_and_no_site_packages_is_seen_all_the_sam
     assert expected_note() in done.stderr
 
 
-def test_the_retry_pattern_s_attempts_and_a_timeline_drawing_of_the_trace(tmp_path: Path) -> None:
+def test_the_retry_pattern_s_attempts_are_events_of_the_trace() -> None:
     builder = AsyncWorkflowBuilder("retried_pattern")
     AsyncPatterns.retry_with_backoff(
         builder,
@@ -571,18 +586,3 @@ def test_the_retry_pattern_s_attempts_and_a_timeline_drawing_of_the_trace(tmp_pa
     (node,) = [e for e in events if e["cat"] == "node"]
     assert node["args"]["kailash.attempts"] == 3
     assert node["args"]["kailash.patterns"] == ["retry_with_backoff"]
-
-    trace_file = tmp_path / "run.json"
-    trace_file.write_text(json.dumps(result.trace))  # type: ignore[attr-defined]
-    drawing = tmp_path / "run.svg"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "trace_to_svg.py"), str(trace_file), str(drawing)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    svg = drawing.read_text()
-    assert svg.startswith("<svg ") and "workflow retried_pattern" in svg
-    for name in ("reserve attempt 1", "reserve attempt 2", "reserve attempt 3", "retried_pattern"):
-        assert f"<title>{name}</title>" in svg

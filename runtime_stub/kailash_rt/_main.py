@@ -13,11 +13,14 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._json_output import result_json
 from ._observe import run_options
 from ._run import InputError, UpstreamFailed
+
+if TYPE_CHECKING:
+    from ._progress import ProgressTerminal
 
 RunFunction = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
 
@@ -86,9 +89,11 @@ def main(run: RunFunction, argv: Sequence[str] | None = None) -> None:
     if args.log_level is not None:
         logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # With --log-level the log has stderr: progress is then its records, not a line drawn among them.
-    progress = sys.stderr if args.log_level is None and _is_terminal(sys.stderr) else None
+    # Other output to stderr during the run goes through it too, to clear a drawn progress line first.
+    progress = _progress_terminal() if args.log_level is None and _is_terminal(sys.stderr) else None
+    stderr_during_run = contextlib.redirect_stderr(progress) if progress is not None else contextlib.nullcontext()
     try:
-        with run_options(trace=args.trace is not None, progress=progress):
+        with run_options(trace=args.trace is not None, progress=progress), stderr_during_run:
             result: dict[str, Any] = _run_until_signalled(run, inputs)
     except InputError as exc:
         _refuse(str(exc))
@@ -99,11 +104,17 @@ def main(run: RunFunction, argv: Sequence[str] | None = None) -> None:
             if not isinstance(failure, UpstreamFailed):
                 print(f"node {node_id!r} failed:", file=sys.stderr)
                 traceback.print_exception(failure, file=sys.stderr)
-    print(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
+    _print_result(result_json(result, warn=lambda message: print(f"warning: {message}", file=sys.stderr)))
     sys.exit(EXIT_NODE_FAILED if result["errors"] else 0)
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _progress_terminal() -> ProgressTerminal:
+    from ._progress import ProgressTerminal  # only a run on a terminal needs it
+
+    return ProgressTerminal(sys.stderr)
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -198,6 +209,16 @@ def _end_by(signal_number: int) -> NoReturn:
     signal.signal(signal_number, signal.SIG_DFL)
     os.kill(os.getpid(), signal_number)
     sys.exit(128 + signal_number)  # where a signal does not end the process
+
+
+def _print_result(text: str) -> None:
+    """Print the result; a reader that stopped early (``| head``) ends the output, not in a traceback."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at devnull so that flush has nowhere to fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _refuse(message: str) -> NoReturn:

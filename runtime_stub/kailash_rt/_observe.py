@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._observer import NodeScope, Observer
+    from ._progress import ProgressTerminal
 
 RUN_LOGGER = "kailash_rt"
 
@@ -32,7 +33,9 @@ class RunOptions:
 
     __slots__ = ("logger", "progress", "trace")
 
-    def __init__(self, logger: str = RUN_LOGGER, trace: bool = False, progress: IO[str] | None = None) -> None:
+    def __init__(
+        self, logger: str = RUN_LOGGER, trace: bool = False, progress: IO[str] | ProgressTerminal | None = None
+    ) -> None:
         self.logger = logger  # the logger of run events; in process, under the guide's "kailash.workflow"
         self.trace = trace  # record a Chrome trace: ``result.trace``
         self.progress = progress  # a terminal to draw the progress of long item work on

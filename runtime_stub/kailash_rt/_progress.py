@@ -9,6 +9,7 @@ ends before the first interval shows nothing.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import time
@@ -64,13 +65,47 @@ class ItemCounter:
             count = f"{self.done}/{self.total} items ({100 * self.done // self.total}%)"
         else:
             count = f"{self.done} items"
-        return f"{count}, {self.done / elapsed:.1f} items/s, {self.failed} errors"
+        errors = "1 error" if self.failed == 1 else f"{self.failed} errors"
+        return f"{count}, {self.done / elapsed:.1f} items/s, {errors}"
+
+
+class ProgressTerminal(io.TextIOBase):
+    """Stands in for a terminal's stderr while a run may draw its progress line there.
+
+    Other output (a warning, a log record, a node's own prints) first clears a drawn progress
+    line, so it starts on a line of its own; the next redraw puts the progress below it.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__()
+        self.stream = stream
+        self.line_drawn = False
+
+    def write(self, text: str) -> int:
+        if self.line_drawn and text:
+            self.stream.write("\r\x1b[K")
+            self.line_drawn = False
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
 
 
 class ProgressBoard:
     """Shows the item counters of one run: on a terminal line, or as log records."""
 
-    def __init__(self, record: Callable[..., None], log: logging.Logger, terminal: IO[str] | None) -> None:
+    def __init__(
+        self, record: Callable[..., None], log: logging.Logger, terminal: IO[str] | ProgressTerminal | None
+    ) -> None:
         self._record = record
         self._terminal = terminal
         self._enabled = terminal is not None or log.isEnabledFor(logging.INFO)
@@ -111,7 +146,7 @@ class ProgressBoard:
             self._timer.cancel()
             self._timer = None
         self._active.clear()
-        if self._drawn and self._terminal is not None:
+        if self._line_drawn() and self._terminal is not None:
             self._write("\n")
 
     def _show(self, counters: list[ItemCounter], *, final: bool) -> None:
@@ -127,15 +162,25 @@ class ProgressBoard:
             self._write(f"\r\x1b[K{line}")
             self._drawn = True
 
+    def _line_drawn(self) -> bool:
+        if isinstance(self._terminal, ProgressTerminal):  # other output may have cleared it
+            return self._terminal.line_drawn
+        return self._drawn
+
     def _write(self, text: str) -> None:
         terminal = self._terminal
         assert terminal is not None
+        shared = terminal if isinstance(terminal, ProgressTerminal) else None
+        stream = shared.stream if shared is not None else terminal
         try:
-            terminal.write(text)
-            terminal.flush()
+            stream.write(text)
+            stream.flush()
         except (OSError, ValueError):  # a closed terminal: progress is not worth failing a run for
             self._terminal = None
             self._enabled = False
+            return
+        if shared is not None:
+            shared.line_drawn = not text.endswith("\n")
 
 
 def _interval_from_environment(default: float) -> float:
