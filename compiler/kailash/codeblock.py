@@ -21,6 +21,7 @@ from functools import lru_cache
 from ._lru import LRU
 from .python_names import KEYWORDS, normal_form
 from .source_text import DEFAULT_INT_DIGITS, PYTHON_WHITESPACE, is_blank, normalize_newlines, split_lines
+from .statement_keys import keyed_statements
 
 _WRAPPER = "async def __kailash_node__():\n"
 
@@ -204,6 +205,11 @@ def _layout(code: str) -> _Layout | None:
     holding only a backslash as an indentation). A line starts a statement when its first
     token follows a line break outside any bracket, string or continuation.
     """
+    simple = _simple_layout(code) if _SCANNABLE else None
+    return simple if simple is not None else _tokenized_layout(code)
+
+
+def _tokenized_layout(code: str) -> _Layout | None:
     strings: set[int] = set()
     statements: set[int] = set()
     seen: set[int] = set()
@@ -240,6 +246,68 @@ def _layout(code: str) -> _Layout | None:
     except (tokenize.TokenError, SyntaxError, ValueError):  # ValueError: a lone surrogate (Python 3.12+)
         return None
     return _Layout(frozenset(strings), frozenset(statements))
+
+
+# Python 3.11's tokenize module is pure Python, and most of a block's build time. A block of
+# one-line statements is laid out alike by a scan of its characters (below); on 3.12 and later
+# the tokenizer is CPython's own, stricter (``1abc`` is an error there) and fast, so it reads
+# every block.
+_SCANNABLE = sys.version_info < (3, 12)
+# What the scan reads outside strings and comments, besides the whitespace the tokenizer skips:
+# ASCII letters, digits, operators and brackets. Any other character (a backslash, non-ASCII,
+# a control character) sends the block to the tokenizer.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-*/%=<>!&|^~@.,:;()[]{}")
+_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
+
+
+def _simple_layout(code: str) -> _Layout | None:
+    """The layout Python 3.11's tokenizer gives a block of one-line strings, balanced brackets
+    and no backslash; None for any other block. Every line holding a token outside a comment
+    starts a statement when the lines before it close their brackets, as in ``_layout``: the
+    tokenizer reads no indentation inside the wrapping brackets, ends a one-line string at
+    its quote and a comment at the line's end, and changes the bracket depth only at bracket
+    characters outside both. (A backslash, which may escape a quote or continue a line, sends
+    the block to the tokenizer.)"""
+    statements: set[int] = set()
+    depth = 0
+    for row, line in enumerate(code.split("\n"), 1):
+        first = True  # no token on this line yet
+        index, size = 0, len(line)
+        while index < size:
+            char = line[index]
+            if char in " \t\x0c":
+                index += 1
+                continue
+            if char == "#":
+                break
+            if first:
+                first = False
+                if depth == 0:
+                    statements.add(row)
+            if char == "'" or char == '"':
+                if line.startswith(char * 3, index):
+                    return None  # a triple-quoted string may span lines
+                index += 1
+                while index < size and line[index] != char:
+                    if line[index] == "\\":
+                        return None  # an escape, or a string continued on the next line
+                    index += 1
+                if index == size:
+                    return None  # not closed on its line
+                index += 1
+                continue
+            if char not in _PLAIN:
+                return None
+            if char in _OPENING:
+                depth += 1
+            elif char in _CLOSING:
+                depth -= 1
+                if depth < 0:
+                    return None
+            index += 1
+    if depth:
+        return None
+    return _Layout(frozenset(), frozenset(statements))
 
 
 def string_continuation_lines(code: str) -> frozenset[int]:
@@ -466,6 +534,7 @@ class BlockFacts:
     free: tuple[str, ...]  # names read but never bound, in order of first appearance
     resources: tuple[tuple[str, int, int], ...]  # get_resource("literal") calls, by position
     bound: frozenset[str]  # names the block itself (not a nested scope) assigns or imports
+    statements: tuple[tuple[str, int], ...]  # every statement's key and line in as_function(code)
 
 
 _facts: LRU[str, BlockFacts] = LRU(BLOCKS_KEPT)
@@ -513,4 +582,11 @@ def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
         free=tuple(dict.fromkeys(name for _, _, name in sorted(names))),
         resources=tuple(sorted(resources, key=lambda item: (item[1], item[2]))),
         bound=bound,
+        statements=tuple((key, statement.lineno) for key, statement in keyed_statements(_wrapper_body(wrapped))),
     )
+
+
+def _wrapper_body(wrapped: ast.Module) -> list[ast.stmt]:
+    function = wrapped.body[0]
+    assert isinstance(function, ast.AsyncFunctionDef)
+    return function.body

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kailash_rt import ResourceFactory, SharedResources
 from kailash_rt._settings import env_name
 
 from .._location import caller_location
@@ -25,7 +24,18 @@ from ..python_names import normal_form
 from .checks import check_setting_names, check_setting_values
 
 if TYPE_CHECKING:
+    from kailash_rt import ResourceFactory, SharedResources
+
     from ..ir import Location, ResourceIR
+
+
+def __getattr__(name: str) -> Any:
+    # kailash_rt's resources import asyncio (a fifth of the compiler's start-up): only a run needs them.
+    if name == "ResourceFactory":
+        from kailash_rt import ResourceFactory
+
+        return ResourceFactory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ResourceRegistry:
@@ -80,6 +90,8 @@ class ResourceRegistry:
     def shared(self) -> SharedResources:
         """The live resources of this registry: created on first use by any run, kept until ``aclose()``."""
         if self._shared is None:
+            from kailash_rt import SharedResources
+
             from .specs import registry_specs
 
             self._shared = SharedResources(registry_specs(self))

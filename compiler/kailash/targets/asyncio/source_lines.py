@@ -24,6 +24,7 @@ from functools import lru_cache
 from ... import codeblock
 from ...analysis.plan import ModulePlan
 from ...source_text import split_lines
+from ...statement_keys import keyed_statements
 
 
 @dataclass(frozen=True)
@@ -60,20 +61,17 @@ def function_lines(chunk: str, code: str) -> tuple[tuple[str, str], ...]:
 def _function_lines(chunk: str, code: str) -> Iterator[tuple[str, str]]:
     try:
         generated = ast.parse(chunk)
-        block = ast.parse(codeblock.as_function(code))
+        ours = _block_statements(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep or odd to map: no entry
         return
-    wrapper = block.body[0]
-    assert isinstance(wrapper, ast.AsyncFunctionDef)
-    ours = _statements(wrapper.body)
-    theirs = _statements(generated.body)
+    theirs = keyed_statements(generated.body)
     matcher = difflib.SequenceMatcher(None, [key for key, _ in ours], [key for key, _ in theirs], autojunk=False)
     texts = split_lines(chunk)
     code_line_of: dict[int, int] = {}  # generated line -> code line; inner statements come later and win
     for first, second, size in matcher.get_matching_blocks():
         for offset in range(size):
-            code_stmt, generated_stmt = ours[first + offset][1], theirs[second + offset][1]
-            code_line = code_stmt.lineno - 1  # as_function puts one line above the block
+            wrapped_line, generated_stmt = ours[first + offset][1], theirs[second + offset][1]
+            code_line = wrapped_line - 1  # as_function puts one line above the block
             for line in _own_lines(generated_stmt):
                 text = texts[line - 1].strip() if line <= len(texts) else ""
                 if text and not text.startswith("#"):
@@ -91,21 +89,6 @@ def _function_lines(chunk: str, code: str) -> Iterator[tuple[str, str]]:
             yield top.name, _runs(lines)
 
 
-def _statements(body: list[ast.stmt]) -> list[tuple[str, ast.stmt]]:
-    """Every statement under ``body``, in source order, keyed by what it is."""
-    found: list[tuple[str, ast.stmt]] = []
-    pending = list(reversed(body))
-    while pending:
-        statement = pending.pop()
-        found.append((_key(statement), statement))
-        inner: list[ast.stmt] = []
-        for field in ("body", "handlers", "orelse", "finalbody", "cases"):
-            for item in getattr(statement, field, ()):
-                inner.extend(item.body if isinstance(item, (ast.ExceptHandler, ast.match_case)) else [item])
-        pending.extend(reversed(inner))
-    return found
-
-
 def _own_lines(statement: ast.stmt) -> range:
     """The lines of a statement that are its own: all of a simple one, the header of a compound one."""
     body = getattr(statement, "body", None)
@@ -114,34 +97,15 @@ def _own_lines(statement: ast.stmt) -> range:
     return range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
 
 
-def _key(statement: ast.stmt) -> str:
-    """What a statement is, as far as black leaves it alone: its kind and the names it binds or
-    calls (a compound statement by its kind: a map function is renamed, a header laid out anew)."""
-    kind = type(statement).__name__
-    if isinstance(statement, ast.Assign):
-        return f"{kind} {' '.join(_name(target) for target in statement.targets)}"
-    if isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
-        return f"{kind} {_name(statement.target)}"
-    if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return f"{kind} {' '.join(alias.name for alias in statement.names)}"
-    if isinstance(statement, (ast.Expr, ast.Return)):
-        value = statement.value
-        if isinstance(value, ast.Await):
-            value = value.value
-        if isinstance(value, ast.Call):
-            return f"{kind} {_name(value.func)}()"
-        return f"{kind} {type(value).__name__}"
-    return kind
-
-
-def _name(node: ast.expr) -> str:
-    """``a.b[...]`` for an assignment target or a called function; other expressions by kind."""
-    parts = []
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        parts.append(f".{node.attr}" if isinstance(node, ast.Attribute) else "[]")
-        node = node.value
-    base = node.id if isinstance(node, ast.Name) else type(node).__name__
-    return base + "".join(reversed(parts))
+def _block_statements(code: str) -> tuple[tuple[str, int], ...]:
+    """The block's statements as keys and lines of ``as_function(code)``: those the builder
+    worked out when it checked the block, else from the block parsed again."""
+    try:
+        return codeblock.facts(code).statements
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        wrapper = ast.parse(codeblock.as_function(code)).body[0]
+        assert isinstance(wrapper, ast.AsyncFunctionDef)
+        return tuple((key, statement.lineno) for key, statement in keyed_statements(wrapper.body))
 
 
 def _runs(lines: list[tuple[int, int]]) -> str:
