@@ -67,16 +67,18 @@ def test_plain_function_runs_in_a_worker_thread() -> None:
 
 
 def test_per_item_timeout_records_the_item_and_keeps_the_rest() -> None:
-    @rt.parallel_map(max_workers=5, timeout_per_item=0.05, continue_on_error=True)
+    # The timeout is far longer than a quick item and far shorter than a stuck one, so a
+    # loaded machine that pauses the loop cannot time a quick item out.
+    @rt.parallel_map(max_workers=5, timeout_per_item=1.0, continue_on_error=True)
     async def sometimes_stuck(item: int) -> int:
         if item in (3, 7):
-            await asyncio.sleep(10)
-        await asyncio.sleep(0.001)
+            await asyncio.sleep(60)
+        await asyncio.sleep(0)
         return item
 
     started = time.perf_counter()
     out = run(sometimes_stuck(items=list(range(10))))
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 30  # only bounds a hang: the stuck items did not run their minute
     assert out["results"] == [0, 1, 2, 4, 5, 6, 8, 9]
     assert [e["index"] for e in out["errors"]] == [3, 7]
     assert {e["error_type"] for e in out["errors"]} == {"TimeoutError"}
@@ -84,21 +86,71 @@ def test_per_item_timeout_records_the_item_and_keeps_the_rest() -> None:
     assert out["statistics"]["failed"] == 2
 
 
+class _MovableClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock the test moves forward: timers fire by this clock, so a test
+    of timeouts states exactly how long each item took, whatever the machine's load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moved = 0.0
+
+    def time(self) -> float:
+        return super().time() + self.moved
+
+    def move_clock(self, seconds: float) -> None:
+        self.moved += seconds
+
+
+def run_on_movable_clock(coro: Coroutine[Any, Any, Any]) -> Any:
+    loop = _MovableClockLoop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
 def test_each_item_gets_its_whole_timeout_whenever_it_starts() -> None:
-    # One worker: item 1 starts when item 0 is done, past half of item 0's timeout, and still
-    # gets its whole second; item 2 exceeds its own and fails as a timeout, naming it.
-    @rt.parallel_map(max_workers=1, timeout_per_item=1.0, continue_on_error=True)
+    # One worker, a 100 s timeout on a clock the items move: item 1 starts 60 s in, after item
+    # 0, and runs past item 0's deadline (the worker's timer fires then and must be re-armed,
+    # not cancel item 1); item 2 outlasts its own 100 s and fails as a timeout, naming it.
+    @rt.parallel_map(max_workers=1, timeout_per_item=100.0, continue_on_error=True)
     async def steps(item: int) -> int:
-        await asyncio.sleep(30 if item == 2 else 0.6)
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, _MovableClockLoop)
+        await asyncio.sleep(0)  # suspend first, so the item runs under the timer
+        loop.move_clock(300 if item == 2 else 60)
+        for _ in range(3):  # let the loop run the timers that are due now
+            await asyncio.sleep(0)
+        if item == 2:
+            await asyncio.sleep(3600)
         return item
 
-    started = time.perf_counter()
-    out = run(steps(items=[0, 1, 2, 3]))
-    assert time.perf_counter() - started < 20
+    out = run_on_movable_clock(steps(items=[0, 1, 2, 3]))
     assert out["results"] == [0, 1, 3]
     assert [(e["index"], e["error_type"], e["error"]) for e in out["errors"]] == [
-        (2, "TimeoutError", "timed out after 1.0s")
+        (2, "TimeoutError", "timed out after 100.0s")
     ]
+
+
+def test_an_item_past_its_deadline_times_out_even_when_its_timer_fires_late() -> None:
+    # The loop is held up past the deadline (moved clock): the item's timer runs late, in the
+    # same turn as the item's own wake-up, and the item is a timeout, as with asyncio.timeout.
+    @rt.parallel_map(max_workers=2, timeout_per_item=10.0, continue_on_error=True)
+    async def held_up(item: int) -> int:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, _MovableClockLoop)
+        await asyncio.sleep(0)
+        if item == 1:
+            loop.move_clock(20)
+        await asyncio.sleep(1)
+        return item
+
+    out = run_on_movable_clock(held_up(items=[0, 1, 2, 3]))
+    assert [(e["index"], e["error"]) for e in out["errors"]] == [
+        (0, "timed out after 10.0s"),
+        (1, "timed out after 10.0s"),
+    ]
+    assert out["results"] == [2, 3]
 
 
 def test_an_items_own_timeout_error_and_a_swallowed_timeout_are_the_items() -> None:
@@ -125,6 +177,28 @@ def test_an_items_own_timeout_error_and_a_swallowed_timeout_are_the_items() -> N
     assert cancelling == 0
 
 
+def test_an_item_that_turns_its_timeout_into_another_error_leaves_no_cancellation_behind() -> None:
+    # One worker runs in the node's own task: the timer's cancellation of that task must be
+    # taken back however the item ends, or a later outer cancellation would be taken for a timeout.
+    @rt.parallel_map(max_workers=1, timeout_per_item=0.05, continue_on_error=True)
+    async def closes(item: int) -> int:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            raise ConnectionError("connection closed") from None
+        return item
+
+    async def main() -> tuple[dict[str, Any], int]:
+        out = await closes(items=[0, 1])
+        task = asyncio.current_task()
+        assert task is not None
+        return out, task.cancelling()
+
+    out, cancelling = run(main())
+    assert [(e["index"], e["error_type"]) for e in out["errors"]] == [(0, "ConnectionError"), (1, "ConnectionError")]
+    assert cancelling == 0
+
+
 def test_a_timed_out_item_fails_the_node_without_continue_on_error() -> None:
     @rt.parallel_map(max_workers=3, timeout_per_item=0.05)
     async def stuck(item: int) -> int:
@@ -136,12 +210,18 @@ def test_a_timed_out_item_fails_the_node_without_continue_on_error() -> None:
 
 
 def test_timeout_applies_to_plain_functions_too() -> None:
-    @rt.parallel_map(max_workers=2, timeout_per_item=0.05, continue_on_error=True)
+    released = threading.Event()
+
+    @rt.parallel_map(max_workers=2, timeout_per_item=1.0, continue_on_error=True)
     def blocking(item: int) -> int:
-        time.sleep(0.5 if item == 1 else 0)
+        if item == 1:
+            released.wait(30)  # stuck until the run has returned (the bound only ends a hang)
         return item
 
-    out = run(blocking(items=[0, 1, 2]))
+    try:
+        out = run(blocking(items=[0, 1, 2]))
+    finally:
+        released.set()
     assert out["results"] == [0, 2]
     assert out["errors"][0]["index"] == 1
 
@@ -319,7 +399,12 @@ def test_map_inside_a_run() -> None:
 
 
 # -- plain-def items: the run's own threads ----------------------------------------------------
-def _still_running(threads: set[threading.Thread]) -> list[threading.Thread]:
+def _threads_of(fn_name: str) -> list[threading.Thread]:
+    """The live threads a parallel map of ``fn_name`` made (a map names them after its function)."""
+    return [thread for thread in threading.enumerate() if thread.name == f"parallel_map {fn_name}"]
+
+
+def _still_running(threads: list[threading.Thread]) -> list[threading.Thread]:
     """The given threads that have not ended within a generous bound (it only bounds a hang)."""
     deadline = time.monotonic() + 10
     for thread in threads:
@@ -347,6 +432,9 @@ def test_plain_def_threads_are_bounded_by_max_workers_and_reused_across_batches(
     running = peak = 0
     lock = threading.Lock()
 
+    # The first three items wait until all three run at once (the bound only ends a hang).
+    first_three = threading.Barrier(3, timeout=30)
+
     @rt.parallel_map(max_workers=3, batch_size=4)
     def work(item: int) -> int:
         nonlocal running, peak
@@ -354,6 +442,8 @@ def test_plain_def_threads_are_bounded_by_max_workers_and_reused_across_batches(
         with lock:
             running += 1
             peak = max(peak, running)
+        if item < 3:
+            first_three.wait()
         time.sleep(0.002)
         with lock:
             running -= 1
@@ -366,16 +456,17 @@ def test_plain_def_threads_are_bounded_by_max_workers_and_reused_across_batches(
 
 
 def test_the_item_timer_does_not_count_time_spent_waiting_for_a_thread() -> None:
-    # 16 items of 0.2 s at once: with the default executor's cpu + 4 threads, the queued items
-    # ran past their 0.35 s timeout before they even started
-    @rt.parallel_map(max_workers=16, timeout_per_item=0.35, continue_on_error=True)
+    # 64 items of 0.2 s at once, each with 1.5 s (far more than its own 0.2 s): queued in
+    # rounds on the default executor's cpu + 4 threads, the last ones would have run past
+    # their timeout before they even started (on up to 32 cores)
+    @rt.parallel_map(max_workers=64, timeout_per_item=1.5, continue_on_error=True)
     def slow(item: int) -> int:
         time.sleep(0.2)
         return item
 
-    out = run(slow(items=list(range(16))))
+    out = run(slow(items=list(range(64))))
     assert out["errors"] == []
-    assert out["results"] == list(range(16))
+    assert out["results"] == list(range(64))
 
 
 def test_a_timed_out_thread_does_not_keep_its_slot() -> None:
@@ -400,35 +491,67 @@ def test_a_timed_out_thread_does_not_keep_its_slot() -> None:
 
 
 def test_no_thread_outlives_the_run() -> None:
-    # Only the threads this test's runs used are watched: other tests' threads come and go.
+    # Only the threads of this test's maps are watched (by name): other tests' threads come and
+    # go. Every thread a run made is alive or ended when it returns, so none is missed.
     used: set[threading.Thread] = set()
+    released = threading.Event()
 
-    @rt.parallel_map(max_workers=5, timeout_per_item=0.05, continue_on_error=True)
-    def work(item: int) -> int:
+    @rt.parallel_map(max_workers=5, timeout_per_item=1.0, continue_on_error=True)
+    def outlives_work(item: int) -> int:
         used.add(threading.current_thread())
-        time.sleep(0.2 if item == 0 else 0.001)
+        if item == 0:
+            released.wait(30)  # stuck until the runs have returned (the bound only ends a hang)
         return item
 
-    for _ in range(3):
-        out = run(work(items=list(range(20))))
-        assert out["results"] == list(range(1, 20))
+    made: list[threading.Thread] = []
+    try:
+        for _ in range(3):
+            out = run(outlives_work(items=list(range(20))))
+            assert out["results"] == list(range(1, 20))
+            made += _threads_of("outlives_work")
+    finally:
+        released.set()
     assert threading.main_thread() not in used
-    assert _still_running(used) == []  # the idle ones stop at once, the stuck one when its item is done
-
-    used.clear()
+    assert _still_running(made) == []  # the idle ones stop at once, the stuck ones when their items are done
 
     @rt.parallel_map(max_workers=4)
-    def fails(item: int) -> int:
-        used.add(threading.current_thread())
+    def outlives_failure(item: int) -> int:
         time.sleep(0.001)
         if item == 5:
             raise ValueError("five")
         return item
 
     with pytest.raises(rt.ItemFailed, match="item 5"):
-        run(fails(items=list(range(50))))
-    assert used
-    assert _still_running(used) == []
+        run(outlives_failure(items=list(range(50))))
+    made = _threads_of("outlives_failure")
+    assert made
+    assert _still_running(made) == []
+
+
+def test_an_item_cancelled_before_its_thread_takes_it_up_is_never_started() -> None:
+    # A thread slow to take up its item (a loaded machine) while the item is cancelled (its
+    # node failed or timed out): the item must not start after the run has given up on it.
+    # The thread is held on a first item so the second is cancelled before it is taken up.
+    from kailash_rt._parallel import _ItemThread
+
+    started: list[str] = []
+    gate = threading.Event()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        thread = _ItemThread("held")
+        try:
+            held = thread.start(loop, lambda: gate.wait(30))
+            cancelled = thread.start(loop, lambda: started.append("cancelled item"))
+            cancelled.cancel()
+            gate.set()
+            assert await held is True
+            assert await thread.start(loop, lambda: "next") == "next"
+        finally:
+            thread.stop()
+
+    run(main())
+    assert started == []
 
 
 def test_an_items_own_timeout_error_is_not_reported_as_the_item_timer() -> None:

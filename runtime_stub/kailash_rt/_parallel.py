@@ -11,8 +11,9 @@ with no timer armed; the per-item timer is armed only when the item really waits
 A plain ``def`` runs in a thread of the run's own: at most ``max_workers`` threads run
 items at once, each item on a thread that is idle, so the per-item timer counts the
 item's own running time only. A thread whose item timed out (or was cancelled) is left
-to finish that call and exit; a fresh thread takes its place. The run stops its idle
-threads when it ends.
+to finish that call and exit; a fresh thread takes its place. An item cancelled before
+its thread took it up (the node failed, or a loaded machine was slow to schedule the
+thread) is never started. The run stops its idle threads when it ends.
 """
 
 from __future__ import annotations
@@ -238,6 +239,9 @@ def _serve(jobs: queue.SimpleQueue[Any]) -> None:
     while (job := jobs.get()) is not None:
         loop, future, context, call = job
         job = None
+        if future.cancelled():  # timed out or cancelled before this thread took it up: never start it
+            del loop, future, context, call
+            continue
         try:
             outcome: tuple[bool, Any] = (True, context.run(call))
         except StopIteration as exc:  # cannot be set on a future (PEP 479 turns it into RuntimeError too)
@@ -320,9 +324,9 @@ class _WorkerDeadline:
             raise
         finally:
             self._due = None
-        if self._expired:  # the item swallowed the cancellation and returned
-            self._expired = False
-            self._task.uncancel()
+            if self._expired:  # the item swallowed the cancellation: it returned, or raised another error
+                self._expired = False
+                self._task.uncancel()
         return value
 
     def _on_timer(self) -> None:
