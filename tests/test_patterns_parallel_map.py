@@ -142,7 +142,7 @@ def test_an_item_past_its_deadline_times_out_even_when_its_timer_fires_late() ->
         await asyncio.sleep(0)
         if item == 1:
             loop.move_clock(20)
-        await asyncio.sleep(1)
+        await asyncio.sleep(1 if item < 2 else 0)  # items 0 and 1: due before the deadline they outlive
         return item
 
     out = run_on_movable_clock(held_up(items=[0, 1, 2, 3]))
@@ -399,9 +399,16 @@ def test_map_inside_a_run() -> None:
 
 
 # -- plain-def items: the run's own threads ----------------------------------------------------
-def _threads_of(fn_name: str) -> list[threading.Thread]:
-    """The live threads a parallel map of ``fn_name`` made (a map names them after its function)."""
-    return [thread for thread in threading.enumerate() if thread.name == f"parallel_map {fn_name}"]
+def _threads_of(fn_name: str, ran_items: list[threading.Thread]) -> set[threading.Thread]:
+    """The threads the parallel maps of ``fn_name`` made, called after the maps returned.
+
+    A map names its threads after its function: the live ones are found by name, the ended
+    ones among ``ran_items`` (the threads that ran an item, each added when it began). Live
+    threads are listed first: a thread ends only after adding itself, so none that ran an
+    item is missed (a thread that ran none and ended has nothing left to check).
+    """
+    alive = {thread for thread in threading.enumerate() if thread.name == f"parallel_map {fn_name}"}
+    return alive | set(ran_items)
 
 
 def _still_running(threads: list[threading.Thread]) -> list[threading.Thread]:
@@ -458,7 +465,7 @@ def test_plain_def_threads_are_bounded_by_max_workers_and_reused_across_batches(
 def test_the_item_timer_does_not_count_time_spent_waiting_for_a_thread() -> None:
     # 64 items of 0.2 s at once, each with 1.5 s (far more than its own 0.2 s): queued in
     # rounds on the default executor's cpu + 4 threads, the last ones would have run past
-    # their timeout before they even started (on up to 32 cores)
+    # their timeout before they even started (on machines of up to 5 cores)
     @rt.parallel_map(max_workers=64, timeout_per_item=1.5, continue_on_error=True)
     def slow(item: int) -> int:
         time.sleep(0.2)
@@ -491,31 +498,32 @@ def test_a_timed_out_thread_does_not_keep_its_slot() -> None:
 
 
 def test_no_thread_outlives_the_run() -> None:
-    # Only the threads of this test's maps are watched (by name): other tests' threads come and
-    # go. Every thread a run made is alive or ended when it returns, so none is missed.
-    used: set[threading.Thread] = set()
+    # Only the threads of this test's maps are watched: other tests' threads come and go.
+    used: list[threading.Thread] = []
     released = threading.Event()
 
     @rt.parallel_map(max_workers=5, timeout_per_item=1.0, continue_on_error=True)
     def outlives_work(item: int) -> int:
-        used.add(threading.current_thread())
+        used.append(threading.current_thread())
         if item == 0:
             released.wait(30)  # stuck until the runs have returned (the bound only ends a hang)
         return item
 
-    made: list[threading.Thread] = []
     try:
         for _ in range(3):
             out = run(outlives_work(items=list(range(20))))
             assert out["results"] == list(range(1, 20))
-            made += _threads_of("outlives_work")
     finally:
         released.set()
-    assert threading.main_thread() not in used
-    assert _still_running(made) == []  # the idle ones stop at once, the stuck ones when their items are done
+    made = _threads_of("outlives_work", used)
+    assert threading.main_thread() not in made
+    assert _still_running(list(made)) == []  # the idle ones stop at once, the stuck ones when their items are done
+
+    used.clear()
 
     @rt.parallel_map(max_workers=4)
     def outlives_failure(item: int) -> int:
+        used.append(threading.current_thread())
         time.sleep(0.001)
         if item == 5:
             raise ValueError("five")
@@ -523,9 +531,9 @@ def test_no_thread_outlives_the_run() -> None:
 
     with pytest.raises(rt.ItemFailed, match="item 5"):
         run(outlives_failure(items=list(range(50))))
-    made = _threads_of("outlives_failure")
+    made = _threads_of("outlives_failure", used)
     assert made
-    assert _still_running(made) == []
+    assert _still_running(list(made)) == []
 
 
 def test_an_item_cancelled_before_its_thread_takes_it_up_is_never_started() -> None:
