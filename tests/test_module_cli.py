@@ -235,6 +235,12 @@ def _wait_for(condition: Any, what: str, seconds: float) -> None:
         time.sleep(0.05)
 
 
+def _default_interrupt() -> None:
+    # A test run started in the background (`pytest &`, nohup) passes SIGINT on as ignored, and
+    # Python then installs no KeyboardInterrupt handler: the module would rightly keep ignoring it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.services
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_cancels_the_run_and_closes_its_database_query(tmp_path: Path, signal_number: int) -> None:
@@ -245,7 +251,12 @@ def test_a_signal_cancels_the_run_and_closes_its_database_query(tmp_path: Path, 
     builder.add_async_code("sleep", "await main_db.fetchval('SELECT pg_sleep(300)')\nresult = 'woke'")
     module = write_module(builder, tmp_path)
     process = subprocess.Popen(
-        [sys.executable, str(module)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, str(module)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_interrupt,
     )
     try:
         _wait_for(lambda: any("pg_sleep" in q for q in asyncio.run(_backends(app))), "the query started", 60)

@@ -19,7 +19,6 @@ import ast
 import builtins
 import importlib.machinery
 import inspect
-import symtable
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -32,6 +31,7 @@ from kailash_rt._secrets import has_secret, is_secret
 from ..errors import WorkflowError
 from ..ir import Location
 from ..literal_values import first_unwritable
+from ..module_reads import module_names_read
 from .class_source import ClassSource, class_source, defining_namespace
 
 
@@ -315,21 +315,7 @@ def _replaced(source: str, spans: Sequence[tuple[ast.expr, str]]) -> str:
 
 def _free_names(source: str, class_name: str) -> list[str]:
     """Module-level names the class definition reads (bases, decorators, method bodies)."""
-    table = symtable.symtable(source, "<factory>", "exec")
-    found: set[str] = set()
-    stack = [table]
-    while stack:
-        scope = stack.pop()
-        for symbol in scope.get_symbols():
-            name = symbol.get_name()
-            if scope is table:
-                if symbol.is_referenced() and name != class_name:
-                    found.add(name)
-            elif symbol.is_global() and symbol.is_referenced():
-                found.add(name)
-        stack.extend(scope.get_children())
-    order = [n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)]
-    return sorted(found, key=lambda n: order.index(n) if n in order else len(order))
+    return module_names_read(source, {class_name}, nested_too=False)
 
 
 def _import_line(name: str, cls: type, free: str, value: Any, location: Location) -> str:

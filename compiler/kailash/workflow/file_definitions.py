@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import symtable
 import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from .. import codeblock
 from ..analysis.exception_imports import is_workflow_file_name, retry_exception_names
 from ..analysis.names import AUTO_IMPORT_MODULES
 from ..ir import ConnectionIR, DefinitionIR, Location, NodeIR
+from ..module_reads import module_names_read
 from ..resources.factories import secret_literals
 from ..settings import ParallelFetchSettings, TimeoutPrimarySettings, settings_of
 
@@ -239,20 +239,7 @@ def _names_bound_in(statement: ast.stmt) -> list[str]:
 
 def _reads(source: str, own: set[str]) -> tuple[str, ...]:
     """Module-level names a top-level statement reads (its own body's globals included)."""
-    table = symtable.symtable(source, "<definition>", "exec")
-    found: set[str] = set()
-    stack = [table]
-    while stack:
-        scope = stack.pop()
-        for symbol in scope.get_symbols():
-            name = symbol.get_name()
-            if not symbol.is_referenced() or name in own:
-                continue
-            if scope is table or symbol.is_global():
-                found.add(name)
-        stack.extend(scope.get_children())
-    order = [n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)]
-    return tuple(sorted(found, key=lambda n: order.index(n) if n in order else len(order)))
+    return tuple(module_names_read(source, own, nested_too=True))
 
 
 class _Resolver:
