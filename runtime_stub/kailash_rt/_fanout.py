@@ -84,6 +84,7 @@ def parallel_fetch(
     """
     check_number("timeout_per_operation", timeout_per_operation, positive=True)
     calls = [(name, fn, keyword_picker(fn)) for name, fn in operations.items()]
+    names = list(operations)
 
     async def one(fn: NodeFunction, kwargs: dict[str, Any]) -> tuple[bool, Any]:
         deadline = asyncio.timeout(timeout_per_operation)
@@ -97,22 +98,28 @@ def parallel_fetch(
 
     async def fetch(**kwargs: Any) -> dict[str, Any]:
         outcomes = await asyncio.gather(*(one(fn, pick(kwargs)) for _, fn, pick in calls))
-        successful = {name: value for (name, _, _), (ok, value) in zip(calls, outcomes, strict=True) if ok}
-        failed = {name: value for (name, _, _), (ok, value) in zip(calls, outcomes, strict=True) if not ok}
-        if failed and not continue_on_error:
-            details = ", ".join(f"{name} ({error})" for name, error in failed.items())
-            raise FetchFailed(f"{len(failed)} of {len(calls)} operations failed: {details}")
-        return {
-            "successful": successful,
-            "failed": failed,
-            "statistics": {
-                "total_operations": len(calls),
-                "successful_count": len(successful),
-                "failed_count": len(failed),
-                "success_rate": len(successful) / len(calls) if calls else 0.0,
-            },
-        }
+        return fetch_output(names, outcomes, continue_on_error)
 
     fetch.operations = dict(operations)  # type: ignore[attr-defined]
     fetch.kailash_patterns = ("parallel_fetch",)  # type: ignore[attr-defined]
     return fetch
+
+
+def fetch_output(names: list[str], outcomes: list[tuple[bool, Any]], continue_on_error: bool) -> dict[str, Any]:
+    """A parallel fetch's output from each operation's (succeeded, value or error text), in the
+    operations' order; FetchFailed when one failed and the fetch does not continue on error."""
+    successful = {name: value for name, (ok, value) in zip(names, outcomes, strict=True) if ok}
+    failed = {name: value for name, (ok, value) in zip(names, outcomes, strict=True) if not ok}
+    if failed and not continue_on_error:
+        details = ", ".join(f"{name} ({error})" for name, error in failed.items())
+        raise FetchFailed(f"{len(failed)} of {len(names)} operations failed: {details}")
+    return {
+        "successful": successful,
+        "failed": failed,
+        "statistics": {
+            "total_operations": len(names),
+            "successful_count": len(successful),
+            "failed_count": len(failed),
+            "success_rate": len(successful) / len(names) if names else 0.0,
+        },
+    }

@@ -24,7 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from .. import _run
 from .._calls import describe, with_key
-from .._fanout import FetchFailed
+from .._fanout import fetch_output
 from .._parallel import ItemFailed
 from ._activities import (
     BACKSTOP_MARGIN,
@@ -207,21 +207,7 @@ class ActivityCall:
                 return False, describe(exc)
 
         outcomes = await asyncio.gather(*(one(name) for name in names))
-        successful = {name: value for name, (ok, value) in zip(names, outcomes, strict=True) if ok}
-        failed = {name: value for name, (ok, value) in zip(names, outcomes, strict=True) if not ok}
-        if failed and not entry.continue_on_error:
-            details = ", ".join(f"{name} ({error})" for name, error in failed.items())
-            raise FetchFailed(f"{len(failed)} of {len(names)} operations failed: {details}")
-        return {
-            "successful": successful,
-            "failed": failed,
-            "statistics": {
-                "total_operations": len(names),
-                "successful_count": len(successful),
-                "failed_count": len(failed),
-                "success_rate": len(successful) / len(names) if names else 0.0,
-            },
-        }
+        return fetch_output(names, outcomes, entry.continue_on_error)
 
     async def _map(self, entry: ParallelMap, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The parallel map in the workflow: slices of items as activities, at most
