@@ -2,7 +2,8 @@
 after one node is edited, each a fresh ``kailash-compile`` process (start-up included).
 
 Printed beside the time black alone takes on the generated module (``python -m black`` on
-it in a fresh process, with an empty black cache), measured in the same run. Targets: edit
+it in a fresh process, with an empty black cache), measured in the same run; the run fails
+if black changes the compiled module (it must be byte-identical to black's output). Targets: edit
 loop <= 0.4 s, cold <= 2.0 s. Each figure is the median of ``--repeats`` runs, the runs of
 the different cases taking turns so that load on the machine hits them alike.
 
@@ -53,6 +54,16 @@ def timed_run(command: list[str], env: dict[str, str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
+def check_black_leaves_it(module: Path, copy: Path) -> None:
+    """Exits, loudly, when black would change the compiled module (it must be black's output)."""
+    copy.write_text(module.read_text())
+    env = {**os.environ, "BLACK_CACHE_DIR": str(copy.with_suffix(".black-cache"))}
+    command = [sys.executable, "-m", "black", "-q", "--check", str(copy)]
+    done = subprocess.run(command, env=env, cwd=copy.parent, capture_output=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"FAILED: black changes the module of a cold compile ({copy}): it must be byte-identical")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
@@ -79,6 +90,7 @@ def main() -> None:
                 source.write_text(WORKFLOW.format(nodes=args.nodes, edited=args.nodes // 2, version=version))
                 cold_env = {**env, "KAILASH_COMPILE_CACHE": str(root / f"cold-{repeat}-{len(label)}")}
                 times[f"cold {label}"].append(timed_run([*compiler, str(source), "-o", str(out)], cold_env, root))
+                check_black_leaves_it(out / "chain_workflow.py", root / f"cold-{repeat}-{len(label)}.py")
                 # the edit loop: one node's code changed, the cache warm from the previous compile
                 timed_run([*compiler, str(source), "-o", str(out)], env, root)
                 source.write_text(WORKFLOW.format(nodes=args.nodes, edited=args.nodes // 2, version=version + 0.5))
@@ -89,6 +101,8 @@ def main() -> None:
             copy.write_text(module.read_text())
             black_env = {**os.environ, "BLACK_CACHE_DIR": str(root / f"black-cache-{repeat}")}
             times["black"].append(timed_run([sys.executable, "-m", "black", "-q", str(copy)], black_env, root))
+            if copy.read_text() != module.read_text():
+                sys.exit(f"FAILED: black changes the module compiled after the edit: {module} vs {copy}")
         lines = module.read_text().count("\n")
     black = statistics.median(times["black"])
     print(f"kailash-compile on a {args.nodes:,}-node chain ({lines:,} lines generated), fresh processes,")

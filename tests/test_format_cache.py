@@ -54,13 +54,13 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def black_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts black formats from now on."""
     calls: list[str] = []
-    original = formatting._validate_and_format
+    original = formatting._black
 
     def recording(chunk: str) -> str:
         calls.append(chunk)
         return original(chunk)
 
-    monkeypatch.setattr(formatting, "_validate_and_format", recording)
+    monkeypatch.setattr(formatting, "_black", recording)
     return calls
 
 

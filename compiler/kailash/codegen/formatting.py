@@ -23,12 +23,14 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .._files import write_atomically
 from .._lru import LRU
@@ -36,6 +38,8 @@ from ..errors import CompilerBug
 from ..style import LINE_LENGTH
 from .disk_cache import maybe_prune, read_entry
 from .equivalence import is_formatting_of
+from .long_literals import split_literal
+from .shapes import format_by_shape
 
 if TYPE_CHECKING:
     import black
@@ -51,6 +55,8 @@ def black_mode() -> black.Mode:
 
     return Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
 
+
+_T = TypeVar("_T")
 
 # Formatted chunks by key, in memory: the most recently used only (a chunk is about a node,
 # or 50 statements of run()): room for every chunk of a 10,000-node module, and then some.
@@ -122,7 +128,7 @@ def split_block(chunk: str) -> str | BlockChunk:
         return chunk  # validation reports it with the chunk
     blocks = [
         body
-        for node in ast.walk(tree)
+        for node in _statement_walk(tree)
         for name in ("body", "orelse", "finalbody")
         if isinstance(body := getattr(node, name, None), list) and body and isinstance(body[0], ast.stmt)
     ]
@@ -144,6 +150,19 @@ def split_block(chunk: str) -> str | BlockChunk:
     tail = "\n".join(lines[block[-1].end_lineno :])
     skeleton = (head + "\n" if head else "") + margin + "pass\n" + tail
     return BlockChunk(skeleton=skeleton, statements=statements, depth=indent // 4)
+
+
+_BLOCK_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _statement_walk(tree: ast.Module) -> Iterator[ast.AST]:
+    """``ast.walk`` (breadth first, in the same order) over the nodes that may hold a block of
+    statements only: a long run() has far more expressions than statements."""
+    todo: deque[ast.AST] = deque([tree])
+    while todo:
+        node = todo.popleft()
+        todo.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCK_HOLDERS))
+        yield node
 
 
 def _indented(statement: str, indent: str) -> str:
@@ -269,12 +288,44 @@ def format_chunk(chunk: str) -> str:
 
 
 def _format_many(chunks: list[str], jobs: int) -> list[str]:
+    """Each chunk validated, then formatted through its shape (see shapes.py), a long display
+    in groups of elements (long_literals.py); a chunk that cannot be formatted so is formatted
+    by black itself."""
     black_mode()
-    if jobs > 1 and len(chunks) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
+    for chunk in chunks:
+        _validate(chunk)
+    literals = [split_literal(chunk) for chunk in chunks]
+    pieces = [
+        literal.pieces() if literal is not None else [chunk] for chunk, literal in zip(chunks, literals, strict=True)
+    ]
+    units = [piece for chunk_pieces in pieces for piece in chunk_pieces]
+    formatted = format_by_shape(units, lambda skeletons: _in_parallel(_format_skeleton, skeletons, jobs))
+    unshaped = [index for index, text in enumerate(formatted) if text is None]
+    for index, text in zip(unshaped, _in_parallel(_format_skeleton, [units[i] for i in unshaped], jobs), strict=True):
+        formatted[index] = text
+    out: list[str | None] = []
+    at = 0
+    for literal, chunk_pieces in zip(literals, pieces, strict=True):
+        done = formatted[at : at + len(chunk_pieces)]
+        at += len(chunk_pieces)
+        if any(text is None for text in done):
+            out.append(None)
+        elif literal is None:
+            out.append(done[0])
+        else:
+            out.append(literal.assemble([text for text in done if text is not None]))
+    direct = [index for index, text in enumerate(out) if text is None]
+    for index, text in zip(direct, _in_parallel(_format_valid, [chunks[i] for i in direct], jobs), strict=True):
+        out[index] = text
+    return [text for text in out if text is not None]
+
+
+def _in_parallel(function: Callable[[str], _T], texts: list[str], jobs: int) -> list[_T]:
+    if jobs > 1 and len(texts) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")  # workers inherit the imported black
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            return list(pool.map(_validate_and_format, chunks, chunksize=max(1, len(chunks) // (jobs * 8))))
-    return [_validate_and_format(chunk) for chunk in chunks]
+            return list(pool.map(function, texts, chunksize=max(1, len(texts) // (jobs * 8))))
+    return [function(text) for text in texts]
 
 
 def _read_entry(key: str, text_length: int) -> str | None:
@@ -302,20 +353,38 @@ def _disk_path(key: str) -> Path | None:
     return directory / key[:2] / key if directory else None
 
 
-def _validate_and_format(chunk: str) -> str:
+def _validate(chunk: str) -> None:
     try:
         compile(chunk, "<generated>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise CompilerBug(
             f"the generated code does not parse ({exc}); this is a kailash-compile bug:\n{chunk}"
         ) from exc
-    import black
+
+
+def _format_valid(chunk: str) -> str:
+    """Black on a chunk that compiles."""
     from black.parsing import InvalidInput
 
     try:
-        return black.format_str(chunk, mode=black_mode())
+        return _black(chunk)
     except InvalidInput as exc:
         raise CompilerBug(f"black cannot format the generated code ({exc}):\n{chunk}") from exc
+
+
+def _format_skeleton(skeleton: str) -> str | None:
+    """Black on a chunk's shape, None when it cannot format it (the chunk is then formatted
+    itself: a shape can break a rule its chunk keeps, e.g. two parameters of one name)."""
+    try:
+        return _black(skeleton)
+    except Exception:
+        return None
+
+
+def _black(text: str) -> str:
+    import black
+
+    return black.format_str(text, mode=black_mode())
 
 
 def _write_quietly(path: Path, text: str) -> None:
