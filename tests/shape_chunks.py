@@ -61,6 +61,9 @@ STRINGS = [
     '"a\\\nb"',
     "'mixed \"q\"'",
     '"\'"',
+    'f"{x["k"]!r}"',  # Python 3.12: quotes nest in a replacement field
+    "f'{x:{w}}'",
+    'f"{x}" "plain"',
 ]
 NUMBERS = ["0", "7", "00", "1_000", "0x1F", "0XFF", "0o17", "0O7", "0b101", "0B1", "1.5", "1E5",
            "1e-3", ".5", "5.", "1j", "2.5J", "1_0.0_1e1_0", "10**3"]  # fmt: skip

@@ -120,7 +120,9 @@ def source_lines_chunk(entries: int, wide: bool) -> str:
 @pytest.mark.parametrize("wide", [False, True])
 def test_long_displays_format_in_groups_as_black_formats_them(entries: int, wide: bool) -> None:
     text = source_lines_chunk(entries, wide)
-    assert split_literal(text) is not None
+    literal = split_literal(text)
+    assert literal is not None
+    assert literal.assemble([black_of(piece) for piece in literal.pieces()]) == black_of(text)
     assert formatting._format_many([text], 1) == [black_of(text)]
 
 
@@ -137,6 +139,9 @@ def test_long_displays_format_in_groups_as_black_formats_them(entries: int, wide
     ids=["list", "comments", "nested", "one-line", "comma-apart", "unpacking"],
 )
 def test_other_long_displays_format_as_black_formats_them(text: str) -> None:
+    literal = split_literal(text)
+    if literal is not None:
+        assert literal.assemble([black_of(piece) for piece in literal.pieces()]) == black_of(text)
     assert formatting._format_many([text], 1) == [black_of(text)]
 
 

@@ -16,8 +16,10 @@ import ast
 import itertools
 from dataclasses import dataclass
 
-ELEMENTS_PER_GROUP = 50
-_MARKER = "__kailash_elements__"
+ELEMENTS_PER_GROUP = 50  # at most; the groups of a display are as even as can be
+# The frame's one element: as long as a line, so that black sees a display too long for one
+# line around it, as it does around a group of elements and around them all.
+_MARKER = "__kailash_elements" + "_" * 70
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,11 @@ class LiteralChunk:
     marker: str
 
     def pieces(self) -> list[str]:
-        """The frame, then the chunk with each group of elements."""
-        groups = [self.elements[i : i + ELEMENTS_PER_GROUP] for i in range(0, len(self.elements), ELEMENTS_PER_GROUP)]
+        """The frame, then the chunk with each group of elements (groups of even sizes: none so
+        small that black could lay its display out differently from the others)."""
+        count = -(-len(self.elements) // ELEMENTS_PER_GROUP)
+        bounds = [len(self.elements) * index // count for index in range(count + 1)]
+        groups = [self.elements[start:end] for start, end in itertools.pairwise(bounds)]
         return [self.before + self.marker + self.after] + [
             self.before + "".join(group) + self.after for group in groups
         ]
@@ -61,7 +66,7 @@ class LiteralChunk:
 def split_literal(chunk: str) -> LiteralChunk | None:
     """``chunk`` as a LiteralChunk when its longest dict, list or set display has more elements
     than a group, each on lines of its own ending in ``,``, with no comment among them."""
-    if chunk.count(",\n") <= ELEMENTS_PER_GROUP or _MARKER in chunk:
+    if chunk.count(",\n") <= ELEMENTS_PER_GROUP or ("{\n" not in chunk and "[\n" not in chunk) or _MARKER in chunk:
         return None
     try:
         tree = ast.parse(chunk)
