@@ -8,8 +8,9 @@ re-formatted. The cache lives in memory and on disk (``$KAILASH_COMPILE_CACHE``,
 black version. An entry
 read from disk is used only when it provably is the formatting of its chunk (see
 ``_from_disk``); any other entry is ignored and rewritten. Chunks that miss the cache are
-formatted in worker processes when there are many of them and the caller allows it (the
-CLI does; the in-process runtime formats in its own process).
+formatted through their shapes, black once per shape (shapes.py), a long display in groups
+of elements (long_literals.py); black runs in worker processes when there are many shapes
+and the caller allows it (the CLI does; the in-process runtime formats in its own process).
 
 Validation is CPython's own parser (``compile``) on every chunk before black sees it; a
 chunk that does not parse is a compiler bug, reported with the chunk.
