@@ -189,3 +189,14 @@ def test_state_keeps_only_the_entries_of_the_last_compile(cache: Path) -> None:
     [state] = state_files(cache)
     entries = json.loads(state.read_text().partition("\n")[2])["entries"]
     assert len(entries[compile_state.FORMATTED]) == 3 + 2  # the nodes, the header and run()
+
+
+def test_fingerprint_keeps_values_apart() -> None:
+    assert compile_state.fingerprint((1, 23)) != compile_state.fingerprint((12, 3))
+    assert compile_state.fingerprint(("a,", "b")) != compile_state.fingerprint(("a", ",b"))
+    assert compile_state.fingerprint([1]) != compile_state.fingerprint((1,))
+    assert compile_state.fingerprint(1.0) != compile_state.fingerprint(1)
+    nested: list[object] = []
+    for _ in range(100_000):
+        nested = [nested]
+    assert compile_state.fingerprint(nested) is None  # too deep to describe: not kept

@@ -137,43 +137,48 @@ def fingerprint(value: Any) -> str | None:
     """A text that differs whenever ``value`` (a plan: dataclasses of plain values) differs,
     or None when it holds anything else (a class, an object with a repr of its own)."""
     parts: list[str] = []
-    pending: list[Any] = [value]
-    while pending:
-        item = pending.pop()
-        if type(item) in _PLAIN:
-            parts.append(repr(item))
-        elif isinstance(item, _Marker):
-            parts.append(item.text)
-        elif type(item) in (tuple, list):
-            parts.append(f"{type(item).__name__}{len(item)}(")
-            pending.append(_CLOSE)
-            pending.extend(reversed(item))
-        elif type(item) is dict:
-            parts.append(f"dict{len(item)}(")
-            pending.append(_CLOSE)
-            for key, entry in reversed(item.items()):
-                pending.extend((entry, key))
-        elif isinstance(item, Enum) and type(item).__repr__ is Enum.__repr__:
-            parts.append(f"{type(item).__qualname__}.{item.name}")
-        elif is_dataclass(item) and not isinstance(item, type):
-            names = _field_names(type(item))
-            parts.append(f"{type(item).__module__}.{type(item).__qualname__}(")
-            pending.append(_CLOSE)
-            pending.extend(reversed([getattr(item, name) for name in names]))
-        else:
-            return None
+    try:
+        _describe(value, parts)
+    except (_Opaque, RecursionError):
+        return None
     return "".join(parts)
+
+
+class _Opaque(Exception):
+    """A value whose text would not show all that it holds."""
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})
 
 
-class _Marker:
-    def __init__(self, text: str) -> None:
-        self.text = text
+def _describe(item: Any, parts: list[str]) -> None:
+    """Appends ``item``'s text: each value ends in a comma, each container is its type and length."""
+    kind = type(item)
+    if kind in _PLAIN:
+        parts.append(f"{item!r},")
+    elif kind is tuple or kind is list:
+        parts.append(f"{kind.__name__}{len(item)}(")
+        for entry in item:
+            _describe(entry, parts)
+        parts.append("),")
+    elif kind is dict:
+        parts.append(f"dict{len(item)}(")
+        for key, entry in item.items():
+            _describe(key, parts)
+            _describe(entry, parts)
+        parts.append("),")
+    elif isinstance(item, Enum) and kind.__repr__ is Enum.__repr__:
+        parts.append(f"{kind.__module__}.{kind.__qualname__}.{item.name},")
+    elif is_dataclass(item) and not isinstance(item, type):
+        names = _field_names(kind)
+        parts.append(f"{kind.__module__}.{kind.__qualname__}{len(names)}(")
+        for name in names:
+            _describe(getattr(item, name), parts)
+        parts.append("),")
+    else:
+        raise _Opaque
 
 
-_CLOSE = _Marker(")")
 _field_name_cache: dict[type, tuple[str, ...]] = {}
 
 
