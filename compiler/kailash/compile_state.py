@@ -167,7 +167,7 @@ def _describe(item: Any, parts: list[str]) -> None:
             _describe(key, parts)
             _describe(entry, parts)
         parts.append("),")
-    elif isinstance(item, Enum) and kind.__repr__ is Enum.__repr__:
+    elif isinstance(item, Enum):
         parts.append(f"{kind.__module__}.{kind.__qualname__}.{item.name},")
     elif is_dataclass(item) and not isinstance(item, type):
         names = _field_names(kind)
