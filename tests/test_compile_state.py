@@ -200,3 +200,4 @@ def test_fingerprint_keeps_values_apart() -> None:
     for _ in range(100_000):
         nested = [nested]
     assert compile_state.fingerprint(nested) is None  # too deep to describe: not kept
+    assert compile_state.fingerprint(10**5000) is None  # more digits than Python writes in decimal

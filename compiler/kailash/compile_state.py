@@ -139,7 +139,7 @@ def fingerprint(value: Any) -> str | None:
     parts: list[str] = []
     try:
         _describe(value, parts)
-    except (_Opaque, RecursionError):
+    except (_Opaque, RecursionError, ValueError):  # ValueError: an int too long to write in decimal
         return None
     return "".join(parts)
 
