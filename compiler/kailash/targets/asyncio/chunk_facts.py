@@ -39,8 +39,10 @@ from .facts_json import decode_chunk, decode_unit, encode_chunk, encode_unit
 _FORMAT = 2
 _KEY_PREFIX = f"facts {_FORMAT} ast\n".encode()
 T = TypeVar("T")
-# Below this many pieces to read, starting worker processes costs more than it saves.
-PARALLEL_MISSES = 64
+# Below this many pieces to read, starting worker processes costs more than it saves: a piece
+# takes about 0.1 ms to read, and two workers read the 2,000 pieces of a 1,000-node module
+# (or five times as many) no faster than one process, their results sent back included.
+PARALLEL_MISSES = 20_000
 _LARGEST_ENTRY = 256 * 2**20  # facts of any chunk are far smaller: a larger file is not facts
 
 
