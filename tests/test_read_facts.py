@@ -8,6 +8,7 @@ construct where a reader of scopes could go wrong has its own small unit.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 
@@ -403,6 +404,15 @@ def test_code_nested_deeper_than_the_parser_goes_is_too_deep(code: str) -> None:
     with pytest.raises(TooDeep) as caught:
         read_units(["x = 1\n", code])
     assert caught.value.text == code
+
+
+def test_a_dot_before_a_run_of_hashes_is_read_at_once() -> None:
+    """Deciding whether a unit may call ``.node`` must not backtrack over a banner comment: the
+    subprocess's timeout only bounds a hang (2**64 tries), the read itself takes microseconds."""
+    code = "pass  # the end.\n" + "#" * 64 + "\nx = 1\n"
+    script = f"from kailash.targets.asyncio.read_facts import read_unit; print(len(read_unit({code!r}).bindings))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout == "1\n"
 
 
 def test_code_that_does_not_parse_is_a_compiler_bug() -> None:

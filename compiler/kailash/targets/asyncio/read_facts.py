@@ -29,8 +29,9 @@ from .facts import Binding, Import, NodeCall, RunShape, TooDeep, UnitFacts
 
 # What a text must contain for its expressions to matter: `:=`, or `.node` with anything
 # Python allows between the dot and the name (spaces, line breaks, continuations, comments).
+# Possessive, so that a dot before a run of `#` never makes the search backtrack without end.
 _WALRUS = ":="
-_NODE_ATTRIBUTE = re.compile(r"\.(?:\s|\\|#[^\n]*)*node\b")
+_NODE_ATTRIBUTE = re.compile(r"\.(?:\s|\\|#[^\n]*+)*+node\b")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 # What may stand between a statement's start, or an expression's end, and the name it binds.
 _PUNCTUATION = frozenset("()[]{},*|\\")
