@@ -201,3 +201,21 @@ def test_fingerprint_keeps_values_apart() -> None:
         nested = [nested]
     assert compile_state.fingerprint(nested) is None  # too deep to describe: not kept
     assert compile_state.fingerprint(10**5000) is None  # more digits than Python writes in decimal
+
+
+def test_recompile_reads_the_facts_of_unchanged_chunks_from_the_state(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_process_compile(chain())
+    for entry in cache.glob("[0-9a-f][0-9a-f]/*"):
+        entry.unlink()  # only the module's state remains to be warm
+    read: list[str] = []
+    original = chunk_facts._read_many
+
+    def recording(texts: list[str], jobs: int) -> list[object]:
+        read.extend(texts)
+        return original(texts, jobs)  # type: ignore[return-value]
+
+    monkeypatch.setattr(chunk_facts, "_read_many", recording)
+    new_process_compile(chain(edited=7))
+    assert len(read) == 1 and "# edited" in read[0]

@@ -39,7 +39,8 @@ RENDERED = "rendered"  # a node's plan -> its rendered chunk; a registration -> 
 TEXT_FACTS = "text facts"  # a rendered chunk -> the Python it needs and the packages it imports
 FORMATTED = "formatted"  # rendered chunk -> formatted chunk (which compiles)
 LINES = "lines"  # formatted node chunk and code -> its SOURCE_LINES runs
-KINDS = (RENDERED, TEXT_FACTS, FORMATTED, LINES)
+FACTS = "facts"  # a formatted chunk (or a piece of run()) -> what the validator read in it
+KINDS = (RENDERED, TEXT_FACTS, FORMATTED, LINES, FACTS)
 
 
 def key_of(*texts: str) -> str:

@@ -103,7 +103,7 @@ def _compile(ir: WorkflowIR, strict: bool, jobs: int, templates: Path | None) ->
     _check_compiles(plan, source, chunks, new, templates)
     for index in new:
         state.put(compile_state.FORMATTED, compile_state.key_of(rendered[index]), chunks[index])
-    validate_module(plan, chunks, jobs=jobs, templates=templates)
+    validate_module(plan, chunks, jobs=jobs, templates=templates, state=state)
     for warning in plan.warnings:
         location = warning.location or ir.location
         warnings.warn_explicit(warning, type(warning), location.file, location.line)
