@@ -15,10 +15,10 @@
    header's imports, and each node's functions and helpers are bound only in the chunk that
    owns them, and no two chunks bind one name at module level.
 
-What each chunk binds, imports and registers is read with libcst and cached by the chunk's
-text (chunk_facts.py); here those facts are only compared with the plan, which is cheap, so
-a warm compile stays fast. A broken rule is a GeneratedModuleError that names the template
-and shows the generated line.
+What each chunk binds, imports and registers is read with the standard library's ``ast``
+(read_facts.py) and cached by the chunk's text (chunk_facts.py); here those facts are only
+compared with the plan, which is cheap, so a warm compile stays fast. A broken rule is a
+GeneratedModuleError that names the template and shows the generated line.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from ... import codeblock
 from ...analysis.analyse import definition_bindings
 from ...analysis.namespace import import_bindings
 from ...analysis.plan import ModulePlan, Shape
+from ...compile_state import ModuleState
 from ...errors import CompilerBug, GeneratedModuleError, WorkflowError
 from ...python_names import STDLIB_MODULES
 from ...source_text import split_lines
@@ -86,16 +87,23 @@ RUN_TEMPLATE = "run.py.j2"
 RUN_CALL_TEMPLATE = "run_call.py.j2"
 
 
-def validate_module(plan: ModulePlan, chunks: Sequence[str], *, jobs: int = 1, templates: Path | None = None) -> None:
+def validate_module(
+    plan: ModulePlan,
+    chunks: Sequence[str],
+    *,
+    jobs: int = 1,
+    templates: Path | None = None,
+    state: ModuleState | None = None,
+) -> None:
     """Raise GeneratedModuleError for the first rule the formatted chunks (the header, one per
     node in plan order, then run()) break; ``templates``: the user's templates they were rendered
-    with, which the message names. ``jobs`` > 1 lets libcst read many new chunks in that many
-    worker processes."""
+    with, which the message names. ``jobs`` > 1 lets many new chunks be read in that many
+    worker processes. ``state``: the facts the last compile of the module read."""
     texts = [chunk.rstrip("\n") + "\n" for chunk in chunks]
     if len(texts) != len(plan.nodes) + 2:
         raise CompilerBug(f"{len(texts)} chunks for a module of {len(plan.nodes)} nodes; expected a header and run()")
     try:
-        facts = chunk_facts(texts, jobs=jobs)
+        facts = chunk_facts(texts, jobs=jobs, state=state)
     except TooDeep as exc:
         raise _too_deep(plan, texts, exc.text) from None
     starts = [1]
@@ -385,18 +393,19 @@ def _package(module: str) -> str:
 
 # -- the message -------------------------------------------------------------------------------
 def _too_deep(plan: ModulePlan, texts: list[str], unit: str) -> Exception:
-    """The node whose code libcst cannot read for its depth, or a compiler bug when that is not a node's."""
+    """The node whose code nests too deeply for Python's parser, or a compiler bug when that is not a node's."""
     for node_plan, text in zip(plan.nodes, texts[1:-1], strict=True):
         if text == unit:
             version = "{}.{}".format(*sys.version_info[:2])
             return WorkflowError(
-                f"its code nests too deeply for libcst, which checks every compiled module, to read on"
-                f" Python {version}",
+                f"its code nests too deeply for Python {version} to parse as part of the compiled module"
+                " (which is parsed to check the rules every compiled module keeps)",
                 location=node_plan.node.location,
                 node_id=node_plan.node.node_id,
-                hint="split the deeply nested expression (a long chain of operators, say) into several statements",
+                hint="split the deeply nested expression (a long chain of operators, say) into several statements,"
+                " or nest fewer blocks",
             )
-    return CompilerBug(f"libcst cannot read the generated code, nested too deeply:\n{unit}")
+    return CompilerBug(f"the generated code nests too deeply for Python's parser:\n{unit}")
 
 
 def _error(
