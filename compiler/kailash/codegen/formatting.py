@@ -39,8 +39,6 @@ from ..errors import CompilerBug
 from ..style import LINE_LENGTH
 from .disk_cache import maybe_prune, read_entry
 from .equivalence import is_formatting_of
-from .long_literals import split_literal
-from .shapes import format_by_shape
 
 if TYPE_CHECKING:
     import black
@@ -292,6 +290,9 @@ def _format_many(chunks: list[str], jobs: int) -> list[str]:
     """Each chunk validated, then formatted through its shape (see shapes.py), a long display
     in groups of elements (long_literals.py); a chunk that cannot be formatted so is formatted
     by black itself."""
+    from .long_literals import split_literal  # as black: only when a chunk is not in the cache
+    from .shapes import format_by_shape
+
     black_mode()
     for chunk in chunks:
         _validate(chunk)
