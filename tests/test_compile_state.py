@@ -41,14 +41,15 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def black_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts formatted from now on (those not in the format cache)."""
     calls: list[str] = []
-    original = formatting._validate_and_format
+    original = formatting._format_many
 
-    def recording(chunk: str) -> str:
-        calls.append(chunk)
-        return original(chunk)
+    def recording(chunks: list[str], jobs: int) -> list[str]:
+        calls.extend(chunks)
+        return original(chunks, jobs)
 
-    monkeypatch.setattr(formatting, "_validate_and_format", recording)
+    monkeypatch.setattr(formatting, "_format_many", recording)
     return calls
 
 
