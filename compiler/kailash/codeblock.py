@@ -8,10 +8,10 @@ are never re-indented, so the string values stay exactly as written.
 
 from __future__ import annotations
 
+import _symtable  # type: ignore[import-not-found]  # what the symtable module wraps; typeshed has no stub
 import ast
 import io
 import re
-import symtable
 import sys
 import tokenize
 from collections.abc import Iterator
@@ -550,22 +550,10 @@ def facts(code: str) -> BlockFacts:
 
 
 def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
-    table = symtable.symtable(as_function(code), "<code block>", "exec")
-    function = table.get_children()[0]
-    bound = frozenset(
-        symbol.get_name() for symbol in function.get_symbols() if symbol.is_assigned() or symbol.is_imported()
-    )
-    free: set[str] = set()
-    stack = [function]
-    while stack:
-        scope = stack.pop()
-        for symbol in scope.get_symbols():
-            if symbol.is_global() and symbol.is_referenced() and not symbol.is_declared_global():
-                free.add(symbol.get_name())
-        stack.extend(scope.get_children())
+    bound, free = _scope_names(as_function(code))
     names: list[tuple[int, int, str]] = []
     resources: list[tuple[str, int, int]] = []
-    for node in ast.walk(wrapped):
+    for node in _expressions(wrapped):
         if isinstance(node, ast.Name):
             if node.id in free:
                 names.append((node.lineno, node.col_offset, node.id))
@@ -584,6 +572,67 @@ def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
         bound=bound,
         statements=tuple((key, statement.lineno) for key, statement in keyed_statements(_wrapper_body(wrapped))),
     )
+
+
+_ASSIGNED_OR_IMPORTED: int = _symtable.DEF_LOCAL | _symtable.DEF_IMPORT
+_USE: int = _symtable.USE
+_DEF_BOUND: int = _symtable.DEF_BOUND
+_SCOPE_OFF: int = _symtable.SCOPE_OFF
+_SCOPE_MASK: int = _symtable.SCOPE_MASK
+_GLOBAL_IMPLICIT: int = _symtable.GLOBAL_IMPLICIT
+_GLOBAL_EXPLICIT: int = _symtable.GLOBAL_EXPLICIT
+
+
+def _scope_names(wrapped_source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The names the wrapper function assigns or imports, and the names any of its scopes reads as
+    implicit globals: what ``symtable.Symbol`` calls ``is_assigned() or is_imported()`` in the
+    function, and ``is_global() and is_referenced() and not is_declared_global()`` in it and the
+    scopes it holds. The flags are read from ``_symtable`` (what the ``symtable`` module wraps)
+    as that module reads them, without making an object per symbol."""
+    function = _symtable.symtable(wrapped_source, "<code block>", "exec").children[0]
+    bound = frozenset(name for name, flags in function.symbols.items() if flags & _ASSIGNED_OR_IMPORTED)
+    free: set[str] = set()
+    stack = [function]
+    while stack:
+        scope = stack.pop()
+        module_scope = scope.name == "top"  # as symtable.Symbol.is_global() counts it
+        for name, flags in scope.symbols.items():
+            where = (flags >> _SCOPE_OFF) & _SCOPE_MASK
+            if (
+                flags & _USE
+                and where != _GLOBAL_EXPLICIT
+                and (where == _GLOBAL_IMPLICIT or (module_scope and flags & _DEF_BOUND))
+            ):
+                free.add(name)
+        stack.extend(scope.children)
+    return bound, frozenset(free)
+
+
+# Fields that hold no names or calls: a name's context, an operator (BinOp, UnaryOp, BoolOp,
+# AugAssign), a comparison's operators.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _expressions(tree: ast.AST) -> list[ast.AST]:
+    """Every node of the tree that ``ast.walk`` finds (in another order), less contexts and
+    operators."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        kind = type(node)
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = tuple(field for field in kind._fields if field not in _LEAF_FIELDS)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend([item for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
 
 
 def _wrapper_body(wrapped: ast.Module) -> list[ast.stmt]:
