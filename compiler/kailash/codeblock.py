@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._lru import LRU
+from .codegen_checks import needs_code_generator
 from .python_names import KEYWORDS, normal_form
 from .source_text import DEFAULT_INT_DIGITS, PYTHON_WHITESPACE, is_blank, normalize_newlines, split_lines
 from .statement_keys import keyed_statements
@@ -256,8 +257,10 @@ _SCANNABLE = sys.version_info < (3, 12)
 # What the scan reads outside strings and comments, besides the whitespace the tokenizer skips:
 # ASCII letters, digits, operators and brackets. Any other character (a backslash, non-ASCII,
 # a control character) sends the block to the tokenizer.
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-*/%=<>!&|^~@.,:;()[]{}")
-_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
+# The characters the scan stops at on a line: a quote, a comment, a bracket, or any character
+# that is not whitespace, an ASCII letter or digit, or an operator.
+_SCAN_STOP = re.compile(r"[^ \t\x0cA-Za-z0-9_+\-*/%=<>!&|^~@.,:;]")
+_QUOTES, _OPENING, _CLOSING = frozenset("'\""), frozenset("([{"), frozenset(")]}")
 
 
 def _simple_layout(code: str) -> _Layout | None:
@@ -267,44 +270,39 @@ def _simple_layout(code: str) -> _Layout | None:
     tokenizer reads no indentation inside the wrapping brackets, ends a one-line string at
     its quote and a comment at the line's end, and changes the bracket depth only at bracket
     characters outside both. (A backslash, which may escape a quote or continue a line, sends
-    the block to the tokenizer.)"""
+    the block to the tokenizer, as does any character but ASCII letters, digits, operators,
+    brackets, quotes and the whitespace the tokenizer skips.)"""
     statements: set[int] = set()
     depth = 0
     for row, line in enumerate(code.split("\n"), 1):
-        first = True  # no token on this line yet
-        index, size = 0, len(line)
-        while index < size:
+        rest = line.lstrip(" \t\x0c")
+        if not rest or rest[0] == "#":
+            continue
+        if depth == 0:
+            statements.add(row)
+        index = len(line) - len(rest)
+        while (found := _SCAN_STOP.search(line, index)) is not None:
+            index = found.start()
             char = line[index]
-            if char in " \t\x0c":
-                index += 1
-                continue
             if char == "#":
                 break
-            if first:
-                first = False
-                if depth == 0:
-                    statements.add(row)
-            if char == "'" or char == '"':
+            if char in _QUOTES:
                 if line.startswith(char * 3, index):
                     return None  # a triple-quoted string may span lines
-                index += 1
-                while index < size and line[index] != char:
-                    if line[index] == "\\":
-                        return None  # an escape, or a string continued on the next line
-                    index += 1
-                if index == size:
-                    return None  # not closed on its line
-                index += 1
-                continue
-            if char not in _PLAIN:
-                return None
-            if char in _OPENING:
+                end = line.find(char, index + 1)
+                if end < 0 or line.find("\\", index + 1, end) >= 0:
+                    return None  # not closed on its line, or an escape before its end
+                index = end + 1
+            elif char in _OPENING:
                 depth += 1
+                index += 1
             elif char in _CLOSING:
                 depth -= 1
                 if depth < 0:
                     return None
-            index += 1
+                index += 1
+            else:
+                return None
     if depth:
         return None
     return _Layout(frozenset(), frozenset(statements))
@@ -365,19 +363,24 @@ def parse(code: str) -> ast.Module:
     function = wrapped.body[0]
     assert isinstance(function, ast.AsyncFunctionDef)
     _check_loadable(code, function)
-    try:
-        compile(wrapped, "<code block>", "exec", dont_inherit=True)  # what only the compiler checks
-    except SyntaxError as exc:
-        raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
-    except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
-        raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
+    nodes = _expressions(wrapped)
+    # The symbol table pass that reads the block's names checks what compile() would check
+    # of it; compile() itself runs only when its code generator could refuse the block.
+    scopes = None if needs_code_generator(code, nodes) else _checked_scope_names(wrapped_source)
+    if scopes is None:
+        try:
+            compile(wrapped, "<code block>", "exec", dont_inherit=True)  # what only the compiler checks
+        except SyntaxError as exc:
+            raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
+        except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
+            raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
     # The keyword is ASCII however the block spells names: without the word, no walk is needed.
     for node in own_scope(function.body) if "yield" in code else ():
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
             raise _block_error(code, message, node.lineno, node.col_offset + 1)
     if _facts.get(code) is None:
-        _facts[code] = _facts_of(code, wrapped)
+        _facts[code] = _facts_of(code, wrapped, nodes, scopes)
     _checked[code] = True
     return ast.Module(body=function.body, type_ignores=[])
 
@@ -549,11 +552,18 @@ def facts(code: str) -> BlockFacts:
     return found
 
 
-def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
-    bound, free = _scope_names(as_function(code))
+def _facts_of(
+    code: str,
+    wrapped: ast.Module,
+    nodes: list[ast.AST] | None = None,
+    scopes: tuple[frozenset[str], frozenset[str]] | None = None,
+) -> BlockFacts:
+    """The block's facts from its wrapped tree (``nodes``: its nodes, ``scopes``: its names, when
+    already found)."""
+    bound, free = scopes if scopes is not None else _scope_names(as_function(code))
     names: list[tuple[int, int, str]] = []
     resources: list[tuple[str, int, int]] = []
-    for node in _expressions(wrapped):
+    for node in nodes if nodes is not None else _expressions(wrapped):
         if isinstance(node, ast.Name):
             if node.id in free:
                 names.append((node.lineno, node.col_offset, node.id))
@@ -612,6 +622,15 @@ def _scope_names(wrapped_source: str) -> tuple[frozenset[str], frozenset[str]]:
 # AugAssign), a comparison's operators.
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _checked_scope_names(wrapped_source: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """``_scope_names``; None when the symbol table refuses the block (compile() then says why,
+    as it always has)."""
+    try:
+        return _scope_names(wrapped_source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _expressions(tree: ast.AST) -> list[ast.AST]:
