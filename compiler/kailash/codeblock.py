@@ -87,24 +87,34 @@ def dedent(code: str) -> str:
         lines.pop()
     if not lines:
         return ""
-    layout = _layout("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    layout = _layout(text)
     if layout is None:  # the syntax check reports the problem
-        return "\n".join(lines) + "\n"
-    lines = _without_leading_continuations(lines, layout)
+        return text
+    # Indented with spaces only and no backslash: no line is a continuation, and every line's
+    # indentation is already the spaces it counts as.
+    spaces_only = "\\" not in text and "\t" not in text and "\x0c" not in text
+    if not spaces_only:
+        lines = _without_leading_continuations(lines, layout)
     margin = _common_prefix([_indentation(lines[number - 1])[0] for number in sorted(layout.statements)])
-    dedented = []
-    for number, line in enumerate(lines, 1):
-        if number in layout.strings:
-            dedented.append(line)
-            continue
-        whitespace, rest = _indentation(line)
-        if not rest:
-            dedented.append("")
-        elif whitespace.startswith(margin):
-            dedented.append(whitespace[len(margin) :] + rest)
-        else:  # a comment or a continuation line, indented less than the statements
-            dedented.append(rest)
-    if _indentation_problem(dedented, layout.statements) is None:
+    if spaces_only and not margin:  # what the loop below gives such lines
+        dedented = [
+            line if number in layout.strings or line.lstrip(" ") else "" for number, line in enumerate(lines, 1)
+        ]
+    else:
+        dedented = []
+        for number, line in enumerate(lines, 1):
+            if number in layout.strings:
+                dedented.append(line)
+                continue
+            whitespace, rest = _indentation(line)
+            if not rest:
+                dedented.append("")
+            elif whitespace.startswith(margin):
+                dedented.append(whitespace[len(margin) :] + rest)
+            else:  # a comment or a continuation line, indented less than the statements
+                dedented.append(rest)
+    if not spaces_only and _indentation_problem(dedented, layout.statements) is None:
         # Spaces only, to the same columns: the wrapping's indentation cannot then meet a tab.
         for number in layout.statements:
             line = dedented[number - 1]

@@ -66,6 +66,25 @@ _PLAIN = frozenset(
         ast.Name,
     }
 )
+# Those of them the code generator takes in every form.
+_ANY_FORM = _PLAIN - {
+    ast.AsyncFunctionDef,
+    ast.ImportFrom,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.withitem,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.comprehension,
+    ast.Await,
+    ast.Lambda,
+    ast.Compare,
+    ast.Call,
+    ast.Subscript,
+    ast.Starred,
+}
 # What a call, a subscript or an ``is`` comparison may apply to without a warning ("'tuple'
 # object is not callable; perhaps you missed a comma?", '"is" with a literal').
 _REFERENCES = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
@@ -92,6 +111,8 @@ def needs_code_generator(code: str, nodes: list[ast.AST]) -> bool:
     functions = 0
     for node in nodes:
         kind = type(node)
+        if kind in _ANY_FORM:
+            continue
         if kind not in _PLAIN:
             return True
         if kind is ast.Call:
