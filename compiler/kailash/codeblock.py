@@ -373,10 +373,14 @@ def parse(code: str) -> ast.Module:
     function = wrapped.body[0]
     assert isinstance(function, ast.AsyncFunctionDef)
     _check_loadable(code, function)
-    nodes = _expressions(wrapped)
-    # The symbol table pass that reads the block's names checks what compile() would check
-    # of it; compile() itself runs only when its code generator could refuse the block.
-    scopes = None if needs_code_generator(code, nodes) else _checked_scope_names(wrapped_source)
+    nodes, names = _read_tree(wrapped)
+    # A block the code generator cannot refuse is not compiled: for the constructs it may hold,
+    # the symbol table pass (which reads the block's names) checks what compile() would; for
+    # the plainest of them, which that pass cannot refuse either, the walk above read the names.
+    if needs_code_generator(code, nodes):
+        scopes = None
+    else:
+        scopes = names if names is not None else _checked_scope_names(wrapped_source)
     if scopes is None:
         try:
             compile(wrapped, "<code block>", "exec", dont_inherit=True)  # what only the compiler checks
@@ -646,22 +650,82 @@ def _checked_scope_names(wrapped_source: str) -> tuple[frozenset[str], frozenset
 def _expressions(tree: ast.AST) -> list[ast.AST]:
     """Every node of the tree that ``ast.walk`` finds (in another order), less contexts and
     operators."""
+    return _read_tree(tree)[0]
+
+
+# Scopes whose names the walk below does not work out (comprehensions other than generator
+# expressions have been inlined into their function since Python 3.12, which changes what
+# the symbol table says of their names).
+_OTHER_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp})
+
+
+def _read_tree(tree: ast.AST) -> tuple[list[ast.AST], tuple[frozenset[str], frozenset[str]] | None]:
+    """The nodes ``_expressions`` gives, and what ``_scope_names`` gives for a block of the
+    constructs ``needs_code_generator`` lets through whose only scopes besides the wrapper are
+    generator expressions (None for another block; for a block with constructs it does not let
+    through, the names are not to be used). Read as the symbol table reads them: a name loaded
+    in a scope that neither it nor a scope around it binds is an implicit global (``super``
+    also loads ``__class__``); an import binds its alias or the first part of the module name;
+    a generator expression's first iterable belongs to the scope around it."""
     found: list[ast.AST] = []
-    stack: list[ast.AST] = [tree]
+    bound: list[set[str]] = [set()]  # per scope: the wrapper, then each generator expression
+    loaded: list[set[str]] = [set()]
+    around: list[int] = [-1]
+    readable = True
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
-        node = stack.pop()
+        node, scope = stack.pop()
         found.append(node)
         kind = type(node)
+        if kind is ast.Name:
+            assert isinstance(node, ast.Name)
+            if type(node.ctx) is ast.Load:
+                loaded[scope].add(node.id)
+                if node.id == "super":
+                    loaded[scope].add("__class__")
+            else:
+                bound[scope].add(node.id)
+            continue
+        if kind is ast.GeneratorExp:
+            assert isinstance(node, ast.GeneratorExp)
+            inner = len(bound)
+            bound.append(set())
+            loaded.append(set())
+            around.append(scope)
+            found.extend(node.generators)
+            stack.append((node.elt, inner))
+            for index, generator in enumerate(node.generators):
+                stack.append((generator.target, inner))
+                stack.append((generator.iter, inner if index else scope))
+                stack.extend((condition, inner) for condition in generator.ifs)
+            continue
+        if kind is ast.Import or kind is ast.ImportFrom:
+            assert isinstance(node, (ast.Import, ast.ImportFrom))
+            found.extend(node.names)
+            bound[scope].update(alias.asname or alias.name.partition(".")[0] for alias in node.names)
+            continue
+        if kind in _OTHER_SCOPES:
+            readable = False
         fields = _CHILD_FIELDS.get(kind)
         if fields is None:
             fields = _CHILD_FIELDS[kind] = tuple(field for field in kind._fields if field not in _LEAF_FIELDS)
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
-                stack.extend([item for item in value if isinstance(item, ast.AST)])
+                stack.extend([(item, scope) for item in value if isinstance(item, ast.AST)])
             elif isinstance(value, ast.AST):
-                stack.append(value)
-    return found
+                stack.append((value, scope))
+    if not readable:
+        return found, None
+    free: set[str] = set()
+    for scope, names in enumerate(loaded):
+        names = names - bound[scope]
+        outer = around[scope]
+        while names and outer >= 0:
+            names -= bound[outer]
+            outer = around[outer]
+        free |= names
+    return found, (frozenset(bound[0]), frozenset(free))
 
 
 def _wrapper_body(wrapped: ast.Module) -> list[ast.stmt]:
