@@ -1,5 +1,5 @@
-"""libcst validation of generated modules: the rules every compiled module keeps, whatever
-template produced it (kailash.targets.asyncio.validate).
+"""Validation of generated modules: the rules every compiled module keeps, whatever template
+produced it (kailash.targets.asyncio.validate), checked against facts read with ``ast``.
 
 The modules of the examples and of every golden workflow keep them. A module broken the ways
 a template could break it (an import nobody declared, a missing or synchronous node function,
@@ -11,6 +11,7 @@ supplies, as ``--templates`` will.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from kailash.analysis import ModulePlan, analyse
 from kailash.analysis.plan import Shape
 from kailash.codegen import compile_ir
 from kailash.codegen.formatting import format_chunk_texts, join_chunks
-from kailash.errors import GeneratedModuleError, TemplateError, WorkflowError
+from kailash.errors import CompilerBug, GeneratedModuleError, TemplateError, WorkflowError
 from kailash.sources import load_workflows
 from kailash.targets.asyncio import chunk_facts, facts, read_facts, render
 from kailash.targets.asyncio.validate import (
@@ -93,8 +94,8 @@ def fresh_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def libcst_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts libcst reads from now on."""
+def fact_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts whose facts are read (not found in a cache) from now on."""
     reads: list[str] = []
     original = read_facts.read_units
 
@@ -145,31 +146,59 @@ def process_item(item):
 
 def test_deeply_nested_code_is_validated(fresh_facts: Path) -> None:
     builder = AsyncWorkflowBuilder("deep")
-    # As deep as CPython nests brackets: libcst needs more than the default recursion limit.
+    # As deep as CPython nests brackets, and blocks within the node's function.
     builder.add_async_code("deep", "import json\nresult = json.dumps(" + "[" * 198 + "1" + "]" * 198 + ")")
+    nested = "".join("    " * depth + "if result:\n" for depth in range(97)) + "    " * 97 + "result = 2\n"
+    builder.add_async_code("blocks", "result = 1\n" + nested)
     compile_ir(builder.build().ir)
 
 
-def test_code_libcst_cannot_read_for_its_depth_is_refused_naming_the_node(
-    fresh_facts: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """As Python 3.12 refuses a chain of a thousand operators, whatever the recursion limit."""
+# Code CPython's parser refuses for its depth alone, each a line at the top of a chunk.
+TOO_DEEP = {
+    "brackets": "deep = " + "[" * 201 + "]" * 201 + "\n",  # SyntaxError: too many nested parentheses
+    "blocks": "".join(" " * depth + "if deep:\n" for depth in range(100)) + " " * 100 + "pass\n",  # IndentationError
+    "operators": "deep = " + "1 + " * 100_000 + "1\n",  # RecursionError or MemoryError, by version
+}
 
-    class Shallow(read_facts._Reader):
-        def __init__(self, texts: list[str]) -> None:
-            if any("very_deep" in text for text in texts):
-                raise RecursionError("maximum recursion depth exceeded")
-            super().__init__(texts)
 
-    monkeypatch.setattr(read_facts, "_Reader", Shallow)
-    builder = AsyncWorkflowBuilder("deep")
-    builder.add_async_code("shallow", "result = 1")
-    builder.add_async_code("deep", "import json\nvery_deep = 1\nresult = json.dumps(very_deep)")
+@pytest.mark.parametrize("code", TOO_DEEP.values(), ids=TOO_DEEP.keys())
+def test_code_too_deep_for_the_parser_is_refused_naming_the_node(patterns: Module, code: str) -> None:
+    chunks = patterns.edited("load_orders", "async def load_orders()", code + "\n\nasync def load_orders()")
     with pytest.raises(WorkflowError) as caught:
-        compile_ir(builder.build().ir)
+        validate_module(patterns.plan, chunks)
+    message = str(caught.value)
     assert not isinstance(caught.value, GeneratedModuleError)
-    assert "node 'deep': its code nests too deeply for libcst" in str(caught.value)
-    assert "split the deeply nested expression" in str(caught.value)
+    assert caught.value.node_id == "load_orders"
+    assert "node 'load_orders': its code nests too deeply for Python 3." in message
+    assert "split the deeply nested expression" in message
+    assert "Traceback" not in message
+
+
+def test_generated_code_too_deep_for_the_parser_outside_a_node_is_a_compiler_bug(patterns: Module) -> None:
+    chunks = patterns.edited("header", "import kailash_rt as rt\n", "import kailash_rt as rt\n" + TOO_DEEP["brackets"])
+    with pytest.raises(CompilerBug, match="the generated code nests too deeply for Python's parser"):
+        validate_module(patterns.plan, chunks)
+
+
+def test_a_compile_without_a_parallel_map_imports_no_libcst(tmp_path: Path) -> None:
+    """Only a parallel map's rewrite uses libcst: reading the facts of a module does not. A cold
+    compile formats every chunk, so black is imported: the check sees what a compile imports."""
+    script = (
+        "import sys\n"
+        "from kailash.cli import main\n"
+        "try:\n"
+        f"    main([{str(EXAMPLES / 'fan_out_fan_in.py')!r}, '-o', {str(tmp_path / 'out')!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('black' in sys.modules, any(name.split('.')[0] == 'libcst' for name in sys.modules))\n"
+    )
+    env = {**os.environ, "KAILASH_COMPILE_CACHE": str(tmp_path / "cache")}  # cold: every fact is read
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "True False"
+    assert list((tmp_path / "out").glob("*.py"))  # it did compile
 
 
 # -- what breaks them ----------------------------------------------------------------------------
@@ -275,7 +304,7 @@ def test_names_two_nodes_bind_at_module_level_are_refused(patterns: Module) -> N
 def test_a_violation_found_from_cached_facts_reads_the_same(patterns: Module, fresh_facts: Path) -> None:
     chunks = patterns.edited("load_orders", "async def load_orders()", "def load_orders()")
     messages = []
-    for _ in range(2):  # read by libcst, then from the cache
+    for _ in range(2):  # read, then from the cache
         with pytest.raises(GeneratedModuleError) as caught:
             validate_module(patterns.plan, chunks)
         messages.append(str(caught.value))
@@ -374,35 +403,35 @@ def _chunks(plan: ModulePlan) -> list[str]:
     return format_chunk_texts(render.render_chunks(plan, "many.py"))
 
 
-def test_a_warm_validation_reads_nothing_with_libcst(fresh_facts: Path, libcst_reads: list[str]) -> None:
+def test_a_warm_validation_reads_nothing_again(fresh_facts: Path, fact_reads: list[str]) -> None:
     plan = _many(20)
     chunks = _chunks(plan)
     validate_module(plan, chunks)
-    assert len(libcst_reads) > 20  # every chunk, run() in pieces
-    libcst_reads.clear()
+    assert len(fact_reads) > 20  # every chunk, run() in pieces
+    fact_reads.clear()
     validate_module(plan, chunks)
-    assert libcst_reads == []
+    assert fact_reads == []
     chunk_facts.forget()
     validate_module(plan, chunks)  # a new process: the disk cache
-    assert libcst_reads == []
+    assert fact_reads == []
 
 
-def test_an_edited_node_reads_only_its_own_chunk(fresh_facts: Path, libcst_reads: list[str]) -> None:
+def test_an_edited_node_reads_only_its_own_chunk(fresh_facts: Path, fact_reads: list[str]) -> None:
     validate_module(_many(20), _chunks(_many(20)))
-    libcst_reads.clear()
+    fact_reads.clear()
     plan = _many(20, edited=7)
     validate_module(plan, _chunks(plan))
-    assert len(libcst_reads) == 1 and "# step 7 (edited)" in libcst_reads[0]
+    assert len(fact_reads) == 1 and "# step 7 (edited)" in fact_reads[0]
 
 
 def test_an_edited_connection_reads_only_the_statements_of_run_it_changes(
-    fresh_facts: Path, libcst_reads: list[str]
+    fresh_facts: Path, fact_reads: list[str]
 ) -> None:
     validate_module(_many(20), _chunks(_many(20)))
-    libcst_reads.clear()
+    fact_reads.clear()
     plan = _many(20, edited=7, connected_to=3)  # node 7 reads node 3, and nothing reads node 6
     validate_module(plan, _chunks(plan))
-    node, *statements = libcst_reads
+    node, *statements = fact_reads
     assert "# step 7 (edited)" in node
     assert statements == [
         'if _:\n        r.node("n6", n6, v=n5_out["value"])\n',
@@ -410,7 +439,7 @@ def test_an_edited_connection_reads_only_the_statements_of_run_it_changes(
     ]
 
 
-def test_a_damaged_disk_entry_is_read_again_and_rewritten(fresh_facts: Path, libcst_reads: list[str]) -> None:
+def test_a_damaged_disk_entry_is_read_again_and_rewritten(fresh_facts: Path, fact_reads: list[str]) -> None:
     plan = _many(3)
     chunks = _chunks(plan)
     validate_module(plan, chunks)
@@ -425,25 +454,17 @@ def test_a_damaged_disk_entry_is_read_again_and_rewritten(fresh_facts: Path, lib
     for path, data in damaged.items():
         path.write_bytes(data)
     chunk_facts.forget()
-    libcst_reads.clear()
+    fact_reads.clear()
     validate_module(plan, chunks)
-    assert libcst_reads  # what could not be read as facts is read again
+    assert fact_reads  # what could not be read as facts is read again
     assert all(path.read_bytes() != data for path, data in damaged.items())  # and rewritten
 
 
-def test_facts_are_the_same_read_in_worker_processes(fresh_facts: Path) -> None:
-    plan = _many(80)  # more new pieces than it takes to start workers
+def test_facts_are_the_same_read_in_worker_processes(fresh_facts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunk_facts, "PARALLEL_MISSES", 64)  # workers for a module this small
+    plan = _many(80)
     texts = [chunk.rstrip("\n") + "\n" for chunk in _chunks(plan)]
     in_workers = chunk_facts.chunk_facts(texts, jobs=2)
     chunk_facts.forget()
     in_process = chunk_facts.chunk_facts(texts, jobs=1)
     assert in_workers == in_process
-
-
-def test_eliding_function_bodies_changes_no_fact(patterns: Module) -> None:
-    texts = [chunk.rstrip("\n") + "\n" for chunk in patterns.chunks]
-    assert any(read_facts.elide_bodies(text) != text for text in texts)
-    for text in texts:
-        assert read_facts.elide_bodies(text).count("\n") == text.count("\n")
-    whole = [read_facts._Reader([text]).facts()[0] for text in texts]
-    assert read_facts.read_units(texts) == whole

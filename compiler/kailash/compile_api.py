@@ -47,8 +47,8 @@ def compile_workflow(
     ``strict``: a name a code block reads that nothing binds (no connection, declared
     input, resource, import or definition copied from the workflow file) is an error, and
     so is every warning. ``templates``: a directory of templates that replace the shipped ones of
-    the same file name. ``jobs`` > 1 lets black and libcst run in that many processes when
-    many chunks of a large workflow are new.
+    the same file name. ``jobs`` > 1 lets black and the validator's reader run in that many
+    processes when many chunks of a large workflow are new.
     """
     if isinstance(workflow, WorkflowBuilder):
         ir = workflow.build().ir

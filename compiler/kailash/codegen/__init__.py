@@ -57,9 +57,9 @@ def compile_ir(
 ) -> GeneratedModule:
     """Compile a workflow IR into the source of a standalone asyncio module.
 
-    The formatted module is checked with libcst for the rules every compiled module keeps,
+    The formatted module is checked with ``ast`` for the rules every compiled module keeps,
     whatever templates made it (``kailash.targets.asyncio.validate``); a broken rule is a
-    GeneratedModuleError. ``jobs`` > 1 lets black and libcst run in that many worker processes
+    GeneratedModuleError. ``jobs`` > 1 lets black and that check run in that many worker processes
     when many chunks are new. Code
     that compiles but most likely does not do what its author meant gives a ``WorkflowWarning``
     at the builder call of its node (under ``strict`` a WorkflowError instead). ``templates``

@@ -2,7 +2,7 @@
 
 A *unit* is a piece of generated source that parses on its own: a chunk of the module (its
 header, one node) or a piece of ``run()`` (see chunk_facts.py). Its facts (``UnitFacts``,
-read with libcst by read_facts.py) depend on its text alone, so they are cached by text.
+read with the standard library's ast by read_facts.py) depend on its text alone, so they are cached by text.
 A chunk's facts (``ChunkFacts``) are what validate.py compares with the plan.
 """
 
@@ -85,8 +85,8 @@ class ChunkFacts:
 
 
 class TooDeep(Exception):
-    """Code nested deeper than libcst can read on this Python (3.12 limits the depth of C
-    calls, whatever the recursion limit): ``text`` is the unit."""
+    """Code nested deeper than CPython's parser goes (its limits on brackets, indentation and
+    the depth of the tree it builds): ``text`` is the unit."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)

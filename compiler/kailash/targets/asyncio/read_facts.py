@@ -1,420 +1,442 @@
-"""The facts of units of generated code (see facts.py), read with libcst's scope metadata.
+"""The facts of units of generated code (see facts.py), read with the standard library's ``ast``.
 
-What a unit binds in the module's namespace (libcst's ``ScopeProvider`` follows ``global``
-statements and leaves out comprehension and class scopes), what those imports bind (their
-qualified names), every module it imports, the ``<runner>.node(...)`` calls it makes, and
-the shape of a ``run()`` it defines.
+What a unit binds in the module's namespace, what those imports bind (their qualified names),
+every module it imports, the ``<runner>.node(...)`` calls it makes, and the shape of a
+``run()`` it defines. Names are resolved as Python's scopes do: a ``global`` statement
+anywhere in a function or class body sends that body's bindings of the name to the module; a
+comprehension's own targets and a class body's names stay out of the module; an assignment
+expression (``:=``) in a comprehension binds in the scope around the comprehension; the
+targets of ``except ... as``, ``with ... as``, ``for`` and ``match`` patterns bind where they
+stand. An annotation without a value (``x: int``) counts as a binding, as it makes the name
+the scope's own.
 
-Many units are read as one libcst module, since libcst's metadata costs much less per line
-that way; each fact is traced back to its unit by line. Nothing here reads the plan.
+Each unit is parsed on its own and walked with explicit stacks, so no depth of nesting that
+CPython's parser accepts makes the reader recurse. Expressions are walked only where they
+can add a fact: for ``:=`` when the text holds one, for ``.node(...)`` calls in the module's
+and run()'s own scope when the text has a ``.node`` attribute; a node function's body binds
+and imports by statements alone. Nothing here reads the plan.
 """
 
 from __future__ import annotations
 
 import ast
-import bisect
-import sys
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from typing import cast
-
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
-from libcst.metadata import (
-    Assignment,
-    CodeRange,
-    FunctionScope,
-    GlobalScope,
-    ImportAssignment,
-    MetadataWrapper,
-    PositionProvider,
-    Scope,
-    ScopeProvider,
-)
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from ...errors import CompilerBug
 from .facts import Binding, Import, NodeCall, RunShape, TooDeep, UnitFacts
 
-Scopes = Mapping[cst.CSTNode, Scope | None]
+# What a text must contain for its expressions to matter: `:=`, or `.node` with anything
+# Python allows between the dot and the name (spaces, line breaks, continuations, comments).
+# Possessive, so that a dot before a run of `#` never makes the search backtrack without end.
+_WALRUS = ":="
+_NODE_ATTRIBUTE = re.compile(r"\.(?:\s|\\|#[^\n]*+)*+node\b")
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+# What may stand between a statement's start, or an expression's end, and the name it binds.
+_PUNCTUATION = frozenset("()[]{},*|\\")
+# SyntaxError messages of CPython's limits on nesting, rather than of wrong code.
+_NESTING_LIMITS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested")
 
-
-# Lines of units read as one libcst module: enough to spread libcst's cost per parse, few
-# enough to keep the tree and its metadata small.
-BATCH_LINES = 2000
-# Deeply nested code (a thousand unary operators) that CPython compiles exceeds the default
-# recursion limit in libcst's visitors; such a batch is read again in a thread with room.
-_DEEP_RECURSION_LIMIT = 100_000
-_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_TYPE_ALIAS: type | None = getattr(ast, "TypeAlias", None)  # Python 3.12+
 
 
 def read_units(texts: Sequence[str]) -> list[UnitFacts]:
     """The facts of each unit (each a complete source text ending in a newline)."""
-    elided = [elide_bodies(text) for text in texts]
-    facts: list[UnitFacts] = []
-    for batch in _batches(elided):
-        try:
-            facts += _read_batch(batch)
-        except TooDeep as exc:  # name the unit as it was given
-            raise TooDeep(texts[elided.index(exc.text)]) from None
-    return facts
+    return [read_unit(text) for text in texts]
 
 
-def elide_bodies(text: str) -> str:
-    """``text`` with the body of each top-level function but ``run`` made ``...`` and blank
-    lines, where the body cannot change what the unit's facts say.
+def read_unit(text: str) -> UnitFacts:
+    return _Reader(text, _parse(text)).facts()
 
-    Only a ``global`` statement lets a function bind a module-level name, and only an
-    ``import`` statement imports, so a body with neither word anywhere in its text adds
-    nothing but cost (libcst's metadata costs about a millisecond a line): the node's code,
-    most of a module. Line numbers stay as they were.
-    """
-    if "def " not in text or "\r" in text:
-        return text
+
+def _parse(text: str) -> ast.Module:
+    """The unit's tree; TooDeep when it nests deeper than CPython's parser goes."""
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return text  # libcst says what is wrong
-    lines = text.split("\n")
-    for statement in tree.body:
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name == "run":
-            continue
-        first, last = statement.body[0].lineno, statement.end_lineno or statement.lineno
-        line = lines[first - 1]
-        indent = len(line) - len(line.lstrip(" \t"))
-        if statement.body[0].col_offset != indent or indent <= statement.col_offset:
-            continue  # the body starts on the line of `def`
-        body = lines[first - 1 : last]
-        if any("import" in part or "global" in part for part in body):
-            continue
-        lines[first - 1 : last] = [line[:indent] + "...", *([""] * (last - first))]
-    return "\n".join(lines)
+        return ast.parse(text)
+    except (RecursionError, MemoryError):  # the parser's or the tree's depth limit
+        raise TooDeep(text) from None
+    except SyntaxError as exc:
+        if any(limit in str(exc.msg) for limit in _NESTING_LIMITS):
+            raise TooDeep(text) from None
+        raise CompilerBug(
+            f"the generated code does not parse ({exc.msg}, line {exc.lineno}); this is a kailash-compile bug:\n{text}"
+        ) from None
+    except ValueError as exc:  # a null character
+        raise CompilerBug(
+            f"the generated code does not parse ({exc}); this is a kailash-compile bug:\n{text}"
+        ) from None
 
 
-def _batches(texts: Sequence[str]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    lines = 0
-    for text in texts:
-        if batch and lines + text.count("\n") > BATCH_LINES:
-            yield batch
-            batch, lines = [], 0
-        batch.append(text)
-        lines += text.count("\n")
-    if batch:
-        yield batch
+# -- scopes --------------------------------------------------------------------------------------
+_MODULE, _FUNCTION, _CLASS, _COMPREHENSION = "module", "function", "class", "comprehension"
 
 
-def _read_batch(texts: list[str]) -> list[UnitFacts]:
-    try:
-        return _Reader(texts).facts()
-    except cst.ParserSyntaxError:
-        if len(texts) > 1:  # find the unit libcst cannot read
-            return [facts for text in texts for facts in _read_batch([text])]
-        raise _unreadable(texts[0]) from None
-    except Exception:  # nesting too deep for the recursion limit, which libcst may
-        # report as another error raised while it unwinds (a KeyError of its position provider)
-        try:
-            return _in_deep_thread(texts)
-        except TooDeep:
-            if len(texts) > 1:  # find the unit libcst cannot read
-                return [facts for text in texts for facts in _read_batch([text])]
-            raise
+@dataclass(eq=False)
+class _Scope:
+    kind: str
+    parent: _Scope | None
+    run: _Run | None = None  # a top-level run()'s own scope
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+
+    def child(self, kind: str) -> _Scope:
+        return _Scope(kind, self)
+
+    def enclosing_function(self) -> _Scope | None:
+        """The scope a ``nonlocal`` name of this one belongs to (class bodies are skipped)."""
+        scope = self.parent
+        while scope is not None and scope.kind in (_CLASS, _COMPREHENSION):
+            scope = scope.parent
+        return scope if scope is not None and scope.kind == _FUNCTION else None
 
 
-def _in_deep_thread(texts: list[str]) -> list[UnitFacts]:
-    """Reads the units in a thread with a large stack, under a higher recursion limit."""
-    outcome: list[list[UnitFacts] | BaseException] = []
+@dataclass(eq=False)
+class _Run:
+    """What run()'s own scope binds, declares and calls."""
 
-    def work() -> None:
-        try:
-            outcome.append(_Reader(texts).facts())
-        except BaseException as exc:  # handed to the calling thread
-            outcome.append(exc)
-
-    old_limit = sys.getrecursionlimit()
-    old_stack = threading.stack_size(_DEEP_STACK_BYTES)
-    try:
-        sys.setrecursionlimit(max(old_limit, _DEEP_RECURSION_LIMIT))
-        thread = threading.Thread(target=work, name="kailash-validate")
-        thread.start()
-    finally:
-        threading.stack_size(old_stack)
-    thread.join()
-    sys.setrecursionlimit(old_limit)
-    result = outcome[0]
-    if isinstance(result, cst.ParserSyntaxError):
-        raise _unreadable("".join(texts)) from None
-    if _recursion(result):
-        raise TooDeep("".join(texts)) from None
-    if isinstance(result, BaseException):
-        raise CompilerBug(f"libcst cannot read the generated code ({result!r}):\n{''.join(texts)}") from result
-    return result
+    function: ast.FunctionDef | ast.AsyncFunctionDef
+    line: int
+    locals: list[tuple[str, int]] = field(default_factory=list)
+    declared_global: set[str] = field(default_factory=set)
+    calls: list[tuple[int, int, NodeCall]] = field(default_factory=list)
 
 
-def _recursion(outcome: object) -> bool:
-    """Whether ``outcome`` is a RecursionError, or an error raised while one unwound."""
-    seen = 0
-    while isinstance(outcome, BaseException) and seen < 100:
-        if isinstance(outcome, RecursionError):
-            return True
-        outcome, seen = outcome.__context__, seen + 1
-    return False
+@dataclass(frozen=True)
+class _Pending:
+    """A binding, placed in its scope once every ``global`` and ``nonlocal`` of the unit is known."""
 
-
-def _unreadable(text: str) -> CompilerBug:
-    return CompilerBug(f"libcst cannot parse the generated code; this is a kailash-compile bug:\n{text}")
+    name: str
+    line: int
+    form: str
+    top: bool
+    scope: _Scope
+    target: str = ""
 
 
 class _Reader:
-    """The facts of units read as one module."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self.starts: list[int] = []
-        line = 1
-        for text in texts:
-            self.starts.append(line)
-            line += text.count("\n")
-        wrapper = MetadataWrapper(cst.parse_module("".join(texts)), unsafe_skip_copy=True)
-        metadata = wrapper.resolve_many([ScopeProvider, PositionProvider])
-        self.module = wrapper.module
-        self.scopes = cast(Scopes, metadata[ScopeProvider])
-        self.positions = cast(Mapping[cst.CSTNode, CodeRange], metadata[PositionProvider])
-        scope = self.scopes[self.module]
-        assert isinstance(scope, GlobalScope)
-        self.global_scope = scope
-        self.units = [_UnitCollector(i, ".node" in text) for i, text in enumerate(texts)]
-
-    def facts(self) -> list[UnitFacts]:
-        self._bindings()
-        self.module.visit(_Visitor(self))
-        for statement in self.module.body:
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == "run":
-                self._run(statement)
-        return [unit.facts() for unit in self.units]
-
-    def line(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.line
-
-    def unit(self, line: int) -> tuple[_UnitCollector, int]:
-        """The unit holding a line of the batch, and the line's number in the unit."""
-        index = bisect.bisect_right(self.starts, line) - 1
-        return self.units[index], line - self.starts[index] + 1
-
-    def _bindings(self) -> None:
-        top = _top_level_nodes(self.module)
-        for assignment in self.global_scope.assignments:
-            # `import a.b` binds `a`; libcst also lists `a.b`
-            if not isinstance(assignment, Assignment) or "." in assignment.name:
-                continue
-            node = assignment.node
-            where = node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
-            unit, line = self.unit(self.line(where))
-            unit.bindings.append(
-                Binding(
-                    name=assignment.name,
-                    line=line,
-                    form=_form(assignment),
-                    top=id(node) in top,
-                    via_global=self.scopes.get(node) is not self.global_scope,
-                    target=_import_target(assignment),
-                )
-            )
-
-    def _run(self, function: cst.FunctionDef) -> None:
-        scope = self._own_scope(function)
-        unit, line = self.unit(self.line(function.name))
-        runner = _runner(function, scope) if scope is not None else None
-        assignments = [a for a in scope.assignments if isinstance(a, Assignment)] if scope is not None else []
-        locals_ = [(a.name, self.unit(self.line(_where(a)))[1]) for a in assignments]
-        collected = unit.function_calls.pop(id(scope), []) if scope is not None else []
-        unit.runs.append(
-            RunShape(
-                line=line,
-                asynchronous=function.asynchronous is not None,
-                runner=runner,
-                locals=tuple(sorted(locals_)),
-                declared_global=tuple(sorted(unit.function_globals.pop(id(scope), set()))),
-                calls=tuple(collected),
-            )
-        )
-
-    def _own_scope(self, function: cst.FunctionDef) -> FunctionScope | None:
-        body = function.body
-        inner = body.body[0] if isinstance(body, cst.IndentedBlock) and body.body else body
-        scope = self.scopes.get(inner)
-        return scope if isinstance(scope, FunctionScope) and scope.node is function else None
-
-
-class _UnitCollector:
-    def __init__(self, index: int, calls_wanted: bool) -> None:
-        self.index = index
-        self.calls_wanted = calls_wanted  # whether the unit may call `<name>.node(...)`
-        self.bindings: list[Binding] = []
-        self.imports: list[Import] = []
-        self.calls: list[NodeCall] = []
+    def __init__(self, text: str, tree: ast.Module) -> None:
+        self.lines = text.split("\n")
+        self.tree = tree
+        # Expressions bind only by `:=`, and only calls in the module's or run()'s own scope count.
+        self.walrus = _WALRUS in text
+        self.node_calls = _NODE_ATTRIBUTE.search(text) is not None
+        self.module = _Scope(_MODULE, None)
+        self.pending: list[_Pending] = []
+        self.imports: list[tuple[int, int, int, Import]] = []
+        self.calls: list[tuple[int, int, NodeCall]] = []
         self.declared_global: set[str] = set()
-        self.runs: list[RunShape] = []
-        # by function scope (its id): what run() makes and declares, once _run collects it
-        self.function_calls: dict[int, list[NodeCall]] = {}
-        self.function_globals: dict[int, set[str]] = {}
+        self.runs: list[_Run] = []
+        self.statements: list[tuple[ast.stmt, _Scope, bool]] = []  # to walk: (statement, scope, top)
+        self.expression_stack: list[tuple[ast.AST, _Scope]] = []
 
     def facts(self) -> UnitFacts:
+        self.statements = [(statement, self.module, True) for statement in reversed(self.tree.body)]
+        while self.statements or self.expression_stack:
+            while self.statements:
+                self._statement(*self.statements.pop())
+            while self.expression_stack:
+                self._expression(*self.expression_stack.pop())
+        bindings: list[Binding] = []
+        for pending in self.pending:
+            owner, via_global = _owner(pending.name, pending.scope)
+            if owner is self.module:
+                bindings.append(
+                    Binding(pending.name, pending.line, pending.form, pending.top, via_global, pending.target)
+                )
+            elif owner is not None and owner.run is not None:
+                owner.run.locals.append((pending.name, pending.line))
         return UnitFacts(
-            bindings=tuple(sorted(self.bindings, key=_binding_order)),
-            imports=tuple(self.imports),
-            calls=tuple(self.calls),
+            bindings=tuple(sorted(bindings, key=_binding_order)),
+            imports=tuple(found for *_, found in sorted(self.imports, key=lambda item: item[:3])),
+            calls=_in_order(self.calls),
             declared_global=tuple(sorted(self.declared_global)),
-            runs=tuple(self.runs),
+            runs=tuple(self._run_shape(run) for run in self.runs),
         )
 
+    # -- statements ------------------------------------------------------------------------------
+    def _statement(self, node: ast.stmt, scope: _Scope, top: bool) -> None:
+        if isinstance(node, _FUNCTIONS):
+            self._function(node, scope, top)
+        elif isinstance(node, ast.ClassDef):
+            self._class(node, scope, top)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self._import(node, scope, top)
+        elif isinstance(node, ast.Global):
+            scope.globals.update(node.names)
+            self.declared_global.update(node.names)
+            if scope.run is not None:
+                scope.run.declared_global.update(node.names)
+        elif isinstance(node, ast.Nonlocal):
+            scope.nonlocals.update(node.names)
+        else:
+            self._other(node, scope, top)
 
-class _Visitor(cst.CSTVisitor):
-    """Imports, ``global`` statements and ``<name>.node(...)`` calls, each filed under its unit.
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope, top: bool) -> None:
+        line = self._name_line(node.lineno, node.col_offset, node.name, ("async", "def"))
+        form = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
+        self.pending.append(_Pending(node.name, line, form, top, scope))
+        arguments = node.args
+        self._expressions(scope, *node.decorator_list, *arguments.defaults, *arguments.kw_defaults, node.returns)
+        self._expressions(scope, *(argument.annotation for argument in _arguments(arguments)))
+        own = scope.child(_FUNCTION)
+        if top and node.name == "run":
+            own.run = _Run(node, line)
+            self.runs.append(own.run)
+            for argument in _arguments(arguments):
+                self.pending.append(_Pending(argument.arg, argument.lineno, "assignment", False, own))
+        self.statements += [(statement, own, False) for statement in reversed(node.body)]
 
-    Imports and ``global`` are statements, so the expressions of a simple statement are only
-    visited in a unit that may make calls (a piece of run()): the rest is a good part of the cost.
-    """
+    def _class(self, node: ast.ClassDef, scope: _Scope, top: bool) -> None:
+        line = self._name_line(node.lineno, node.col_offset, node.name, ("class",))
+        self.pending.append(_Pending(node.name, line, "class", top, scope))
+        self._expressions(scope, *node.decorator_list, *node.bases, *(keyword.value for keyword in node.keywords))
+        own = scope.child(_CLASS)
+        self.statements += [(statement, own, False) for statement in reversed(node.body)]
 
-    def __init__(self, reader: _Reader) -> None:
-        super().__init__()
-        self.reader = reader
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope, top: bool) -> None:
+        position = (node.lineno, node.col_offset)
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+            bound = [
+                (alias.asname or alias.name.split(".")[0], alias.name if alias.asname else alias.name.split(".")[0])
+                for alias in node.names
+            ]
+        else:
+            module = "." * node.level + (node.module or "")
+            modules = [module]
+            prefix = module if module.endswith(".") else f"{module}."
+            bound = [(alias.asname or alias.name, prefix + alias.name) for alias in node.names if alias.name != "*"]
+        self.imports += [(*position, index, Import(name, node.lineno)) for index, name in enumerate(modules)]
+        # A name bound twice by one statement is said to import the first of its targets in order.
+        targets: dict[str, str] = {}
+        for name, target in bound:
+            targets[name] = min(targets.get(name, target), target)
+        self.pending += [_Pending(name, node.lineno, "import", top, scope, targets[name]) for name, _ in bound]
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
-        return self._statements(node.body)
-
-    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> bool:
-        return self._statements(node.body)
-
-    def _statements(self, statements: Sequence[cst.BaseSmallStatement]) -> bool:
-        unit = None
-        for statement in statements:
-            if isinstance(statement, (cst.Import, cst.ImportFrom, cst.Global)):
-                unit, line = self.reader.unit(self.reader.line(statement))
-                if isinstance(statement, cst.Import):
-                    unit.imports += [Import(get_full_name_for_node(a.name) or "", line) for a in statement.names]
-                elif isinstance(statement, cst.ImportFrom):
-                    module = get_full_name_for_node(statement.module) if statement.module is not None else ""
-                    unit.imports.append(Import("." * len(statement.relative) + (module or ""), line))
-                else:
-                    self._global(unit, statement)
-        if unit is None and statements:
-            unit, _ = self.reader.unit(self.reader.line(statements[0]))
-        return unit is not None and unit.calls_wanted
-
-    def _global(self, unit: _UnitCollector, node: cst.Global) -> None:
-        names = {item.name.value for item in node.names}
-        unit.declared_global |= names
-        scope = self.reader.scopes.get(node)
-        if isinstance(scope, FunctionScope):
-            unit.function_globals.setdefault(id(scope), set()).update(names)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value == "node"):
+    def _other(self, node: ast.stmt, scope: _Scope, top: bool) -> None:
+        """A statement that opens no scope: its targets, then what it holds."""
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._targets(target, scope, top)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            self._targets(node.target, scope, top)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self._targets(node.target, scope, False)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self._targets(item.optional_vars, scope, False)
+        elif _TYPE_ALIAS is not None and isinstance(node, _TYPE_ALIAS):
+            name = node.name  # type: ignore[attr-defined]
+            self.pending.append(_Pending(name.id, node.lineno, "assignment", top, scope))
+            self._expressions(scope.child(_FUNCTION), node.value)  # type: ignore[attr-defined]
             return
-        scope = self.reader.scopes.get(func.value)
-        unit, line = self.reader.unit(self.reader.line(node))
-        call = NodeCall(func.value.value, _node_id(node), _function_name(node, scope, self.reader.scopes), line)
-        if scope is self.reader.global_scope:
-            unit.calls.append(call)
-        elif isinstance(scope, FunctionScope):
-            unit.function_calls.setdefault(id(scope), []).append(call)
+        for value in ast.iter_child_nodes(node):
+            if isinstance(value, ast.stmt):
+                self.statements.append((value, scope, False))
+            elif isinstance(value, ast.expr):
+                self._expressions(scope, value)
+            elif isinstance(value, ast.ExceptHandler):
+                self._handler(value, scope)
+            elif isinstance(value, ast.match_case):
+                self._case(value, scope)
+            elif isinstance(value, ast.withitem):
+                self._expressions(scope, value.context_expr, value.optional_vars)
+
+    def _handler(self, node: ast.ExceptHandler, scope: _Scope) -> None:
+        if node.name is not None:
+            after = node.type if node.type is not None else node
+            line = self._name_line(after.end_lineno or after.lineno, after.end_col_offset or 0, node.name, ("as",))
+            self.pending.append(_Pending(node.name, line, "assignment", False, scope))
+        self._expressions(scope, node.type)
+        self.statements += [(statement, scope, False) for statement in reversed(node.body)]
+
+    def _case(self, node: ast.match_case, scope: _Scope) -> None:
+        patterns: list[ast.pattern] = [node.pattern]
+        while patterns:
+            pattern = patterns.pop()
+            if isinstance(pattern, ast.MatchAs):
+                if pattern.name is not None:
+                    line = pattern.lineno  # `case name:`; `case <pattern> as name:` names it after the pattern
+                    inner = pattern.pattern
+                    if inner is not None:
+                        line = self._name_line(
+                            inner.end_lineno or line, inner.end_col_offset or 0, pattern.name, ("as",)
+                        )
+                    self.pending.append(_Pending(pattern.name, line, "assignment", False, scope))
+            elif isinstance(pattern, ast.MatchStar):
+                if pattern.name is not None:
+                    line = self._name_line(pattern.lineno, pattern.col_offset, pattern.name, ())
+                    self.pending.append(_Pending(pattern.name, line, "assignment", False, scope))
+            elif isinstance(pattern, ast.MatchMapping) and pattern.rest is not None:
+                # `**rest` closes the mapping: it follows the last value pattern, or the brace
+                line, column = pattern.lineno, pattern.col_offset
+                if pattern.patterns:
+                    last = pattern.patterns[-1]
+                    line, column = last.end_lineno or last.lineno, last.end_col_offset or 0
+                line = self._name_line(line, column, pattern.rest, ())
+                self.pending.append(_Pending(pattern.rest, line, "assignment", False, scope))
+            patterns += [child for child in ast.iter_child_nodes(pattern) if isinstance(child, ast.pattern)]
+        self._expressions(scope, node.guard)
+        self.statements += [(statement, scope, False) for statement in reversed(node.body)]
+
+    def _targets(self, target: ast.expr, scope: _Scope, top: bool) -> None:
+        """The names an assignment's target binds (within tuples, lists and starred targets)."""
+        targets = [target]
+        while targets:
+            found = targets.pop()
+            if isinstance(found, ast.Name):
+                self.pending.append(_Pending(found.id, found.lineno, "assignment", top, scope))
+            elif isinstance(found, (ast.Tuple, ast.List)):
+                targets += found.elts
+            elif isinstance(found, ast.Starred):
+                targets.append(found.value)
+
+    # -- expressions -----------------------------------------------------------------------------
+    def _expressions(self, scope: _Scope, *nodes: ast.AST | None) -> None:
+        if self.walrus or (self.node_calls and (scope is self.module or scope.run is not None)):
+            self.expression_stack += [(node, scope) for node in nodes if node is not None]
+
+    def _expression(self, node: ast.AST, scope: _Scope) -> None:
+        stack = self.expression_stack
+        if isinstance(node, ast.NamedExpr):
+            target = node.target
+            self.pending.append(_Pending(target.id, target.lineno, "assignment", False, scope))
+            stack.append((node.value, scope))
+            return
+        if isinstance(node, ast.Call):
+            self._call(node, scope)
+        elif isinstance(node, ast.Lambda):
+            arguments = node.args
+            self._expressions(scope, *arguments.defaults, *arguments.kw_defaults)
+            self._expressions(scope.child(_FUNCTION), node.body)
+            return
+        elif isinstance(node, _COMPREHENSIONS):
+            first, *others = node.generators
+            stack.append((first.iter, scope))  # evaluated in the scope around the comprehension
+            own = scope.child(_COMPREHENSION)
+            parts: list[ast.expr] = [first.target, *first.ifs]
+            for generator in others:
+                parts += [generator.target, generator.iter, *generator.ifs]
+            parts += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            self._expressions(own, *parts)
+            return
+        stack += [(child, scope) for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr_context)]
+
+    def _call(self, node: ast.Call, scope: _Scope) -> None:
+        function = node.func
+        if not (
+            isinstance(function, ast.Attribute) and function.attr == "node" and isinstance(function.value, ast.Name)
+        ):
+            return
+        if scope is self.module:
+            calls = self.calls
+        elif scope.run is not None:
+            calls = scope.run.calls
+        else:
+            return
+        positional = [argument for argument in node.args if not isinstance(argument, ast.Starred)]
+        first = positional[0] if positional else None
+        second = positional[1] if len(positional) > 1 else None
+        node_id = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+        name = second.id if isinstance(second, ast.Name) else None
+        calls.append((node.lineno, node.col_offset, NodeCall(function.value.id, node_id, name, node.lineno)))
+
+    # -- run() -----------------------------------------------------------------------------------
+    def _run_shape(self, run: _Run) -> RunShape:
+        return RunShape(
+            line=run.line,
+            asynchronous=isinstance(run.function, ast.AsyncFunctionDef),
+            runner=None if any(name == "rt" for name, _ in run.locals) else _runner(run.function),
+            locals=tuple(sorted(run.locals)),
+            declared_global=tuple(sorted(run.declared_global)),
+            calls=_in_order(run.calls),
+        )
+
+    # -- lines -----------------------------------------------------------------------------------
+    def _name_line(self, line: int, column: int, name: str, keywords: tuple[str, ...]) -> int:
+        """The line of ``name``, which follows (line, column) with only ``keywords``, brackets,
+        commas, stars, bars, comments and line breaks between (``column`` in UTF-8 bytes, as ast
+        gives it)."""
+        start = line
+        text = self.lines[line - 1]
+        if not text.isascii():
+            column = len(text.encode()[:column].decode(errors="replace"))
+        while line <= len(self.lines):
+            text = self.lines[line - 1]
+            while column < len(text):
+                char = text[column]
+                if char == "#":
+                    break
+                if char.isspace() or char in _PUNCTUATION:
+                    column += 1
+                    continue
+                word = _IDENTIFIER.match(text, column)
+                if word is None or (word.group() != name and word.group() not in keywords):
+                    return start
+                if word.group() == name:
+                    return line
+                column = word.end()
+            line, column = line + 1, 0
+        return start
+
+
+def _owner(name: str, scope: _Scope) -> tuple[_Scope | None, bool]:
+    """The scope a binding of ``name`` made in ``scope`` belongs to, and whether it reaches the
+    module through a ``global`` statement. None: a ``nonlocal`` with no function around it."""
+    while scope.kind == _COMPREHENSION and scope.parent is not None:  # an assignment expression
+        scope = scope.parent
+    found: _Scope | None = scope
+    while found is not None and found.kind != _MODULE:
+        if name in found.globals:
+            return _module_of(found), True
+        if name not in found.nonlocals:
+            return found, False
+        found = found.enclosing_function()
+    return found, False
+
+
+def _module_of(scope: _Scope) -> _Scope:
+    while scope.parent is not None:
+        scope = scope.parent
+    return scope
+
+
+def _arguments(arguments: ast.arguments) -> Iterator[ast.arg]:
+    yield from arguments.posonlyargs
+    yield from arguments.args
+    if arguments.vararg is not None:
+        yield arguments.vararg
+    yield from arguments.kwonlyargs
+    if arguments.kwarg is not None:
+        yield arguments.kwarg
+
+
+def _runner(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """``<runner>`` of the first ``with rt.Run(...) as <runner>:`` directly in the body."""
+    for statement in function.body:
+        if not isinstance(statement, (ast.With, ast.AsyncWith)):
+            continue
+        for item in statement.items:
+            call = item.context_expr
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == "rt"
+                and call.func.attr == "Run"
+                and isinstance(item.optional_vars, ast.Name)
+            ):
+                return item.optional_vars.id
+    return None
+
+
+def _in_order(calls: list[tuple[int, int, NodeCall]]) -> tuple[NodeCall, ...]:
+    return tuple(call for *_, call in sorted(calls, key=lambda item: item[:2]))
 
 
 def _binding_order(b: Binding) -> tuple[int, str, str, bool, bool, str]:
-    """Bindings in the order of the code, whatever order libcst keeps them in."""
     return (b.line, b.name, b.form, b.top, b.via_global, b.target)
-
-
-def _positional(call: cst.Call, index: int) -> cst.BaseExpression | None:
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    return positional[index].value if len(positional) > index else None
-
-
-def _node_id(call: cst.Call) -> str | None:
-    value = _positional(call, 0)
-    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
-        evaluated = value.evaluated_value
-        return evaluated if isinstance(evaluated, str) else None
-    return None
-
-
-def _function_name(call: cst.Call, scope: Scope | None, scopes: Scopes) -> str | None:
-    value = _positional(call, 1)
-    if isinstance(value, cst.Name) and scopes.get(value) is scope:
-        return value.value
-    return None
-
-
-def _runner(function: cst.FunctionDef, scope: FunctionScope) -> str | None:
-    """``<runner>`` of the first ``with rt.Run(...) as <runner>:`` directly in the body, where
-    ``rt`` is the module's (run() binds no ``rt`` of its own)."""
-    if "rt" in scope.assignments:
-        return None
-    body = function.body
-    statements = body.body if isinstance(body, cst.IndentedBlock) else ()
-    for statement in statements:
-        if not isinstance(statement, cst.With):
-            continue
-        for item in statement.items:
-            call = item.item
-            if (
-                isinstance(call, cst.Call)
-                and isinstance(call.func, cst.Attribute)
-                and isinstance(call.func.value, cst.Name)
-                and call.func.value.value == "rt"
-                and call.func.attr.value == "Run"
-                and item.asname is not None
-                and isinstance(item.asname.name, cst.Name)
-            ):
-                return item.asname.name.value
-    return None
-
-
-def _where(assignment: Assignment) -> cst.CSTNode:
-    node = assignment.node
-    return node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
-
-
-def _form(assignment: Assignment) -> str:
-    node = assignment.node
-    if isinstance(assignment, ImportAssignment):
-        return "import"
-    if isinstance(node, cst.FunctionDef):
-        return "async def" if node.asynchronous is not None else "def"
-    if isinstance(node, cst.ClassDef):
-        return "class"
-    return "assignment"
-
-
-def _import_target(assignment: Assignment) -> str:
-    if not isinstance(assignment, ImportAssignment):
-        return ""
-    names = sorted(q.name for q in assignment.get_qualified_names_for(assignment.name))
-    return names[0] if names else ""
-
-
-def _top_level_nodes(module: cst.Module) -> set[int]:
-    """Ids of the nodes libcst names as the assignment of a binding made by a statement of the
-    module body itself: definitions, imports, and the plain names assigned."""
-    found: set[int] = set()
-    for statement in module.body:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            found.add(id(statement))
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    found.add(id(small))
-                elif isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        found |= _target_names(target.target)
-                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                    found |= _target_names(small.target)
-    return found
-
-
-def _target_names(target: cst.BaseExpression) -> set[int]:
-    if isinstance(target, cst.Name):
-        return {id(target)}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return {i for element in target.elements for i in _target_names(element.value)}
-    return set()

@@ -15,10 +15,10 @@
    header's imports, and each node's functions and helpers are bound only in the chunk that
    owns them, and no two chunks bind one name at module level.
 
-What each chunk binds, imports and registers is read with libcst and cached by the chunk's
-text (chunk_facts.py); here those facts are only compared with the plan, which is cheap, so
-a warm compile stays fast. A broken rule is a GeneratedModuleError that names the template
-and shows the generated line.
+What each chunk binds, imports and registers is read with the standard library's ``ast``
+(read_facts.py) and cached by the chunk's text (chunk_facts.py); here those facts are only
+compared with the plan, which is cheap, so a warm compile stays fast. A broken rule is a
+GeneratedModuleError that names the template and shows the generated line.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ RUN_CALL_TEMPLATE = "run_call.py.j2"
 def validate_module(plan: ModulePlan, chunks: Sequence[str], *, jobs: int = 1, templates: Path | None = None) -> None:
     """Raise GeneratedModuleError for the first rule the formatted chunks (the header, one per
     node in plan order, then run()) break; ``templates``: the user's templates they were rendered
-    with, which the message names. ``jobs`` > 1 lets libcst read many new chunks in that many
+    with, which the message names. ``jobs`` > 1 lets many new chunks be read in that many
     worker processes."""
     texts = [chunk.rstrip("\n") + "\n" for chunk in chunks]
     if len(texts) != len(plan.nodes) + 2:
@@ -385,18 +385,19 @@ def _package(module: str) -> str:
 
 # -- the message -------------------------------------------------------------------------------
 def _too_deep(plan: ModulePlan, texts: list[str], unit: str) -> Exception:
-    """The node whose code libcst cannot read for its depth, or a compiler bug when that is not a node's."""
+    """The node whose code nests too deeply for Python's parser, or a compiler bug when that is not a node's."""
     for node_plan, text in zip(plan.nodes, texts[1:-1], strict=True):
         if text == unit:
             version = "{}.{}".format(*sys.version_info[:2])
             return WorkflowError(
-                f"its code nests too deeply for libcst, which checks every compiled module, to read on"
-                f" Python {version}",
+                f"its code nests too deeply for Python {version} to parse as part of the compiled module"
+                " (which is parsed to check the rules every compiled module keeps)",
                 location=node_plan.node.location,
                 node_id=node_plan.node.node_id,
-                hint="split the deeply nested expression (a long chain of operators, say) into several statements",
+                hint="split the deeply nested expression (a long chain of operators, say) into several statements,"
+                " or nest fewer blocks",
             )
-    return CompilerBug(f"libcst cannot read the generated code, nested too deeply:\n{unit}")
+    return CompilerBug(f"the generated code nests too deeply for Python's parser:\n{unit}")
 
 
 def _error(
