@@ -37,4 +37,5 @@ def run_generated(path: Path, *args: str, block_kailash: bool = True) -> subproc
 def _private_compile_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test session formats into its own cache, so tests never depend on a warm cache."""
     monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(tmp_path_factory.getbasetemp() / "compile-cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state-home"))  # the cache key
     os.environ.setdefault("PYTHONHASHSEED", "0")

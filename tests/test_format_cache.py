@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kailash import compile_state
 from kailash.codegen import compile_ir, equivalence, formatting
 from kailash.codegen.equivalence import is_formatting_of
 from kailash.sources import load_workflows
@@ -47,6 +48,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "cache"
     monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(directory))
     monkeypatch.setattr(formatting, "_memory", {})
+    # What the last compile of a module left is kept apart (test_compile_state.py): here every
+    # compile reads the format cache.
+    monkeypatch.setattr(compile_state, "load", lambda *_: compile_state.ModuleState(None))
     return directory
 
 

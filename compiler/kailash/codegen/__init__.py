@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import compile_state
 from ..analysis import ModulePlan, analyse
 from ..errors import CompilerBug, TemplateError
 from ..ir import WorkflowIR
@@ -17,7 +18,7 @@ from ..targets.asyncio.render import render_chunks, render_run
 from ..targets.asyncio.render import templates as asyncio_templates
 from ..targets.asyncio.source_lines import source_line_table
 from ..targets.asyncio.validate import validate_module
-from .formatting import format_chunk_texts, join_chunks
+from .formatting import cache_dir, format_chunk_texts, join_chunks
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,55 @@ def _collector_paused() -> Iterator[None]:
 
 def _compile(ir: WorkflowIR, strict: bool, jobs: int, templates: Path | None) -> GeneratedModule:
     plan = analyse(ir, strict=strict)
-    chunks = format_chunk_texts(render_chunks(plan, ir.location.file, templates, run=False), jobs=jobs)
+    chosen = asyncio_templates(templates)
+    directories = [*chosen.shipped, *([chosen.user] if chosen.user else [])]
+    state = compile_state.load(cache_dir(), plan.module_name, ir.location.file, directories)
+    rendered = render_chunks(plan, ir.location.file, templates, run=False, state=state)
+    chunks, new = _formatted(rendered, state, jobs)
     # run() comes with the lines of the formatted node code (SOURCE_LINES), so it is rendered last.
-    chunks += format_chunk_texts([render_run(plan, asyncio_templates(templates), source_line_table(plan, chunks))])
+    table = source_line_table(plan, chunks, state)
+    rendered.append(render_run(plan, chosen, table, state))
+    run_chunks, new_run = _formatted(rendered[-1:], state, jobs)
+    chunks += run_chunks
+    new += [len(chunks) - 1 for _ in new_run]
     source = join_chunks(chunks)
+    _check_compiles(plan, source, chunks, new, templates)
+    for index in new:
+        state.put(compile_state.FORMATTED, compile_state.key_of(rendered[index]), chunks[index])
+    validate_module(plan, chunks, jobs=jobs, templates=templates, state=state)
+    for warning in plan.warnings:
+        location = warning.location or ir.location
+        warnings.warn_explicit(warning, type(warning), location.file, location.line)
+    state.save()
+    return GeneratedModule(plan.module_name, source, plan)
+
+
+def _formatted(texts: list[str], state: compile_state.ModuleState, jobs: int) -> tuple[list[str], list[int]]:
+    """The chunks formatted, and the indices of those the last compile of the module did not
+    have (formatted now, or read from the format cache), which are still to be compiled."""
+    found = [state.get(compile_state.FORMATTED, compile_state.key_of(text)) for text in texts]
+    new = [index for index, chunk in enumerate(found) if not isinstance(chunk, str)]
+    formatted = format_chunk_texts([texts[index] for index in new], jobs=jobs)
+    chunks = [chunk if isinstance(chunk, str) else "" for chunk in found]
+    for index, chunk in zip(new, formatted, strict=True):
+        chunks[index] = chunk
+    return chunks, new
+
+
+def _check_compiles(plan: ModulePlan, source: str, chunks: list[str], new: list[int], templates: Path | None) -> None:
+    """The module compiles. Chunks the last compile of the module had compiled then; the others
+    are compiled here, each on its own (chunks are whole top-level statements, so a module of
+    chunks that compile compiles, unless a ``__future__`` import is not at the top: then, and
+    when most chunks are new, the module is compiled whole)."""
+    if not new:
+        return
+    if 2 * len(new) < len(chunks) and not any("__future__" in chunk for chunk in chunks[1:]):
+        try:
+            for index in new:
+                compile(chunks[index], plan.module_name, "exec", dont_inherit=True)
+            return
+        except SyntaxError:
+            pass  # reported below, with its line in the module
     try:
         compile(source, plan.module_name, "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -102,11 +148,9 @@ def _compile(ir: WorkflowIR, strict: bool, jobs: int, templates: Path | None) ->
                 "\nhint: each template renders statements that also fit the module around them"
             ) from None
         raise CompilerBug(f"the generated module does not compile ({exc}); this is a kailash-compile bug") from exc
-    validate_module(plan, chunks, jobs=jobs, templates=templates)
-    for warning in plan.warnings:
-        location = warning.location or ir.location
-        warnings.warn_explicit(warning, type(warning), location.file, location.line)
-    return GeneratedModule(plan.module_name, source, plan)
+    else:
+        if 2 * len(new) < len(chunks) and not any("__future__" in chunk for chunk in chunks[1:]):
+            raise CompilerBug("a chunk of the generated module does not compile alone; this is a kailash-compile bug")
 
 
 __all__ = ["GeneratedModule", "compile_ir"]

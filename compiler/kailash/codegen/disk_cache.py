@@ -1,6 +1,7 @@
 """The compile cache on disk stays bounded: by age and by total size, oldest first.
 
-Entries (formatted chunks, validation facts, compiled modules of the in-process runtime)
+Entries (formatted chunks, validation facts, compiled modules of the in-process runtime,
+the state a module's last compile left: see module_state.py)
 are content-named files; an entry's modification time is when it was last written or
 last found in use. Reading an entry costs one ``fstat`` more, and an entry older than a
 day is touched, so entries in use stay young without a write per compile.
@@ -83,14 +84,14 @@ def prune(directory: Path, *, max_bytes: int, max_age: float, now: float) -> Non
 
 
 def _entry_directories(directory: Path) -> list[str]:
-    """The directories entries live in: two hex digits of their key each, and ``modules``."""
+    """The directories entries live in: two hex digits of their key each, ``modules`` and ``states``."""
     try:
         with os.scandir(directory) as found:
             return [
                 entry.path
                 for entry in found
                 if entry.is_dir(follow_symlinks=False)
-                and (entry.name == "modules" or (len(entry.name) == 2 and _is_hex(entry.name)))
+                and (entry.name in ("modules", "states") or (len(entry.name) == 2 and _is_hex(entry.name)))
             ]
     except OSError:
         return []

@@ -32,6 +32,7 @@ from ..._files import write_atomically
 from ..._lru import LRU
 from ...codegen.disk_cache import read_entry
 from ...codegen.formatting import cache_dir
+from ...compile_state import FACTS, ModuleState
 from ...source_text import split_lines
 from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts
 from .facts_json import decode_chunk, decode_unit, encode_chunk, encode_unit
@@ -59,15 +60,19 @@ def forget() -> None:
     _runs.clear()
 
 
-def chunk_facts(chunks: Sequence[str], *, jobs: int = 1) -> list[ChunkFacts]:
-    """The facts of each chunk (each ending in one newline); the last chunk is ``run()``'s."""
+def chunk_facts(chunks: Sequence[str], *, jobs: int = 1, state: ModuleState | None = None) -> list[ChunkFacts]:
+    """The facts of each chunk (each ending in one newline); the last chunk is ``run()``'s.
+    ``state``: the facts the last compile of the module read, which are looked up first (and
+    this compile's facts are kept in it for the next)."""
     *others, run = chunks
     directory = cache_dir()
     run_key = _key("run", run)
     run_facts = _runs.get(run_key)
+    if run_facts is None and state is not None:
+        run_facts = _from_state(state, run_key, decode_chunk)
     if run_facts is None:
         run_facts = _read_entry(directory, run_key, decode_chunk)
-    out = [ChunkFacts(unit.bindings, unit.imports) for unit in _unit_facts(others, jobs, directory)]
+    out = [ChunkFacts(unit.bindings, unit.imports) for unit in _unit_facts(others, jobs, directory, state)]
     if run_facts is None:
         pieces = split_run(run)
         texts = [pieces.skeleton, *(text for _, text in pieces.statements)] if pieces else [run]
@@ -76,6 +81,8 @@ def chunk_facts(chunks: Sequence[str], *, jobs: int = 1) -> list[ChunkFacts]:
         read = _unit_facts(texts, jobs, None)
         run_facts = _run_facts(pieces, read[0], read[1:]) if pieces else _unsplit_run_facts(read[0])
         _write_entry(directory, run_key, encode_chunk(run_facts))
+    if state is not None:
+        state.put(FACTS, run_key, encode_chunk(run_facts))
     _runs[run_key] = run_facts
     return [*out, run_facts]
 
@@ -231,25 +238,45 @@ def _hidden_functions(registrations: list[NodeCall], local: list[tuple[str, int]
 
 
 # -- cache ---------------------------------------------------------------------------------------
-def _unit_facts(texts: list[str], jobs: int, directory: Path | None) -> list[UnitFacts]:
+def _unit_facts(
+    texts: list[str], jobs: int, directory: Path | None, state: ModuleState | None = None
+) -> list[UnitFacts]:
     keys = [_key("unit", text) for text in texts]
     found: dict[str, UnitFacts] = {}
     for key in keys:
         facts = _units.get(key)
+        kept = False  # in the state already
+        if facts is None and state is not None:
+            facts = _from_state(state, key, decode_unit)
+            kept = facts is not None
         if facts is None:
             facts = _read_entry(directory, key, decode_unit)
-            if facts is not None:
-                _units[key] = facts
         if facts is not None:
+            _units[key] = facts
             found[key] = facts
+            if state is not None and not kept:
+                state.put(FACTS, key, encode_unit(facts))
     missing = list(dict.fromkeys(key for key in keys if key not in found))
     if missing:
         text_of = dict(zip(keys, texts, strict=True))
         for key, facts in zip(missing, _read_many([text_of[key] for key in missing], jobs), strict=True):
             found[key] = facts
             _units[key] = facts
-            _write_entry(directory, key, encode_unit(facts))
+            encoded = encode_unit(facts)
+            _write_entry(directory, key, encoded)
+            if state is not None:
+                state.put(FACTS, key, encoded)
     return [found[key] for key in keys]
+
+
+def _from_state(state: ModuleState, key: str, read: Callable[[str], T]) -> T | None:
+    text = state.get(FACTS, key)
+    if not isinstance(text, str):
+        return None
+    try:
+        return read(text)
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None
 
 
 def _read_many(texts: list[str], jobs: int) -> list[UnitFacts]:

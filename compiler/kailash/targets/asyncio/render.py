@@ -19,6 +19,7 @@ from kailash_rt import __version__ as RUNTIME_VERSION
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...analysis.resources import ResourceBlock
+from ...compile_state import RENDERED, TEXT_FACTS, ModuleState, fingerprint, key_of
 from ...ir import EnvRef, InputIR
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...style import LINE_LENGTH
@@ -82,18 +83,50 @@ TEMPLATES = {
 
 
 def render_chunks(
-    plan: ModulePlan, source_name: str, user_templates: Path | None = None, *, run: bool = True
+    plan: ModulePlan,
+    source_name: str,
+    user_templates: Path | None = None,
+    *,
+    run: bool = True,
+    state: ModuleState | None = None,
 ) -> list[str]:
     """The module as plain-text chunks, each one or more top-level statements; ``user_templates``
     is a directory whose templates replace the shipped ones of their name. ``run=False`` leaves
-    out run(), which compile_ir renders once the node chunks are formatted (see ``render_run``)."""
+    out run(), which compile_ir renders once the node chunks are formatted (see ``render_run``).
+    ``state``: what the last compile of the module rendered, for the nodes it had too."""
     chosen = templates(user_templates)
-    nodes = [render_node(chosen, node_plan) for node_plan in plan.nodes]
+    nodes = [_node_text(chosen, node_plan, state) for node_plan in plan.nodes]
     resources = render_resources(chosen, plan.resources)
-    python = max((required_version(text) for text in [resources, *nodes]), default=OLDEST)
-    imported = frozenset[str]().union(*(packages_imported_in(text) for text in [resources, *nodes]))
+    facts = [_text_facts(text, state) for text in [resources, *nodes]]
+    python = max((needed for needed, _ in facts), default=OLDEST)
+    imported = frozenset[str]().union(*(packages for _, packages in facts))
     header = render_header(plan, source_name, resources, python, chosen, imported)
     return [header, *nodes, render_run(plan, chosen)] if run else [header, *nodes]
+
+
+def _node_text(chosen: Templates, node_plan: NodePlan, state: ModuleState | None) -> str:
+    described = fingerprint(node_plan) if state is not None else None
+    if described is None or state is None:
+        return render_node(chosen, node_plan)
+    key = key_of("node", described)
+    found = state.get(RENDERED, key)
+    if isinstance(found, str):
+        return found
+    text = render_node(chosen, node_plan)
+    state.put(RENDERED, key, text)
+    return text
+
+
+def _text_facts(text: str, state: ModuleState | None) -> tuple[tuple[int, int], frozenset[str]]:
+    """The oldest Python that compiles ``text``, and the packages it imports."""
+    key = key_of(text) if state is not None else ""
+    found = state.get(TEXT_FACTS, key) if state is not None else None
+    if isinstance(found, list) and len(found) == 3 and all(isinstance(item, str) for item in found[2]):
+        return (int(found[0]), int(found[1])), frozenset(found[2])
+    needed, packages = required_version(text), packages_imported_in(text)
+    if state is not None:
+        state.put(TEXT_FACTS, key, [*needed, sorted(packages)])
+    return needed, packages
 
 
 @lru_cache(maxsize=4096)
@@ -192,9 +225,15 @@ def _declared_input(declared: InputIR) -> dict[str, Any]:
     return {"default": default, "description": declared.description}
 
 
-def render_run(plan: ModulePlan, chosen: Templates, source_lines: Sequence[FunctionLines] = ()) -> str:
+def render_run(
+    plan: ModulePlan,
+    chosen: Templates,
+    source_lines: Sequence[FunctionLines] = (),
+    state: ModuleState | None = None,
+) -> str:
     """``run()``: one ``r.node(...)`` registration per node, in topological order; before it
-    ``SOURCE_LINES``, where each node's code is in the workflow file (see source_lines.py)."""
+    ``SOURCE_LINES``, where each node's code is in the workflow file (see source_lines.py).
+    ``state``: what the last compile of the module rendered, for the registrations it had too."""
     calls = []
     for node_id in plan.order:
         node_plan = plan.plan(node_id)
@@ -204,13 +243,7 @@ def render_run(plan: ModulePlan, chosen: Templates, source_lines: Sequence[Funct
             "ident": node_plan.ident,
             "args": [(p.name, _argument(p, plan)) for p in node_plan.params],
         }
-        what = f"the registration of node {node_id!r}"
-        line = chosen.render("run_call.py.j2", {"call": call, "exploded": False}, what=what)
-        if len(line.rstrip("\n")) + 8 > LINE_LENGTH:
-            # One argument per line with a trailing comma: black keeps that form as it is,
-            # and it diffs one argument at a time.
-            line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
-        calls.append(line)
+        calls.append(_call_text(chosen, call, node_id, state))
     context = {
         "name": py_string(plan.ir.name),
         "declared": bool(plan.ir.resources),
@@ -223,6 +256,23 @@ def render_run(plan: ModulePlan, chosen: Templates, source_lines: Sequence[Funct
         first = "        " + calls[0].split("\n", 1)[0]
         chosen.require_line("run.py.j2", text, first, "where run() registers the nodes")
     return text
+
+
+def _call_text(chosen: Templates, call: dict[str, Any], node_id: str, state: ModuleState | None) -> str:
+    described = fingerprint(call) if state is not None else None
+    key = key_of("call", described) if described is not None else ""
+    found = state.get(RENDERED, key) if state is not None and key else None
+    if isinstance(found, str):
+        return found
+    what = f"the registration of node {node_id!r}"
+    line = chosen.render("run_call.py.j2", {"call": call, "exploded": False}, what=what)
+    if len(line.rstrip("\n")) + 8 > LINE_LENGTH:
+        # One argument per line with a trailing comma: black keeps that form as it is,
+        # and it diffs one argument at a time.
+        line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
+    if state is not None and key:
+        state.put(RENDERED, key, line)
+    return line
 
 
 def _argument(param: Param, plan: ModulePlan) -> str:

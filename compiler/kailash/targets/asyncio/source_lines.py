@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from ... import codeblock
 from ...analysis.plan import ModulePlan
+from ...compile_state import LINES, ModuleState, key_of
 from ...source_text import split_lines
 from ...statement_keys import keyed_statements
 
@@ -38,17 +39,30 @@ class FunctionLines:
     runs: str
 
 
-def source_line_table(plan: ModulePlan, chunks: list[str]) -> list[FunctionLines]:
-    """The lines of every node's functions; ``chunks`` are the formatted header and node chunks."""
+def source_line_table(plan: ModulePlan, chunks: list[str], state: ModuleState | None = None) -> list[FunctionLines]:
+    """The lines of every node's functions; ``chunks`` are the formatted header and node chunks.
+    ``state``: what the last compile of the module found, for the chunks it had too."""
     table: list[FunctionLines] = []
     for node_plan, chunk in zip(plan.nodes, chunks[1:], strict=False):
         node = node_plan.node
         if not node.code.strip():
             continue
         start = node.code_line
-        for function, runs in function_lines(chunk, node.code):
+        for function, runs in _lines_of(chunk, node.code, state):
             table.append(FunctionLines(function, node.node_id, start, runs))
     return table
+
+
+def _lines_of(chunk: str, code: str, state: ModuleState | None) -> tuple[tuple[str, str], ...]:
+    if state is None:
+        return function_lines(chunk, code)
+    key = key_of(chunk, code)
+    found = state.get(LINES, key)
+    if isinstance(found, list) and all(isinstance(pair, list) and len(pair) == 2 for pair in found):
+        return tuple((str(function), str(runs)) for function, runs in found)
+    lines = function_lines(chunk, code)
+    state.put(LINES, key, [list(pair) for pair in lines])
+    return lines
 
 
 @lru_cache(maxsize=4096)

@@ -33,6 +33,7 @@ from ... import codeblock
 from ...analysis.analyse import definition_bindings
 from ...analysis.namespace import import_bindings
 from ...analysis.plan import ModulePlan, Shape
+from ...compile_state import ModuleState
 from ...errors import CompilerBug, GeneratedModuleError, WorkflowError
 from ...python_names import STDLIB_MODULES
 from ...source_text import split_lines
@@ -86,16 +87,23 @@ RUN_TEMPLATE = "run.py.j2"
 RUN_CALL_TEMPLATE = "run_call.py.j2"
 
 
-def validate_module(plan: ModulePlan, chunks: Sequence[str], *, jobs: int = 1, templates: Path | None = None) -> None:
+def validate_module(
+    plan: ModulePlan,
+    chunks: Sequence[str],
+    *,
+    jobs: int = 1,
+    templates: Path | None = None,
+    state: ModuleState | None = None,
+) -> None:
     """Raise GeneratedModuleError for the first rule the formatted chunks (the header, one per
     node in plan order, then run()) break; ``templates``: the user's templates they were rendered
     with, which the message names. ``jobs`` > 1 lets many new chunks be read in that many
-    worker processes."""
+    worker processes. ``state``: the facts the last compile of the module read."""
     texts = [chunk.rstrip("\n") + "\n" for chunk in chunks]
     if len(texts) != len(plan.nodes) + 2:
         raise CompilerBug(f"{len(texts)} chunks for a module of {len(plan.nodes)} nodes; expected a header and run()")
     try:
-        facts = chunk_facts(texts, jobs=jobs)
+        facts = chunk_facts(texts, jobs=jobs, state=state)
     except TooDeep as exc:
         raise _too_deep(plan, texts, exc.text) from None
     starts = [1]

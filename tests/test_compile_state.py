@@ -1,0 +1,221 @@
+"""What the last compile of a module left (kailash.compile_state) makes the next compile of it
+cheap, and is used only when this user's key authenticates it and the compiler and templates
+that made it are the ones compiling now: otherwise the compile is the one a cold cache gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from kailash import compile_state
+from kailash.analysis import analyse
+from kailash.codegen import compile_ir, formatting
+from kailash.ir import EnvRef
+from kailash.targets.asyncio import chunk_facts, render
+from kailash.workflow import AsyncWorkflowBuilder, Workflow
+
+
+def chain(edited: int = -1, nodes: int = 30) -> Workflow:
+    builder = AsyncWorkflowBuilder("state_chain")
+    for index in range(nodes):
+        note = "  # edited" if index == edited else ""
+        builder.add_async_code(f"step_{index}", f"value = {index}{note}\nresult = {{'value': value}}", timeout=5)
+        if index:
+            builder.add_connection(f"step_{index - 1}", "value", f"step_{index}", "before")
+    return builder.build()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(directory))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
+    return directory
+
+
+@pytest.fixture
+def black_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = formatting._validate_and_format
+
+    def recording(chunk: str) -> str:
+        calls.append(chunk)
+        return original(chunk)
+
+    monkeypatch.setattr(formatting, "_validate_and_format", recording)
+    return calls
+
+
+def new_process_compile(workflow: Workflow) -> str:
+    """A compile with nothing in memory, as a new process has it: only the disk is warm."""
+    formatting._memory.clear()
+    chunk_facts.forget()
+    render.packages_imported_in.cache_clear()
+    return compile_ir(workflow.ir).source
+
+
+def cold_compile(workflow: Workflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(tmp_path / "cold-cache"))
+    try:
+        return new_process_compile(workflow)
+    finally:
+        shutil.rmtree(tmp_path / "cold-cache", ignore_errors=True)
+
+
+def state_files(cache: Path) -> list[Path]:
+    return sorted((cache / "states").iterdir())
+
+
+def test_recompile_after_an_edit_formats_only_the_edited_node_and_equals_a_cold_compile(
+    cache: Path, black_calls: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_process_compile(chain())
+    for entry in cache.glob("[0-9a-f][0-9a-f]/*"):
+        entry.unlink()  # only the module's state remains to be warm
+    black_calls.clear()
+    edited = new_process_compile(chain(edited=7))
+    assert len(black_calls) == 1 and "# edited" in black_calls[0]
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "another-home"))
+    assert cold_compile(chain(edited=7), tmp_path, monkeypatch) == edited
+
+
+def test_unchanged_recompile_formats_nothing(cache: Path, black_calls: list[str]) -> None:
+    first = new_process_compile(chain())
+    black_calls.clear()
+    assert new_process_compile(chain()) == first
+    assert black_calls == []
+
+
+def forge(state: Path, old: str, new: str) -> None:
+    mac, _, body = state.read_text().partition("\n")
+    assert old in body
+    state.write_text(f"{mac}\n{body.replace(old, new)}")
+
+
+def test_forged_state_is_ignored(cache: Path, black_calls: list[str]) -> None:
+    first = new_process_compile(chain())
+    [state] = state_files(cache)
+    forge(state, "value = 7", "value = 666")
+    black_calls.clear()
+    assert new_process_compile(chain()) == first
+
+
+def test_state_made_with_another_key_is_ignored(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, black_calls: list[str]
+) -> None:
+    """A state copied from elsewhere (a restored CI cache, another user) is authenticated by
+    another key: even a well-formed one is not used."""
+    new_process_compile(chain())
+    [state] = state_files(cache)
+    body = state.read_text().partition("\n")[2]
+    other_key = tmp_path / "elsewhere"
+    monkeypatch.setenv("XDG_STATE_HOME", str(other_key))
+    forged_body = body.replace("value = 7", "value = 666")
+    key = os.urandom(32)
+    state.write_text(hmac.new(key, forged_body.encode(), hashlib.sha256).hexdigest() + "\n" + forged_body)
+    assert compile_state.load(cache, "state_chain", "anything.py", []).found == {}
+    source = new_process_compile(chain())
+    assert "value = 666" not in source and "value = 7" in source
+
+
+def test_key_is_kept_outside_the_cache_and_private(cache: Path) -> None:
+    new_process_compile(chain())
+    key = compile_state.key_path()
+    assert key is not None and key.is_file() and cache not in key.parents
+    assert key.stat().st_mode & 0o077 == 0
+
+
+def test_state_of_another_compiler_or_templates_is_not_used(cache: Path, tmp_path: Path) -> None:
+    plan = analyse(chain().ir)
+    new_process_compile(chain())
+    shipped = render.template_dirs()
+    assert compile_state.load(cache, plan.module_name, plan.ir.location.file, shipped).found
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "run_call.py.j2").write_text((shipped[0] / "run_call.py.j2").read_text())
+    assert not compile_state.load(cache, plan.module_name, plan.ir.location.file, [*shipped, templates]).found
+
+
+def test_edited_user_template_is_rendered_anew(cache: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    shipped = render.template_dirs()[0] / "node_code.py.j2"
+    (templates / "node_code.py.j2").write_text(shipped.read_text())
+    first = compile_ir(chain().ir, templates=templates).source
+    (templates / "node_code.py.j2").write_text("# reviewed\n" + shipped.read_text())
+    stat = (templates / "node_code.py.j2").stat()
+    os.utime(templates / "node_code.py.j2", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    formatting._memory.clear()
+    second = compile_ir(chain().ir, templates=templates).source
+    assert "# reviewed" not in first and second.count("# reviewed") == 30
+
+
+def test_fingerprint_tells_plans_apart_and_refuses_what_it_cannot_see() -> None:
+    plan = analyse(chain().ir)
+    first, second = plan.nodes[1], plan.nodes[2]
+    assert compile_state.fingerprint(first) == compile_state.fingerprint(first)
+    assert compile_state.fingerprint(first) != compile_state.fingerprint(second)
+    for field in dataclasses.fields(first.node):
+        value = getattr(first.node, field.name)
+        if isinstance(value, str):
+            changed = dataclasses.replace(first, node=dataclasses.replace(first.node, **{field.name: value + "x"}))
+            assert compile_state.fingerprint(changed) != compile_state.fingerprint(first), field.name
+    assert compile_state.fingerprint((1, "1")) != compile_state.fingerprint(("1", 1))
+    assert compile_state.fingerprint((1, True)) != compile_state.fingerprint((1, 1))
+    assert compile_state.fingerprint(((1,), 2)) != compile_state.fingerprint(((1, 2),))
+    assert compile_state.fingerprint({"a": 1}) != compile_state.fingerprint({"a": 2})
+    for opaque in (ValueError, EnvRef("TOKEN", "str", "secret"), object(), 1 + 2j, b"bytes"):
+        assert compile_state.fingerprint(opaque) is None
+        assert compile_state.fingerprint(dataclasses.replace(first, signature=(opaque,))) is None  # type: ignore[arg-type]
+
+
+def test_damaged_state_is_ignored(cache: Path) -> None:
+    first = new_process_compile(chain())
+    [state] = state_files(cache)
+    for damage in (b"", b"\xff\xfe", b"0" * 64 + b"\n{not json", state.read_bytes()[:100]):
+        state.write_bytes(damage)
+        assert new_process_compile(chain()) == first
+
+
+def test_state_keeps_only_the_entries_of_the_last_compile(cache: Path) -> None:
+    new_process_compile(chain(nodes=30))
+    new_process_compile(chain(nodes=3))
+    [state] = state_files(cache)
+    entries = json.loads(state.read_text().partition("\n")[2])["entries"]
+    assert len(entries[compile_state.FORMATTED]) == 3 + 2  # the nodes, the header and run()
+
+
+def test_fingerprint_keeps_values_apart() -> None:
+    assert compile_state.fingerprint((1, 23)) != compile_state.fingerprint((12, 3))
+    assert compile_state.fingerprint(("a,", "b")) != compile_state.fingerprint(("a", ",b"))
+    assert compile_state.fingerprint([1]) != compile_state.fingerprint((1,))
+    assert compile_state.fingerprint(1.0) != compile_state.fingerprint(1)
+    nested: list[object] = []
+    for _ in range(100_000):
+        nested = [nested]
+    assert compile_state.fingerprint(nested) is None  # too deep to describe: not kept
+    assert compile_state.fingerprint(10**5000) is None  # more digits than Python writes in decimal
+
+
+def test_recompile_reads_the_facts_of_unchanged_chunks_from_the_state(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_process_compile(chain())
+    for entry in cache.glob("[0-9a-f][0-9a-f]/*"):
+        entry.unlink()  # only the module's state remains to be warm
+    read: list[str] = []
+    original = chunk_facts._read_many
+
+    def recording(texts: list[str], jobs: int) -> list[object]:
+        read.extend(texts)
+        return original(texts, jobs)  # type: ignore[return-value]
+
+    monkeypatch.setattr(chunk_facts, "_read_many", recording)
+    new_process_compile(chain(edited=7))
+    assert len(read) == 1 and "# edited" in read[0]
