@@ -28,7 +28,8 @@ def display_path(filename: str) -> str:
     else the working directory), so a module does not depend on where it was compiled from."""
     if filename.startswith("<"):
         return filename
-    return _display_path(filename, os.getcwd(), display_root())
+    cwd = os.getcwd()
+    return _display_path(filename, cwd, display_root(cwd))
 
 
 @functools.lru_cache(maxsize=256)
@@ -42,9 +43,10 @@ def _display_path(filename: str, cwd: str, root: Path) -> str:
         return path.name
 
 
-def display_root() -> Path:
+def display_root(cwd: str | None = None) -> Path:
+    """The project root paths are shown relative to; ``cwd``: the working directory, when known."""
     root = _display_root.get()
-    return root if root is not None else _project_root(os.getcwd())
+    return root if root is not None else _project_root(os.getcwd() if cwd is None else cwd)
 
 
 @contextmanager
@@ -66,11 +68,13 @@ def _project_root(cwd: str) -> Path:
 
 def caller_location() -> Location:
     """The first frame on the stack outside the kailash package: the user's builder call."""
-    frame = _caller_frame()
+    cwd = os.getcwd()  # once per call: the frames' files and the shown path are read against it
+    frame = _caller_frame(cwd)
     if frame is None:
         return Location("<unknown>", 0)
-    shown = display_path(frame.f_code.co_filename)
-    _REAL_PATHS[shown] = frame.f_code.co_filename
+    filename = frame.f_code.co_filename
+    shown = filename if filename.startswith("<") else _display_path(filename, cwd, display_root(cwd))
+    _REAL_PATHS[shown] = filename
     return Location(shown, frame.f_lineno)
 
 
@@ -87,20 +91,20 @@ def real_path(shown: str) -> str | None:
 
 def caller_file() -> str:
     """The absolute path of the user's file that made the builder call (``<...>`` when there is none)."""
-    frame = _caller_frame()
+    frame = _caller_frame(os.getcwd())
     filename = frame.f_code.co_filename if frame is not None else "<unknown>"
     return filename if filename.startswith("<") else os.path.abspath(filename)
 
 
 def caller_namespace() -> dict[str, Any] | None:
     """The global namespace of the user's builder call: the workflow file's, however it was imported."""
-    frame = _caller_frame()
+    frame = _caller_frame(os.getcwd())
     return frame.f_globals if frame is not None else None
 
 
-def _caller_frame() -> FrameType | None:
+def _caller_frame(cwd: str) -> FrameType | None:
+    """The innermost frame whose code is outside the kailash package (file names read against ``cwd``)."""
     frame: FrameType | None = sys._getframe(1)
-    cwd = os.getcwd()
     while frame is not None:
         if not _in_package(frame.f_code.co_filename, cwd):
             return frame

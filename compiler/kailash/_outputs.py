@@ -14,13 +14,10 @@ from typing import TYPE_CHECKING
 
 from ._files import write_output
 from .errors import WorkflowError
-from .graphs import to_mermaid, workflow_graph
-from .ir import WorkflowIR
-from .ir_files import ir_file_text, ir_filename
-from .vendoring import runtime_files
 
 if TYPE_CHECKING:
     from .codegen import GeneratedModule
+    from .ir import WorkflowIR
 
 
 @dataclass(frozen=True)
@@ -34,16 +31,22 @@ def output_files(
     modules: list[GeneratedModule], *, emit_ir: bool, vendor_runtime: bool = False, graph: bool = False
 ) -> list[OutputFile]:
     """Each module, followed by its IR file when ``emit_ir`` and its Mermaid graph when ``graph``;
-    then the runtime's files when ``vendor_runtime``."""
+    then the runtime's files when ``vendor_runtime``. What only an option writes is imported for it."""
     files = []
     for module in modules:
         ir = module.plan.ir
         files.append(OutputFile(module.filename, module.source, ir))
         if emit_ir:
+            from .ir_files import ir_file_text, ir_filename
+
             files.append(OutputFile(ir_filename(module.name), ir_file_text(ir), ir))
         if graph:
+            from .graphs import to_mermaid, workflow_graph
+
             files.append(OutputFile(f"{module.name}.mmd", to_mermaid(workflow_graph(module.plan)), ir))
     if vendor_runtime:
+        from .vendoring import runtime_files
+
         files += [OutputFile(filename, text, None) for filename, text in runtime_files()]
     return files
 

@@ -9,19 +9,18 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ._location import paths_relative_to
-from ._outputs import OutputError, changed_files, output_files, write_files
-from .codegen import GeneratedModule
-from .compile_api import compile_sources
 from .config import SETTINGS, TABLE, ConfigError, ProjectConfig, load_config, toml_text
 from .errors import CompilerBug, TemplateError, WorkflowError, WorkflowWarning
-from .graph_cli import graph
-from .source_text import split_lines
-from .sources import SourceError
+
+if TYPE_CHECKING:
+    from .codegen import GeneratedModule
+
+# The compiler's stages are imported where a command first needs them, not here: `--help`
+# starts at once, a compile loads no graph code, and `graph` no code generator.
 
 EXIT_STALE = 1
 EXIT_ERROR = 2
@@ -87,6 +86,8 @@ class _CompileCommand(click.Command):
                     " a module named graph, name its workflow as graph:ATTR",
                     None,
                 )
+            from .graph_cli import graph
+
             return graph.main(argv[1:], f"{prog_name or self.name or 'kailash-compile'} graph", **extra)
         return super().main(argv, prog_name, **extra)
 
@@ -208,6 +209,10 @@ def main(
         )
     if templates is not None and target != "asyncio":
         raise click.UsageError("--templates replaces asyncio templates; it does not combine with --target temporal")
+    from ._location import paths_relative_to
+    from ._outputs import OutputError, changed_files, output_files, write_files
+    from .source_text import split_lines
+
     for directory in dict.fromkeys([str(config.root), os.getcwd()]):  # for package.module sources
         sys.path.insert(0, directory)
     with paths_relative_to(config.root):
@@ -254,6 +259,9 @@ def _compile_all(
 ) -> list[GeneratedModule]:
     """Every workflow of every source, compiled before anything is written; warnings printed
     as ``warning: ...``."""
+    from .compile_api import compile_sources
+    from .sources import SourceError
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", WorkflowWarning)
         try:

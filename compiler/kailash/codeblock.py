@@ -8,10 +8,10 @@ are never re-indented, so the string values stay exactly as written.
 
 from __future__ import annotations
 
+import _symtable  # type: ignore[import-not-found]  # what the symtable module wraps; typeshed has no stub
 import ast
 import io
 import re
-import symtable
 import sys
 import tokenize
 from collections.abc import Iterator
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._lru import LRU
+from .codegen_checks import needs_code_generator
 from .python_names import KEYWORDS, normal_form
 from .source_text import DEFAULT_INT_DIGITS, PYTHON_WHITESPACE, is_blank, normalize_newlines, split_lines
 from .statement_keys import keyed_statements
@@ -86,24 +87,34 @@ def dedent(code: str) -> str:
         lines.pop()
     if not lines:
         return ""
-    layout = _layout("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    layout = _layout(text)
     if layout is None:  # the syntax check reports the problem
-        return "\n".join(lines) + "\n"
-    lines = _without_leading_continuations(lines, layout)
+        return text
+    # Indented with spaces only and no backslash: no line is a continuation, and every line's
+    # indentation is already the spaces it counts as.
+    spaces_only = "\\" not in text and "\t" not in text and "\x0c" not in text
+    if not spaces_only:
+        lines = _without_leading_continuations(lines, layout)
     margin = _common_prefix([_indentation(lines[number - 1])[0] for number in sorted(layout.statements)])
-    dedented = []
-    for number, line in enumerate(lines, 1):
-        if number in layout.strings:
-            dedented.append(line)
-            continue
-        whitespace, rest = _indentation(line)
-        if not rest:
-            dedented.append("")
-        elif whitespace.startswith(margin):
-            dedented.append(whitespace[len(margin) :] + rest)
-        else:  # a comment or a continuation line, indented less than the statements
-            dedented.append(rest)
-    if _indentation_problem(dedented, layout.statements) is None:
+    if spaces_only and not margin:  # what the loop below gives such lines
+        dedented = [
+            line if number in layout.strings or line.lstrip(" ") else "" for number, line in enumerate(lines, 1)
+        ]
+    else:
+        dedented = []
+        for number, line in enumerate(lines, 1):
+            if number in layout.strings:
+                dedented.append(line)
+                continue
+            whitespace, rest = _indentation(line)
+            if not rest:
+                dedented.append("")
+            elif whitespace.startswith(margin):
+                dedented.append(whitespace[len(margin) :] + rest)
+            else:  # a comment or a continuation line, indented less than the statements
+                dedented.append(rest)
+    if not spaces_only and _indentation_problem(dedented, layout.statements) is None:
         # Spaces only, to the same columns: the wrapping's indentation cannot then meet a tab.
         for number in layout.statements:
             line = dedented[number - 1]
@@ -256,8 +267,10 @@ _SCANNABLE = sys.version_info < (3, 12)
 # What the scan reads outside strings and comments, besides the whitespace the tokenizer skips:
 # ASCII letters, digits, operators and brackets. Any other character (a backslash, non-ASCII,
 # a control character) sends the block to the tokenizer.
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-*/%=<>!&|^~@.,:;()[]{}")
-_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
+# The characters the scan stops at on a line: a quote, a comment, a bracket, or any character
+# that is not whitespace, an ASCII letter or digit, or an operator.
+_SCAN_STOP = re.compile(r"[^ \t\x0cA-Za-z0-9_+\-*/%=<>!&|^~@.,:;]")
+_QUOTES, _OPENING, _CLOSING = frozenset("'\""), frozenset("([{"), frozenset(")]}")
 
 
 def _simple_layout(code: str) -> _Layout | None:
@@ -267,44 +280,39 @@ def _simple_layout(code: str) -> _Layout | None:
     tokenizer reads no indentation inside the wrapping brackets, ends a one-line string at
     its quote and a comment at the line's end, and changes the bracket depth only at bracket
     characters outside both. (A backslash, which may escape a quote or continue a line, sends
-    the block to the tokenizer.)"""
+    the block to the tokenizer, as does any character but ASCII letters, digits, operators,
+    brackets, quotes and the whitespace the tokenizer skips.)"""
     statements: set[int] = set()
     depth = 0
     for row, line in enumerate(code.split("\n"), 1):
-        first = True  # no token on this line yet
-        index, size = 0, len(line)
-        while index < size:
+        rest = line.lstrip(" \t\x0c")
+        if not rest or rest[0] == "#":
+            continue
+        if depth == 0:
+            statements.add(row)
+        index = len(line) - len(rest)
+        while (found := _SCAN_STOP.search(line, index)) is not None:
+            index = found.start()
             char = line[index]
-            if char in " \t\x0c":
-                index += 1
-                continue
             if char == "#":
                 break
-            if first:
-                first = False
-                if depth == 0:
-                    statements.add(row)
-            if char == "'" or char == '"':
+            if char in _QUOTES:
                 if line.startswith(char * 3, index):
                     return None  # a triple-quoted string may span lines
-                index += 1
-                while index < size and line[index] != char:
-                    if line[index] == "\\":
-                        return None  # an escape, or a string continued on the next line
-                    index += 1
-                if index == size:
-                    return None  # not closed on its line
-                index += 1
-                continue
-            if char not in _PLAIN:
-                return None
-            if char in _OPENING:
+                end = line.find(char, index + 1)
+                if end < 0 or line.find("\\", index + 1, end) >= 0:
+                    return None  # not closed on its line, or an escape before its end
+                index = end + 1
+            elif char in _OPENING:
                 depth += 1
+                index += 1
             elif char in _CLOSING:
                 depth -= 1
                 if depth < 0:
                     return None
-            index += 1
+                index += 1
+            else:
+                return None
     if depth:
         return None
     return _Layout(frozenset(), frozenset(statements))
@@ -365,19 +373,28 @@ def parse(code: str) -> ast.Module:
     function = wrapped.body[0]
     assert isinstance(function, ast.AsyncFunctionDef)
     _check_loadable(code, function)
-    try:
-        compile(wrapped, "<code block>", "exec", dont_inherit=True)  # what only the compiler checks
-    except SyntaxError as exc:
-        raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
-    except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
-        raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
+    nodes, names = _read_tree(wrapped)
+    # A block the code generator cannot refuse is not compiled: for the constructs it may hold,
+    # the symbol table pass (which reads the block's names) checks what compile() would; for
+    # the plainest of them, which that pass cannot refuse either, the walk above read the names.
+    if needs_code_generator(code, nodes):
+        scopes = None
+    else:
+        scopes = names if names is not None else _checked_scope_names(wrapped_source)
+    if scopes is None:
+        try:
+            compile(wrapped, "<code block>", "exec", dont_inherit=True)  # what only the compiler checks
+        except SyntaxError as exc:
+            raise _block_error(code, _syntax_message(exc), exc.lineno, exc.offset) from None
+        except ValueError as exc:  # what else CPython cannot compile (a UnicodeEncodeError, say)
+            raise _block_error(code, f"Python cannot compile the code: {exc}", None, None) from None
     # The keyword is ASCII however the block spells names: without the word, no walk is needed.
     for node in own_scope(function.body) if "yield" in code else ():
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
             raise _block_error(code, message, node.lineno, node.col_offset + 1)
     if _facts.get(code) is None:
-        _facts[code] = _facts_of(code, wrapped)
+        _facts[code] = _facts_of(code, wrapped, nodes, scopes)
     _checked[code] = True
     return ast.Module(body=function.body, type_ignores=[])
 
@@ -549,23 +566,18 @@ def facts(code: str) -> BlockFacts:
     return found
 
 
-def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
-    table = symtable.symtable(as_function(code), "<code block>", "exec")
-    function = table.get_children()[0]
-    bound = frozenset(
-        symbol.get_name() for symbol in function.get_symbols() if symbol.is_assigned() or symbol.is_imported()
-    )
-    free: set[str] = set()
-    stack = [function]
-    while stack:
-        scope = stack.pop()
-        for symbol in scope.get_symbols():
-            if symbol.is_global() and symbol.is_referenced() and not symbol.is_declared_global():
-                free.add(symbol.get_name())
-        stack.extend(scope.get_children())
+def _facts_of(
+    code: str,
+    wrapped: ast.Module,
+    nodes: list[ast.AST] | None = None,
+    scopes: tuple[frozenset[str], frozenset[str]] | None = None,
+) -> BlockFacts:
+    """The block's facts from its wrapped tree (``nodes``: its nodes, ``scopes``: its names, when
+    already found)."""
+    bound, free = scopes if scopes is not None else _scope_names(as_function(code))
     names: list[tuple[int, int, str]] = []
     resources: list[tuple[str, int, int]] = []
-    for node in ast.walk(wrapped):
+    for node in nodes if nodes is not None else _expressions(wrapped):
         if isinstance(node, ast.Name):
             if node.id in free:
                 names.append((node.lineno, node.col_offset, node.id))
@@ -584,6 +596,136 @@ def _facts_of(code: str, wrapped: ast.Module) -> BlockFacts:
         bound=bound,
         statements=tuple((key, statement.lineno) for key, statement in keyed_statements(_wrapper_body(wrapped))),
     )
+
+
+_ASSIGNED_OR_IMPORTED: int = _symtable.DEF_LOCAL | _symtable.DEF_IMPORT
+_USE: int = _symtable.USE
+_DEF_BOUND: int = _symtable.DEF_BOUND
+_SCOPE_OFF: int = _symtable.SCOPE_OFF
+_SCOPE_MASK: int = _symtable.SCOPE_MASK
+_GLOBAL_IMPLICIT: int = _symtable.GLOBAL_IMPLICIT
+_GLOBAL_EXPLICIT: int = _symtable.GLOBAL_EXPLICIT
+
+
+def _scope_names(wrapped_source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The names the wrapper function assigns or imports, and the names any of its scopes reads as
+    implicit globals: what ``symtable.Symbol`` calls ``is_assigned() or is_imported()`` in the
+    function, and ``is_global() and is_referenced() and not is_declared_global()`` in it and the
+    scopes it holds. The flags are read from ``_symtable`` (what the ``symtable`` module wraps)
+    as that module reads them, without making an object per symbol."""
+    function = _symtable.symtable(wrapped_source, "<code block>", "exec").children[0]
+    bound = frozenset(name for name, flags in function.symbols.items() if flags & _ASSIGNED_OR_IMPORTED)
+    free: set[str] = set()
+    stack = [function]
+    while stack:
+        scope = stack.pop()
+        module_scope = scope.name == "top"  # as symtable.Symbol.is_global() counts it
+        for name, flags in scope.symbols.items():
+            where = (flags >> _SCOPE_OFF) & _SCOPE_MASK
+            if (
+                flags & _USE
+                and where != _GLOBAL_EXPLICIT
+                and (where == _GLOBAL_IMPLICIT or (module_scope and flags & _DEF_BOUND))
+            ):
+                free.add(name)
+        stack.extend(scope.children)
+    return bound, frozenset(free)
+
+
+# Fields that hold no names or calls: a name's context, an operator (BinOp, UnaryOp, BoolOp,
+# AugAssign), a comparison's operators.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _checked_scope_names(wrapped_source: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """``_scope_names``; None when the symbol table refuses the block (compile() then says why,
+    as it always has)."""
+    try:
+        return _scope_names(wrapped_source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _expressions(tree: ast.AST) -> list[ast.AST]:
+    """Every node of the tree that ``ast.walk`` finds (in another order), less contexts and
+    operators."""
+    return _read_tree(tree)[0]
+
+
+# Scopes whose names the walk below does not work out (comprehensions other than generator
+# expressions have been inlined into their function since Python 3.12, which changes what
+# the symbol table says of their names).
+_OTHER_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp})
+
+
+def _read_tree(tree: ast.AST) -> tuple[list[ast.AST], tuple[frozenset[str], frozenset[str]] | None]:
+    """The nodes ``_expressions`` gives, and what ``_scope_names`` gives for a block of the
+    constructs ``needs_code_generator`` lets through whose only scopes besides the wrapper are
+    generator expressions (None for another block; for a block with constructs it does not let
+    through, the names are not to be used). Read as the symbol table reads them: a name loaded
+    in a scope that neither it nor a scope around it binds is an implicit global (``super``
+    also loads ``__class__``); an import binds its alias or the first part of the module name;
+    a generator expression's first iterable belongs to the scope around it."""
+    found: list[ast.AST] = []
+    bound: list[set[str]] = [set()]  # per scope: the wrapper, then each generator expression
+    loaded: list[set[str]] = [set()]
+    around: list[int] = [-1]
+    readable = True
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, scope = stack.pop()
+        found.append(node)
+        kind = type(node)
+        if kind is ast.Name:
+            assert isinstance(node, ast.Name)
+            if type(node.ctx) is ast.Load:
+                loaded[scope].add(node.id)
+                if node.id == "super":
+                    loaded[scope].add("__class__")
+            else:
+                bound[scope].add(node.id)
+            continue
+        if kind is ast.GeneratorExp:
+            assert isinstance(node, ast.GeneratorExp)
+            inner = len(bound)
+            bound.append(set())
+            loaded.append(set())
+            around.append(scope)
+            found.extend(node.generators)
+            stack.append((node.elt, inner))
+            for index, generator in enumerate(node.generators):
+                stack.append((generator.target, inner))
+                stack.append((generator.iter, inner if index else scope))
+                stack.extend((condition, inner) for condition in generator.ifs)
+            continue
+        if kind is ast.Import or kind is ast.ImportFrom:
+            assert isinstance(node, (ast.Import, ast.ImportFrom))
+            found.extend(node.names)
+            bound[scope].update(alias.asname or alias.name.partition(".")[0] for alias in node.names)
+            continue
+        if kind in _OTHER_SCOPES:
+            readable = False
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = tuple(field for field in kind._fields if field not in _LEAF_FIELDS)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend([(item, scope) for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                stack.append((value, scope))
+    if not readable:
+        return found, None
+    free: set[str] = set()
+    for scope, names in enumerate(loaded):
+        names = names - bound[scope]
+        outer = around[scope]
+        while names and outer >= 0:
+            names -= bound[outer]
+            outer = around[outer]
+        free |= names
+    return found, (frozenset(bound[0]), frozenset(free))
 
 
 def _wrapper_body(wrapped: ast.Module) -> list[ast.stmt]:

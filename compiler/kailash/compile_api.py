@@ -32,7 +32,6 @@ from .codegen import GeneratedModule, compile_ir
 from .errors import TemplateError, WorkflowError, WorkflowWarning
 from .ir import WorkflowIR
 from .sources import SourceError, compiling, load_irs
-from .targets.temporal.compile import compile_temporal
 from .workflow import Workflow, WorkflowBuilder
 
 
@@ -100,6 +99,8 @@ def compile_sources(
         for found in load_irs(source):
             with compiling(found):
                 if target == "temporal":
+                    from .targets.temporal.compile import compile_temporal
+
                     module = compile_temporal(found.ir, strict=strict, jobs=jobs)
                 else:
                     module = compile_ir(found.ir, strict=strict, jobs=jobs, templates=_directory(templates))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .ir import Location
+if TYPE_CHECKING:
+    from .ir import Location
 
 
 @dataclass(frozen=True)

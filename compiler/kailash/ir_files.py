@@ -53,11 +53,6 @@ def ir_file_text(ir: WorkflowIR) -> str:
     return ir.to_json(indent=2) + "\n"
 
 
-def is_ir_file(target: str) -> bool:
-    """A SOURCE naming a JSON file is an IR file (``.ir.json`` is what --emit-ir writes)."""
-    return target.endswith(".json")
-
-
 def read_ir_file(path: Path) -> WorkflowIR:
     shown = path.as_posix()
     data = _parsed(path, shown)

@@ -19,7 +19,6 @@ from typing import Any
 from ._location import _PACKAGE_DIR
 from .errors import TemplateError, WorkflowError
 from .ir import NodeIR, WorkflowIR
-from .ir_files import IR_FILE_HINT, IRFileError, is_ir_file, read_ir_file
 from .workflow import Workflow, WorkflowBuilder
 from .workflow.policies import WORKFLOW_FILE_MODULE_PREFIX
 
@@ -55,12 +54,19 @@ def load_irs(source: str) -> list[FoundIR]:
         return [FoundIR(f"{found.source}:{found.attribute}", found.workflow.ir) for found in load_workflows(source)]
     if attribute:
         raise SourceError(f"{source}: an IR file holds one workflow; name the file without :{attribute}")
+    from .ir_files import IRFileError, read_ir_file  # its checks load the analysis: only for IR files
+
     try:
         return [FoundIR(target, read_ir_file(Path(target)), target)]
     except IRFileError as exc:
         raise SourceError(str(exc)) from None
     except WorkflowError as exc:  # what the builder would have refused
         raise SourceError(f"{target}: {exc}") from exc
+
+
+def is_ir_file(target: str) -> bool:
+    """A SOURCE naming a JSON file is an IR file (``.ir.json`` is what --emit-ir writes)."""
+    return target.endswith(".json")
 
 
 @contextmanager
@@ -78,6 +84,8 @@ def compiling(found: FoundIR) -> Iterator[None]:
     except TemplateError:
         raise
     except Exception as exc:
+        from .ir_files import IR_FILE_HINT
+
         node = _node_being_compiled(exc)
         where = f"{node.location}: node {node.node_id!r} (kind {node.kind!r}): " if node is not None else ""
         problem = f"it has no {exc.args[0]!r}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"

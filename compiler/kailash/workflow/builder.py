@@ -199,7 +199,8 @@ class WorkflowBuilder:
                 hint="give every node a unique id",
             )
         self._nodes[node.node_id] = node
-        self._files.setdefault(node.location.file, caller_file())
+        if node.location.file not in self._files:  # the frames are walked once per file, not per node
+            self._files[node.location.file] = caller_file()
         logger.debug("%s: %s node %r added (%s)", self.name, node.kind, node.node_id, node.location)
         return node.node_id
 
@@ -288,9 +289,10 @@ class WorkflowBuilder:
     def to_ir(self) -> WorkflowIR:
         """The IR; resources of a shared registry are included when a node uses them by name."""
         resources = dict(self._resources)
-        used = names_nodes_use(self._nodes.values())
-        for resource in self._registry.declared_resources():
-            if resource.name not in resources and resource.name in used:
+        shared = [resource for resource in self._registry.declared_resources() if resource.name not in resources]
+        used = names_nodes_use(self._nodes.values()) if shared else set()  # read only when there is one to add
+        for resource in shared:
+            if resource.name in used:
                 resources[resource.name] = resource
         return WorkflowIR(
             name=self.name,

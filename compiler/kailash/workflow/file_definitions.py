@@ -63,14 +63,16 @@ def workflow_definitions(
     wanted: dict[str, set[str]] = {}
     for node in nodes:
         names = wanted.setdefault(node.location.file, set())
-        given = set(connected.get(node.node_id, ())) | _BOUND_FIRST
+        given = set(connected.get(node.node_id, ()))  # and _BOUND_FIRST, not copied for every node
         for setting in _ENTRY_SETTINGS:
             entry = node.settings.get(setting)
             given |= connected.get(entry, set()) if isinstance(entry, str) else set()
         names.update(name for name in retry_exception_names(node) if is_workflow_file_name(name))
         for block in node_code_blocks(node):
             try:
-                names.update(name for name in codeblock.free_names(block) if name not in given)
+                names.update(
+                    name for name in codeblock.free_names(block) if name not in given and name not in _BOUND_FIRST
+                )
             except (SyntaxError, ValueError, codeblock.CodeSyntaxError):
                 continue
     found: list[DefinitionIR] = []
