@@ -285,8 +285,11 @@ def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
     for warning in caught:
         if isinstance(warning.message, WorkflowWarning):
             click.echo(f"warning: {warning.message}", err=True)
-        else:
-            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        else:  # formatted, not shown: showwarning() would add it to ``caught`` again, while it is being read
+            text = warnings.formatwarning(
+                warning.message, warning.category, warning.filename, warning.lineno, warning.line
+            )
+            click.echo(text, err=True, nl=False)
     caught.clear()
 
 

@@ -14,9 +14,12 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from ._lru import LRU
 from .codegen_checks import needs_code_generator
@@ -359,6 +362,71 @@ def parse(code: str) -> ast.Module:
         function = ast.parse(as_function(code)).body[0]
         assert isinstance(function, ast.AsyncFunctionDef)
         return ast.Module(body=function.body, type_ignores=[])
+    function, found = _checked_function(code)
+    _facts[code] = found
+    _checked[code] = True
+    return ast.Module(body=function.body, type_ignores=[])
+
+
+def check(code: str) -> None:
+    """What ``parse`` checks (raising what it raises) and the facts it records, for a caller
+    that needs no tree. A block checked before without a warning is not read again: one this
+    process checked, or one that the record of checked blocks holds (see ``recording``)."""
+    record = _record
+    if _checked.get(code):
+        if not _quiet.get(code):  # parse() checked it, or it warned: as parse() does, warnings again
+            parse(code)
+        elif record is not None:
+            record.note(code, facts(code))
+        return
+    found = record.facts_of(code) if record is not None else None
+    if found is None:
+        # Under the filter "always", every warning is caught: a block that warns is checked again
+        # as parse() checks it, for the user's filters to say what becomes of each warning.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                _, found = _checked_function(code)
+            except Exception:
+                if not caught:
+                    raise
+        if caught:
+            parse(code)
+            return
+    assert found is not None
+    _facts[code] = found
+    _checked[code] = True
+    _quiet[code] = True
+    if record is not None:
+        record.note(code, found)
+
+
+class CheckRecord(Protocol):
+    """Blocks checked by an earlier run (of the same workflow file, say), and those this run checked."""
+
+    def facts_of(self, code: str) -> BlockFacts | None:
+        """The facts of the block, if it was checked (without a warning) and recorded."""
+
+    def note(self, code: str, facts: BlockFacts) -> None:
+        """The block was checked without a warning: its check need not run again."""
+
+
+_record: CheckRecord | None = None
+
+
+@contextmanager
+def recording(record: CheckRecord) -> Iterator[None]:
+    """``check`` looks blocks up in ``record`` and notes in it the blocks it finds checked, meanwhile."""
+    global _record
+    outer, _record = _record, record
+    try:
+        yield
+    finally:
+        _record = outer
+
+
+def _checked_function(code: str) -> tuple[ast.AsyncFunctionDef, BlockFacts]:
+    """The checks of ``parse``, leaving the caches as they are: the wrapped block and its facts."""
     _check_writable(code)
     layout = _layout(code)
     problem = _indentation_problem(split_lines(code), layout.statements) if layout is not None else None
@@ -393,10 +461,8 @@ def parse(code: str) -> ast.Module:
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             message = "'yield' cannot be used at the top of a code block: a node's output is the value of `result`"
             raise _block_error(code, message, node.lineno, node.col_offset + 1)
-    if _facts.get(code) is None:
-        _facts[code] = _facts_of(code, wrapped, nodes, scopes)
-    _checked[code] = True
-    return ast.Module(body=function.body, type_ignores=[])
+    found = _facts.get(code)
+    return function, found if found is not None else _facts_of(code, wrapped, nodes, scopes)
 
 
 _LONG_INTEGER = (
@@ -556,6 +622,7 @@ class BlockFacts:
 
 _facts: LRU[str, BlockFacts] = LRU(BLOCKS_KEPT)
 _checked: LRU[str, bool] = LRU(BLOCKS_KEPT)  # blocks parse() has accepted
+_quiet: LRU[str, bool] = LRU(BLOCKS_KEPT)  # blocks check() found to raise no warning
 
 
 def facts(code: str) -> BlockFacts:

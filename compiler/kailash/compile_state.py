@@ -71,14 +71,7 @@ class ModuleState:
         """Write this compile's entries for the next one, if they are not what was read."""
         if self.path is None or self.kept == self.found:
             return
-        key = _key()
-        if key is None:
-            return
-        data = {"format": _FORMAT, "compiler": self.compiler, "entries": self.kept}
-        body = json.dumps(data, separators=(",", ":"))  # ASCII
-        mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-        with contextlib.suppress(OSError):
-            write_atomically(self.path, f"{mac}\n{body}")
+        save_authenticated(self.path, {"format": _FORMAT, "compiler": self.compiler, "entries": self.kept})
 
 
 def load(cache: Path | None, module_name: str, source_file: str, template_dirs: list[Path]) -> ModuleState:
@@ -87,19 +80,9 @@ def load(cache: Path | None, module_name: str, source_file: str, template_dirs: 
     if cache is None:
         return ModuleState(None)
     compiler = compiler_fingerprint(template_dirs)
-    from .codegen.disk_cache import read_entry
-
-    where = key_of(module_name, os.path.abspath(source_file))
-    path = cache / "states" / where
-    data = read_entry(path, _LARGEST)
-    key = _key() if data is not None else None
-    if data is None or key is None:
-        return ModuleState(path, compiler)
-    mac, _, body = data.partition(b"\n")
-    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()):
-        return ModuleState(path, compiler)
+    path = state_path(cache, module_name, os.path.abspath(source_file))
+    decoded = load_authenticated(path)
     try:
-        decoded = json.loads(body)
         same = decoded.get("format") == _FORMAT and decoded.get("compiler") == compiler
         entries = decoded["entries"] if same else {}
     except (ValueError, AttributeError, KeyError, TypeError):
@@ -107,6 +90,40 @@ def load(cache: Path | None, module_name: str, source_file: str, template_dirs: 
     if not isinstance(entries, dict):
         return ModuleState(path, compiler)
     return ModuleState(path, compiler, {kind: value for kind, value in entries.items() if isinstance(value, dict)})
+
+
+def state_path(cache: Path, *texts: str) -> Path:
+    """Where the state named by ``texts`` lives in the cache directory."""
+    return cache / "states" / key_of(*texts)
+
+
+def load_authenticated(path: Path) -> Any:
+    """The JSON value saved at ``path`` by ``save_authenticated`` with this user's key; None when
+    there is none, or the file is damaged, too long, or was not made with this key."""
+    from .codegen.disk_cache import read_entry
+
+    data = read_entry(path, _LARGEST)
+    key = _key() if data is not None else None
+    if data is None or key is None:
+        return None
+    mac, _, body = data.partition(b"\n")
+    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()):
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def save_authenticated(path: Path, value: object) -> None:
+    """Write ``value`` (JSON) to ``path``, authenticated with this user's key (nothing without a key)."""
+    key = _key()
+    if key is None:
+        return
+    body = json.dumps(value, separators=(",", ":"))  # ASCII
+    mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    with contextlib.suppress(OSError):
+        write_atomically(path, f"{mac}\n{body}")
 
 
 def compiler_fingerprint(template_dirs: list[Path]) -> str:

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from ._location import _PACKAGE_DIR
+from .block_record import kept_for
 from .errors import TemplateError, WorkflowError
 from .ir import NodeIR, WorkflowIR
 from .workflow import Workflow, WorkflowBuilder
@@ -106,6 +107,11 @@ def _node_being_compiled(exc: BaseException) -> NodeIR | None:
 
 def load_workflows(source: str) -> list[FoundWorkflow]:
     target, _, attribute = _split(source)
+    with kept_for(_workflow_file(target)):  # the code blocks its last run checked are not checked again
+        return _load_workflows(source, target, attribute)
+
+
+def _load_workflows(source: str, target: str, attribute: str) -> list[FoundWorkflow]:
     module = _import(target)
     if attribute:
         if not hasattr(module, attribute):
@@ -136,9 +142,14 @@ def _is_drive(source: str) -> bool:
     return os.name == "nt" and len(source) > 2 and source[1] == ":" and source[2] in "\\/"
 
 
+def _workflow_file(target: str) -> Path | None:
+    """The file a target names (the file need not exist); None for a module name."""
+    return Path(target) if target.endswith(".py") or "/" in target or Path(target).is_file() else None
+
+
 def _import(target: str) -> ModuleType:
-    if target.endswith(".py") or "/" in target or Path(target).is_file():
-        path = Path(target)
+    path = _workflow_file(target)
+    if path is not None:
         if not path.is_file():
             raise SourceError(f"{target}: no such file")
         digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]

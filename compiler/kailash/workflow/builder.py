@@ -495,7 +495,7 @@ def checked_code(code: str, node_id: str, location: Location) -> str:
     """The dedented code block; a syntax error names the line of the block with a caret."""
     text = codeblock.dedent(code)
     try:
-        codeblock.parse(text)
+        codeblock.check(text)
     except codeblock.CodeSyntaxError as exc:
         raise WorkflowError(
             f"syntax error in the code block: {exc.message}",
