@@ -58,6 +58,11 @@ class ModuleState:
     found: dict[str, dict[str, object]] = field(default_factory=dict)
     kept: dict[str, dict[str, object]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
 
+    @property
+    def saved(self) -> bool:
+        """Whether this compile's entries will be kept for the next (a cache and a key exist)."""
+        return self.path is not None and _key() is not None
+
     def get(self, kind: str, key: str) -> object | None:
         value = self.found.get(kind, {}).get(key)
         if value is not None:
