@@ -88,7 +88,7 @@ def main() -> None:
         source = root / "chain.py"
         out = root / "out"
         source.write_text(WORKFLOW.format(nodes=10, edited=5, version=0))
-        for label, extra in checkouts.items():  # writes the bytecode of each checkout's compiler
+        for extra in checkouts.values():  # writes the bytecode of each checkout's compiler
             timed_run([*compiler, str(source), "-o", str(root / "warm-up")], {**base_env, **extra}, root)
         for version, repeat in enumerate(range(args.repeats)):
             for label, extra in checkouts.items():

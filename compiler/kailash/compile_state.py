@@ -58,6 +58,11 @@ class ModuleState:
     found: dict[str, dict[str, object]] = field(default_factory=dict)
     kept: dict[str, dict[str, object]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
 
+    @property
+    def saved(self) -> bool:
+        """Whether this compile's entries will be kept for the next (a cache and a key exist)."""
+        return self.path is not None and _key() is not None
+
     def get(self, kind: str, key: str) -> object | None:
         value = self.found.get(kind, {}).get(key)
         if value is not None:
@@ -170,31 +175,33 @@ _PLAIN = frozenset({type(None), bool, int, float, str})
 
 
 def _describe(item: Any, parts: list[str]) -> None:
-    """Appends ``item``'s text: each value ends in a comma, each container is its type and length."""
+    """Appends ``item``'s text: each value ends in a comma, each container is its type and length.
+    (Plain values inside containers are written in the loops: most of a plan is plain values.)"""
     kind = type(item)
     if kind in _PLAIN:
         parts.append(f"{item!r},")
-    elif kind is tuple or kind is list:
+        return
+    if kind is tuple or kind is list:
         parts.append(f"{kind.__name__}{len(item)}(")
-        for entry in item:
-            _describe(entry, parts)
-        parts.append("),")
+        values: Any = item
     elif kind is dict:
         parts.append(f"dict{len(item)}(")
-        for key, entry in item.items():
-            _describe(key, parts)
-            _describe(entry, parts)
-        parts.append("),")
+        values = [value for pair in item.items() for value in pair]
     elif isinstance(item, Enum):
         parts.append(f"{kind.__module__}.{kind.__qualname__}.{item.name},")
+        return
     elif is_dataclass(item) and not isinstance(item, type):
         names = _field_names(kind)
         parts.append(f"{kind.__module__}.{kind.__qualname__}{len(names)}(")
-        for name in names:
-            _describe(getattr(item, name), parts)
-        parts.append("),")
+        values = [getattr(item, name) for name in names]
     else:
         raise _Opaque
+    for value in values:
+        if type(value) in _PLAIN:
+            parts.append(f"{value!r},")
+        else:
+            _describe(value, parts)
+    parts.append("),")
 
 
 _field_name_cache: dict[type, tuple[str, ...]] = {}

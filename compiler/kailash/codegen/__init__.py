@@ -116,7 +116,8 @@ def _formatted(texts: list[str], state: compile_state.ModuleState, jobs: int) ->
     have (formatted now, or read from the format cache), which are still to be compiled."""
     found = [state.get(compile_state.FORMATTED, compile_state.key_of(text)) for text in texts]
     new = [index for index, chunk in enumerate(found) if not isinstance(chunk, str)]
-    formatted = format_chunk_texts([texts[index] for index in new], jobs=jobs)
+    # A chunk formatted now goes to the disk cache only if the state will not keep it.
+    formatted = format_chunk_texts([texts[index] for index in new], jobs=jobs, write_disk=not state.saved)
     chunks = [chunk if isinstance(chunk, str) else "" for chunk in found]
     for index, chunk in zip(new, formatted, strict=True):
         chunks[index] = chunk

@@ -1,19 +1,19 @@
-"""Validation and formatting (black) of source chunks, cached by content.
+"""Formatting (black) of source chunks, cached by content.
 
-Black formats each top-level statement on its own, so formatting the chunks of a module
-one by one and joining them with two blank lines gives the same text as formatting the
-whole module; a chunk whose text did not change is neither re-validated nor
-re-formatted. The cache lives in memory and on disk (``$KAILASH_COMPILE_CACHE``, else
-``~/.cache/kailash-compile``, bounded: see disk_cache.py), keyed by the chunk text and the
-black version. An entry
-read from disk is used only when it provably is the formatting of its chunk (see
-``_from_disk``); any other entry is ignored and rewritten. Chunks that miss the cache are
-formatted through their shapes, black once per shape (shapes.py), a long display in groups
-of elements (long_literals.py); black runs in worker processes when there are many shapes
-and the caller allows it (the CLI does; the in-process runtime formats in its own process).
+Black formats each top-level statement on its own, so formatting the chunks of a module one
+by one and joining them with two blank lines gives the same text as formatting the whole
+module; a chunk whose text did not change is not formatted again. The cache lives in memory
+and on disk (``$KAILASH_COMPILE_CACHE``, else ``~/.cache/kailash-compile``, bounded: see
+disk_cache.py), keyed by the chunk text and the black version. An entry read from disk is
+used only when it provably is the formatting of its chunk (see ``_from_disk``); any other
+entry is ignored and rewritten. Chunks that miss the cache are formatted through their
+shapes, black once per shape (shapes.py), a long display in groups of elements
+(long_literals.py); black runs in worker processes when there are many shapes and the caller
+allows it (the CLI does; the in-process runtime formats in its own process).
 
-Validation is CPython's own parser (``compile``) on every chunk before black sees it; a
-chunk that does not parse is a compiler bug, reported with the chunk.
+What is formatted here is validated by whoever joins it: the compile pipelines compile the
+module (or each new chunk) with CPython before anything is written, and text black cannot
+read is a compiler bug, reported with the chunk.
 """
 
 from __future__ import annotations
@@ -178,8 +178,9 @@ def join_chunks(texts: list[str]) -> str:
     return "\n\n".join(text.rstrip("\n") + "\n" for text in texts)
 
 
-def format_chunk_texts(texts: list[str], *, jobs: int = 1) -> list[str]:
-    """Each chunk validated and black-formatted, in order."""
+def format_chunk_texts(texts: list[str], *, jobs: int = 1, write_disk: bool = True) -> list[str]:
+    """Each chunk black-formatted, in order. ``write_disk=False``: what is
+    formatted now is kept in memory only (the caller keeps it elsewhere: a module's state)."""
     chunks = [split_block(text) for text in texts]
     keyed = [_keyed(chunk) for chunk in chunks]
     rendered = {key: text for units in keyed for key, text in units}
@@ -187,14 +188,14 @@ def format_chunk_texts(texts: list[str], *, jobs: int = 1) -> list[str]:
     formatted = {key: found for key in rendered if (found := _memory.get(key)) is not None}
     unproven = _from_disk([key for key in rendered if key not in formatted], rendered, whole_chunks, formatted)
     missing = [key for key in rendered if key not in formatted and key not in unproven]
-    _format_and_store(missing, rendered, formatted, jobs)
+    _format_and_store(missing, rendered, formatted, jobs, write_disk)
     if unproven:
         disproven: dict[str, None] = {}
         for chunk, units in zip(chunks, keyed, strict=True):
             keys = [key for key, _ in units]
             if isinstance(chunk, BlockChunk) and not _block_proven(chunk, keys, formatted, unproven):
                 disproven.update(dict.fromkeys(key for key in keys if key in unproven))
-        _format_and_store(list(disproven), rendered, formatted, jobs)
+        _format_and_store(list(disproven), rendered, formatted, jobs, write_disk)
         formatted = unproven | formatted
     out = []
     for chunk, units in zip(chunks, keyed, strict=True):
@@ -273,11 +274,13 @@ def _skeleton_proven(chunk: BlockChunk, skeleton: str) -> bool:
     return is_formatting_of(marked, chunk.skeleton.replace(placeholder, marker, 1))
 
 
-def _format_and_store(keys: list[str], rendered: dict[str, str], formatted: dict[str, str], jobs: int) -> None:
+def _format_and_store(
+    keys: list[str], rendered: dict[str, str], formatted: dict[str, str], jobs: int, write_disk: bool = True
+) -> None:
     if not keys:
         return
     for key, text in zip(keys, _format_many([rendered[key] for key in keys], jobs), strict=True):
-        _store(key, text)
+        _store(key, text, write_disk)
         formatted[key] = text
     maybe_prune(cache_dir())
 
@@ -287,15 +290,13 @@ def format_chunk(chunk: str) -> str:
 
 
 def _format_many(chunks: list[str], jobs: int) -> list[str]:
-    """Each chunk validated, then formatted through its shape (see shapes.py), a long display
-    in groups of elements (long_literals.py); a chunk that cannot be formatted so is formatted
-    by black itself."""
+    """Each chunk formatted through its shape (see shapes.py), a long display in groups of
+    elements (long_literals.py); a chunk that cannot be formatted so is formatted by black
+    itself."""
     from .long_literals import split_literal  # as black: only when a chunk is not in the cache
     from .shapes import format_by_shape
 
     black_mode()
-    for chunk in chunks:
-        _validate(chunk)
     literals = [split_literal(chunk) for chunk in chunks]
     pieces = [
         literal.pieces() if literal is not None else [chunk] for chunk, literal in zip(chunks, literals, strict=True)
@@ -343,9 +344,9 @@ def _read_entry(key: str, text_length: int) -> str | None:
         return None
 
 
-def _store(key: str, text: str) -> None:
+def _store(key: str, text: str, write_disk: bool = True) -> None:
     _memory[key] = text
-    path = _disk_path(key)
+    path = _disk_path(key) if write_disk else None
     if path is not None:
         _write_quietly(path, text)
 
@@ -355,17 +356,8 @@ def _disk_path(key: str) -> Path | None:
     return directory / key[:2] / key if directory else None
 
 
-def _validate(chunk: str) -> None:
-    try:
-        compile(chunk, "<generated>", "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        raise CompilerBug(
-            f"the generated code does not parse ({exc}); this is a kailash-compile bug:\n{chunk}"
-        ) from exc
-
-
 def _format_valid(chunk: str) -> str:
-    """Black on a chunk that compiles."""
+    """Black on a chunk (a CompilerBug if black cannot read it)."""
     from black.parsing import InvalidInput
 
     try:

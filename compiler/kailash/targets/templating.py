@@ -11,19 +11,23 @@ generated line. The output still goes through the same validation and formatting
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import jinja2.meta
-
+from ..compile_state import RENDERED, ModuleState, fingerprint, key_of
 from ..errors import CompilerBug, TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def template_loader(shipped: list[Path], user: Path | None) -> jinja2.BaseLoader:
     """Templates by file name: ``user``'s first (as openapi-python-client's custom templates), then the shipped."""
+    import jinja2
+
     loader = jinja2.FileSystemLoader([str(path) for path in shipped])
     if user is None:
         return loader
@@ -45,18 +49,37 @@ def user_directory(templates: Path | None) -> Path | None:
 
 @dataclass(frozen=True)
 class Templates:
-    """A target's Jinja environment and where its templates come from."""
+    """A target's Jinja environment (made, and Jinja imported, when a template is first
+    rendered) and where its templates come from."""
 
-    env: jinja2.Environment
+    make_env: Callable[[], jinja2.Environment]
     shipped: tuple[Path, ...]
     user: Path | None = None
 
-    def render(self, name: str, context: Mapping[str, Any], *, what: str) -> str:
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        return self.make_env()
+
+    def render(self, name: str, context: Mapping[str, Any], *, what: str, state: ModuleState | None = None) -> str:
         """Template ``name`` rendered; ``what`` (``node 'a'``) says what it renders, for messages.
+        ``state``: what the last compile of the module rendered, looked up by the context first.
 
         With a user's templates the text must parse as Python on its own, as every chunk of a
         module does: otherwise the error names the user's templates that made it.
         """
+        described = fingerprint(dict(context)) if state is not None else None
+        key = key_of("template", name, described) if described is not None else ""
+        found = state.get(RENDERED, key) if state is not None and key else None
+        if isinstance(found, str):
+            return found
+        text = self._render(name, context, what)
+        if state is not None and key:
+            state.put(RENDERED, key, text)
+        return text
+
+    def _render(self, name: str, context: Mapping[str, Any], what: str) -> str:
+        import jinja2
+
         try:
             text = self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as exc:
@@ -150,6 +173,9 @@ class Templates:
         return found
 
     def _references_of(self, name: str) -> Iterator[str]:
+        import jinja2
+        import jinja2.meta
+
         try:
             assert self.env.loader is not None
             source, _, _ = self.env.loader.get_source(self.env, name)
@@ -172,6 +198,8 @@ def _innermost_template_frame(exc: BaseException, directories: list[Path]) -> tu
 
 
 def _described(exc: Exception) -> str:
+    import jinja2
+
     if isinstance(exc, jinja2.TemplateNotFound):
         return f"it includes {exc.name!r}, which is neither among your templates nor shipped"
     if isinstance(exc, jinja2.UndefinedError):

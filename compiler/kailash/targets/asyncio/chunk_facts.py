@@ -66,13 +66,15 @@ def chunk_facts(chunks: Sequence[str], *, jobs: int = 1, state: ModuleState | No
     this compile's facts are kept in it for the next)."""
     *others, run = chunks
     directory = cache_dir()
+    # What is read now goes to the disk cache only if the state will not keep it.
+    write_to = None if state is not None and state.saved else directory
     run_key = _key("run", run)
     run_facts = _runs.get(run_key)
     if run_facts is None and state is not None:
         run_facts = _from_state(state, run_key, decode_chunk)
     if run_facts is None:
         run_facts = _read_entry(directory, run_key, decode_chunk)
-    out = [ChunkFacts(unit.bindings, unit.imports) for unit in _unit_facts(others, jobs, directory, state)]
+    out = [ChunkFacts(unit.bindings, unit.imports) for unit in _unit_facts(others, jobs, directory, state, write_to)]
     if run_facts is None:
         pieces = split_run(run)
         texts = [pieces.skeleton, *(text for _, text in pieces.statements)] if pieces else [run]
@@ -80,7 +82,7 @@ def chunk_facts(chunks: Sequence[str], *, jobs: int = 1, state: ModuleState | No
         # and the facts of the whole run() chunk are on disk.
         read = _unit_facts(texts, jobs, None)
         run_facts = _run_facts(pieces, read[0], read[1:]) if pieces else _unsplit_run_facts(read[0])
-        _write_entry(directory, run_key, encode_chunk(run_facts))
+        _write_entry(write_to, run_key, encode_chunk(run_facts))
     if state is not None:
         state.put(FACTS, run_key, encode_chunk(run_facts))
     _runs[run_key] = run_facts
@@ -239,8 +241,14 @@ def _hidden_functions(registrations: list[NodeCall], local: list[tuple[str, int]
 
 # -- cache ---------------------------------------------------------------------------------------
 def _unit_facts(
-    texts: list[str], jobs: int, directory: Path | None, state: ModuleState | None = None
+    texts: list[str],
+    jobs: int,
+    directory: Path | None,
+    state: ModuleState | None = None,
+    write_to: Path | None = None,
 ) -> list[UnitFacts]:
+    """The facts of units: from memory, ``state``, the disk cache in ``directory``, else read
+    (and written to the disk cache in ``write_to``)."""
     keys = [_key("unit", text) for text in texts]
     found: dict[str, UnitFacts] = {}
     for key in keys:
@@ -263,7 +271,7 @@ def _unit_facts(
             found[key] = facts
             _units[key] = facts
             encoded = encode_unit(facts)
-            _write_entry(directory, key, encoded)
+            _write_entry(write_to, key, encoded)
             if state is not None:
                 state.put(FACTS, key, encoded)
     return [found[key] for key in keys]

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from kailash_rt import __version__ as RUNTIME_VERSION
 
 from ... import codeblock
@@ -27,6 +26,9 @@ from ...syntax_version import OLDEST, required_version
 from ..templating import Templates, template_loader, user_directory
 from .literals import comment_text, docstring_text, env_call, py_literal, py_string
 from .source_lines import FunctionLines
+
+if TYPE_CHECKING:
+    import jinja2
 
 _TEMPLATE_SET = "asyncio"
 
@@ -45,12 +47,14 @@ def templates(user: Path | None = None) -> Templates:
 
 @lru_cache(maxsize=16)
 def _templates(user: Path | None) -> Templates:
-    return Templates(environment(user), tuple(template_dirs()), user)
+    return Templates(partial(environment, user), tuple(template_dirs()), user)
 
 
 @lru_cache(maxsize=16)
 def environment(user: Path | None = None) -> jinja2.Environment:
     """One environment per templates directory (``user`` absolute; None: only the shipped templates)."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=template_loader(template_dirs(), user),
         autoescape=False,
@@ -100,7 +104,7 @@ def render_chunks(
     facts = [_text_facts(text, state) for text in [resources, *nodes]]
     python = max((needed for needed, _ in facts), default=OLDEST)
     imported = frozenset[str]().union(*(packages for _, packages in facts))
-    header = render_header(plan, source_name, resources, python, chosen, imported)
+    header = render_header(plan, source_name, resources, python, chosen, imported, state)
     return [header, *nodes, render_run(plan, chosen)] if run else [header, *nodes]
 
 
@@ -180,6 +184,7 @@ def render_header(
     python: tuple[int, int],
     chosen: Templates,
     imported: frozenset[str],
+    state: ModuleState | None = None,
 ) -> str:
     ir = plan.ir
     resources = plan.resources
@@ -211,7 +216,7 @@ def render_header(
         "install": [_DISTRIBUTIONS.get(module, module) for module in requires],
         "runtime_version": RUNTIME_VERSION,
     }
-    return chosen.render("header.py.j2", context, what="the module header")
+    return chosen.render("header.py.j2", context, what="the module header", state=state)
 
 
 _SHOWN_DEFAULT = 60  # characters of a default shown in the docstring
@@ -251,7 +256,7 @@ def render_run(
         "source_file": plan.ir.location.file,
         "source_lines": list(source_lines),
     }
-    text = chosen.render("run.py.j2", context, what="run()")
+    text = chosen.render("run.py.j2", context, what="run()", state=state)
     if calls:
         first = "        " + calls[0].split("\n", 1)[0]
         chosen.require_line("run.py.j2", text, first, "where run() registers the nodes")

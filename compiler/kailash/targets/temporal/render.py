@@ -43,9 +43,12 @@ def template_dirs() -> list[Path]:
 
 @lru_cache(maxsize=1)
 def templates() -> Templates:
+    return Templates(_environment, tuple(template_dirs()), None)
+
+
+def _environment() -> jinja2.Environment:
     env = asyncio_render.environment(None)
-    env = env.overlay(loader=jinja2.FileSystemLoader([str(path) for path in template_dirs()]))
-    return Templates(env, tuple(template_dirs()), None)
+    return env.overlay(loader=jinja2.FileSystemLoader([str(path) for path in template_dirs()]))
 
 
 def task_queue(plan: ModulePlan) -> str:
