@@ -17,7 +17,6 @@ from types import ModuleType
 from typing import Any
 
 from ._location import _PACKAGE_DIR
-from .block_record import kept_for
 from .errors import TemplateError, WorkflowError
 from .ir import NodeIR, WorkflowIR
 from .workflow import Workflow, WorkflowBuilder
@@ -107,6 +106,8 @@ def _node_being_compiled(exc: BaseException) -> NodeIR | None:
 
 def load_workflows(source: str) -> list[FoundWorkflow]:
     target, _, attribute = _split(source)
+    from .block_record import kept_for  # what it imports, the compile that follows needs
+
     with kept_for(_workflow_file(target)):  # the code blocks its last run checked are not checked again
         return _load_workflows(source, target, attribute)
 
