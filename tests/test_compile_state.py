@@ -10,6 +10,8 @@ import hmac
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,3 +222,21 @@ def test_recompile_reads_the_facts_of_unchanged_chunks_from_the_state(
     monkeypatch.setattr(chunk_facts, "_read_many", recording)
     new_process_compile(chain(edited=7))
     assert len(read) == 1 and "# edited" in read[0]
+
+
+def test_an_edit_that_keeps_the_size_and_the_second_of_the_file_is_compiled(tmp_path: Path) -> None:
+    """Python's bytecode cache would take the file for unchanged (same size, same whole second):
+    the workflow file is read from its text every time."""
+    source = tmp_path / "same_size.py"
+    text = 'from kailash.workflow import AsyncWorkflowBuilder\nworkflow = AsyncWorkflowBuilder("same_size")\n'
+    source.write_text(text + 'workflow.add_async_code("n", "result = {\'v\': 1}")\n')
+    stamp = source.stat().st_mtime_ns
+    env = {**os.environ, "KAILASH_COMPILE_CACHE": str(tmp_path / "cache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    command = [sys.executable, "-m", "kailash.cli", str(source), "--stdout"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    source.write_text(text + 'workflow.add_async_code("n", "result = {\'v\': 2}")\n')
+    os.utime(source, ns=(stamp, stamp))
+    second = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    assert "'v': 1" in first.replace('"', "'") and "'v': 2" in second.replace('"', "'")
+    assert not (tmp_path / "__pycache__").exists()
