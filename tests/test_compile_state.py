@@ -7,12 +7,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import json
+import marshal
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kailash import compile_state
@@ -95,10 +96,27 @@ def test_unchanged_recompile_formats_nothing(cache: Path, black_calls: list[str]
     assert black_calls == []
 
 
+def replaced(value: Any, old: str, new: str) -> Any:
+    """``value`` (what a state holds) with ``old`` replaced by ``new`` in every string."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {key: replaced(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [replaced(item, old, new) for item in value]
+    return value
+
+
+def forged_body(state: Path, old: str, new: str) -> bytes:
+    """The state's content, well formed, with ``old`` replaced by ``new`` everywhere."""
+    body = state.read_bytes().partition(b"\n")[2]
+    assert old.encode() in body
+    return marshal.dumps(replaced(marshal.loads(body), old, new))
+
+
 def forge(state: Path, old: str, new: str) -> None:
-    mac, _, body = state.read_text().partition("\n")
-    assert old in body
-    state.write_text(f"{mac}\n{body.replace(old, new)}")
+    mac = state.read_bytes().partition(b"\n")[0]
+    state.write_bytes(mac + b"\n" + forged_body(state, old, new))
 
 
 def test_forged_state_is_ignored(cache: Path, black_calls: list[str]) -> None:
@@ -116,12 +134,10 @@ def test_state_made_with_another_key_is_ignored(
     another key: even a well-formed one is not used."""
     new_process_compile(chain())
     [state] = state_files(cache)
-    body = state.read_text().partition("\n")[2]
-    other_key = tmp_path / "elsewhere"
-    monkeypatch.setenv("XDG_STATE_HOME", str(other_key))
-    forged_body = body.replace("value = 7", "value = 666")
+    body = forged_body(state, "value = 7", "value = 666")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "elsewhere"))
     key = os.urandom(32)
-    state.write_text(hmac.new(key, forged_body.encode(), hashlib.sha256).hexdigest() + "\n" + forged_body)
+    state.write_bytes(hmac.new(key, body, hashlib.sha256).hexdigest().encode() + b"\n" + body)
     assert compile_state.load(cache, "state_chain", "anything.py", []).found == {}
     source = new_process_compile(chain())
     assert "value = 666" not in source and "value = 7" in source
@@ -181,7 +197,7 @@ def test_fingerprint_tells_plans_apart_and_refuses_what_it_cannot_see() -> None:
 def test_damaged_state_is_ignored(cache: Path) -> None:
     first = new_process_compile(chain())
     [state] = state_files(cache)
-    for damage in (b"", b"\xff\xfe", b"0" * 64 + b"\n{not json", state.read_bytes()[:100]):
+    for damage in (b"", b"\xff\xfe", b"0" * 64 + b"\nnot marshal", state.read_bytes()[:100]):
         state.write_bytes(damage)
         assert new_process_compile(chain()) == first
 
@@ -190,7 +206,7 @@ def test_state_keeps_only_the_entries_of_the_last_compile(cache: Path) -> None:
     new_process_compile(chain(nodes=30))
     new_process_compile(chain(nodes=3))
     [state] = state_files(cache)
-    entries = json.loads(state.read_text().partition("\n")[2])["entries"]
+    entries = marshal.loads(state.read_bytes().partition(b"\n")[2])["entries"]
     assert len(entries[compile_state.FORMATTED]) == 3 + 2  # the nodes, the header and run()
 
 
