@@ -256,3 +256,26 @@ def test_an_edit_that_keeps_the_size_and_the_second_of_the_file_is_compiled(tmp_
     second = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     assert "'v': 1" in first.replace('"', "'") and "'v': 2" in second.replace('"', "'")
     assert not (tmp_path / "__pycache__").exists()
+
+
+def test_compiled_templates_are_kept_authenticated(cache: Path, tmp_path: Path) -> None:
+    """A compiled template is read back only when this user's key authenticates it: a forged
+    one (code the compiler would run) is compiled anew, not run."""
+    from kailash.targets.template_cache import bytecode_cache
+
+    shipped = render.template_dirs()
+
+    def environment() -> object:
+        import jinja2
+
+        loader = jinja2.FileSystemLoader([str(path) for path in shipped])
+        return jinja2.Environment(loader=loader, bytecode_cache=bytecode_cache(cache))
+
+    first = environment().get_template("run_call.py.j2")  # type: ignore[attr-defined]
+    [kept] = list((cache / "templates").iterdir())
+    assert first.render(call={"handle": None, "node_id": '"a"', "ident": "a", "args": []}, exploded=False)
+    mac, _, body = kept.read_bytes().partition(b"\n")
+    kept.write_bytes(mac + b"\n" + body.replace(b"a", b"b", 1))
+    again = environment().get_template("run_call.py.j2")  # type: ignore[attr-defined]
+    assert again.render(call={"handle": None, "node_id": '"a"', "ident": "a", "args": []}, exploded=False)
+    assert compile_state.read_authenticated(kept) is not None  # compiled anew and written again

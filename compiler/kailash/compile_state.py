@@ -211,6 +211,29 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
+def read_authenticated(path: Path, largest: int = _LARGEST) -> bytes | None:
+    """What ``write_authenticated`` wrote at ``path``, or None when there is nothing there or it
+    was not written with this user's key (made elsewhere, changed since, damaged)."""
+    from .codegen.disk_cache import read_entry
+
+    data = read_entry(path, largest)
+    key = _key() if data is not None else None
+    if data is None or key is None:
+        return None
+    mac, _, body = data.partition(b"\n")
+    return body if hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()) else None
+
+
+def write_authenticated(path: Path, body: bytes) -> None:
+    """``body`` at ``path`` with its HMAC under this user's key, atomically; nothing without a key."""
+    key = _key()
+    if key is None:
+        return
+    mac = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+    with contextlib.suppress(OSError):
+        write_atomically(path, mac + b"\n" + body)
+
+
 def key_path() -> Path | None:
     """Where the key lives: the user's state directory, never the cache directory."""
     configured = os.environ.get("XDG_STATE_HOME")
