@@ -7,10 +7,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import json
+import marshal
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kailash import compile_state
@@ -93,10 +96,27 @@ def test_unchanged_recompile_formats_nothing(cache: Path, black_calls: list[str]
     assert black_calls == []
 
 
+def replaced(value: Any, old: str, new: str) -> Any:
+    """``value`` (what a state holds) with ``old`` replaced by ``new`` in every string."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {key: replaced(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [replaced(item, old, new) for item in value]
+    return value
+
+
+def forged_body(state: Path, old: str, new: str) -> bytes:
+    """The state's content, well formed, with ``old`` replaced by ``new`` everywhere."""
+    body = state.read_bytes().partition(b"\n")[2]
+    assert old.encode() in body
+    return marshal.dumps(replaced(marshal.loads(body), old, new))
+
+
 def forge(state: Path, old: str, new: str) -> None:
-    mac, _, body = state.read_text().partition("\n")
-    assert old in body
-    state.write_text(f"{mac}\n{body.replace(old, new)}")
+    mac = state.read_bytes().partition(b"\n")[0]
+    state.write_bytes(mac + b"\n" + forged_body(state, old, new))
 
 
 def test_forged_state_is_ignored(cache: Path, black_calls: list[str]) -> None:
@@ -114,12 +134,10 @@ def test_state_made_with_another_key_is_ignored(
     another key: even a well-formed one is not used."""
     new_process_compile(chain())
     [state] = state_files(cache)
-    body = state.read_text().partition("\n")[2]
-    other_key = tmp_path / "elsewhere"
-    monkeypatch.setenv("XDG_STATE_HOME", str(other_key))
-    forged_body = body.replace("value = 7", "value = 666")
+    body = forged_body(state, "value = 7", "value = 666")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "elsewhere"))
     key = os.urandom(32)
-    state.write_text(hmac.new(key, forged_body.encode(), hashlib.sha256).hexdigest() + "\n" + forged_body)
+    state.write_bytes(hmac.new(key, body, hashlib.sha256).hexdigest().encode() + b"\n" + body)
     assert compile_state.load(cache, "state_chain", "anything.py", []).found == {}
     source = new_process_compile(chain())
     assert "value = 666" not in source and "value = 7" in source
@@ -179,7 +197,7 @@ def test_fingerprint_tells_plans_apart_and_refuses_what_it_cannot_see() -> None:
 def test_damaged_state_is_ignored(cache: Path) -> None:
     first = new_process_compile(chain())
     [state] = state_files(cache)
-    for damage in (b"", b"\xff\xfe", b"0" * 64 + b"\n{not json", state.read_bytes()[:100]):
+    for damage in (b"", b"\xff\xfe", b"0" * 64 + b"\nnot marshal", state.read_bytes()[:100]):
         state.write_bytes(damage)
         assert new_process_compile(chain()) == first
 
@@ -188,7 +206,7 @@ def test_state_keeps_only_the_entries_of_the_last_compile(cache: Path) -> None:
     new_process_compile(chain(nodes=30))
     new_process_compile(chain(nodes=3))
     [state] = state_files(cache)
-    entries = json.loads(state.read_text().partition("\n")[2])["entries"]
+    entries = marshal.loads(state.read_bytes().partition(b"\n")[2])["entries"]
     assert len(entries[compile_state.FORMATTED]) == 3 + 2  # the nodes, the header and run()
 
 
@@ -220,3 +238,44 @@ def test_recompile_reads_the_facts_of_unchanged_chunks_from_the_state(
     monkeypatch.setattr(chunk_facts, "_read_many", recording)
     new_process_compile(chain(edited=7))
     assert len(read) == 1 and "# edited" in read[0]
+
+
+def test_an_edit_that_keeps_the_size_and_the_second_of_the_file_is_compiled(tmp_path: Path) -> None:
+    """Python's bytecode cache would take the file for unchanged (same size, same whole second):
+    the workflow file is read from its text every time."""
+    source = tmp_path / "same_size.py"
+    text = 'from kailash.workflow import AsyncWorkflowBuilder\nworkflow = AsyncWorkflowBuilder("same_size")\n'
+    source.write_text(text + 'workflow.add_async_code("n", "result = {\'v\': 1}")\n')
+    stamp = source.stat().st_mtime_ns
+    env = {**os.environ, "KAILASH_COMPILE_CACHE": str(tmp_path / "cache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    command = [sys.executable, "-m", "kailash.cli", str(source), "--stdout"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    source.write_text(text + 'workflow.add_async_code("n", "result = {\'v\': 2}")\n')
+    os.utime(source, ns=(stamp, stamp))
+    second = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    assert "'v': 1" in first.replace('"', "'") and "'v': 2" in second.replace('"', "'")
+    assert not (tmp_path / "__pycache__").exists()
+
+
+def test_compiled_templates_are_kept_authenticated(cache: Path, tmp_path: Path) -> None:
+    """A compiled template is read back only when this user's key authenticates it: a forged
+    one (code the compiler would run) is compiled anew, not run."""
+    from kailash.targets.template_cache import bytecode_cache
+
+    shipped = render.template_dirs()
+
+    def environment() -> object:
+        import jinja2
+
+        loader = jinja2.FileSystemLoader([str(path) for path in shipped])
+        return jinja2.Environment(loader=loader, bytecode_cache=bytecode_cache(cache))
+
+    first = environment().get_template("run_call.py.j2")  # type: ignore[attr-defined]
+    [kept] = list((cache / "templates").iterdir())
+    assert first.render(call={"handle": None, "node_id": '"a"', "ident": "a", "args": []}, exploded=False)
+    mac, _, body = kept.read_bytes().partition(b"\n")
+    kept.write_bytes(mac + b"\n" + body.replace(b"a", b"b", 1))
+    again = environment().get_template("run_call.py.j2")  # type: ignore[attr-defined]
+    assert again.render(call={"handle": None, "node_id": '"a"', "ident": "a", "args": []}, exploded=False)
+    assert compile_state.read_authenticated(kept) is not None  # compiled anew and written again

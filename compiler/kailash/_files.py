@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str | bytes) -> None:
     """Replace whatever is at ``path`` with a file only its owner can read (for caches).
 
     A symbolic link at ``path`` is replaced, never followed: whoever can write the cache
@@ -44,15 +44,16 @@ def _link_target(path: Path) -> Path:
     return target
 
 
-def _replace(target: Path, text: str, *, new_mode: int, keep_mode: int | None) -> None:
-    """Write ``text`` to a new file beside ``target`` (created with ``new_mode`` less the umask,
-    then set to ``keep_mode`` if given) and rename it over ``target``."""
+def _replace(target: Path, text: str | bytes, *, new_mode: int, keep_mode: int | None) -> None:
+    """Write ``text`` (UTF-8) or bytes to a new file beside ``target`` (created with ``new_mode``
+    less the umask, then set to ``keep_mode`` if given) and rename it over ``target``."""
     descriptor, temporary = _create_beside(target, new_mode)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        with os.fdopen(descriptor, "wb") as handle:
             if keep_mode is not None and hasattr(os, "fchmod"):  # not on Windows before Python 3.13
                 os.fchmod(handle.fileno(), keep_mode)
-            handle.write(text)
+            handle.write(data)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -15,6 +15,7 @@ file whoever can write the cache made, or a damaged one, is ignored.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import codeblock
-from .compile_state import compiler_fingerprint, key_of, load_authenticated, save_authenticated, state_path
+from .compile_state import compiler_fingerprint, key_of, read_authenticated, state_path, write_authenticated
 
 _FORMAT = 1  # of the file: a change to what it holds or how bumps it
 _KIND = "code blocks"  # not a module name: the file is not the state of a module
@@ -41,15 +42,20 @@ def kept_for(workflow_file: Path | None) -> Iterator[None]:
         return
     path = state_path(cache, _KIND, os.path.abspath(workflow_file))
     made_by = f"{compiler_fingerprint([])} {sys.version}"
-    record = BlockRecord(_blocks(load_authenticated(path), made_by))
+    record = BlockRecord(_blocks(read_authenticated(path), made_by))
     with codeblock.recording(record):
         yield
     if record.kept != record.found:
-        save_authenticated(path, {"format": _FORMAT, "compiler": made_by, "blocks": record.kept})
+        saved = {"format": _FORMAT, "compiler": made_by, "blocks": record.kept}
+        write_authenticated(path, json.dumps(saved, separators=(",", ":")).encode())  # ASCII
 
 
-def _blocks(saved: object, made_by: str) -> dict[str, object]:
+def _blocks(body: bytes | None, made_by: str) -> dict[str, object]:
     """The blocks of a saved record, if this compiler made it."""
+    try:
+        saved = json.loads(body) if body is not None else None
+    except ValueError:
+        return {}
     if not isinstance(saved, dict) or saved.get("format") != _FORMAT or saved.get("compiler") != made_by:
         return {}
     blocks = saved.get("blocks")

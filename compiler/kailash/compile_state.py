@@ -19,19 +19,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
+import importlib.util
+import marshal
 import os
 import secrets
 import sys
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from ._files import write_atomically
 
-_FORMAT = 1  # of the file: a change to what it holds or how bumps it
+_FORMAT = 2  # of the file: a change to what it holds or how bumps it
 _LARGEST = 512 * 2**20  # far more than the state of any module
 _KEY_BYTES = 32
 # Kinds of entries: each maps the key of what a stage was given to what it gave.
@@ -76,7 +76,14 @@ class ModuleState:
         """Write this compile's entries for the next one, if they are not what was read."""
         if self.path is None or self.kept == self.found:
             return
-        save_authenticated(self.path, {"format": _FORMAT, "compiler": self.compiler, "entries": self.kept})
+        key = _key()
+        if key is None:
+            return
+        # marshal: several times faster than JSON both ways; read only once authenticated.
+        body = marshal.dumps({"format": _FORMAT, "compiler": self.compiler, "entries": self.kept})
+        mac = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+        with contextlib.suppress(OSError, ValueError):  # ValueError: a value marshal cannot write
+            write_atomically(self.path, mac + b"\n" + body)
 
 
 def load(cache: Path | None, module_name: str, source_file: str, template_dirs: list[Path]) -> ModuleState:
@@ -85,60 +92,49 @@ def load(cache: Path | None, module_name: str, source_file: str, template_dirs: 
     if cache is None:
         return ModuleState(None)
     compiler = compiler_fingerprint(template_dirs)
+    from .codegen.disk_cache import read_entry
+
     path = state_path(cache, module_name, os.path.abspath(source_file))
-    decoded = load_authenticated(path)
+    data = read_entry(path, _LARGEST)
+    key = _key() if data is not None else None
+    if data is None or key is None:
+        return ModuleState(path, compiler)
+    mac, _, body = data.partition(b"\n")
+    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()):
+        return ModuleState(path, compiler)
     try:
+        decoded = marshal.loads(body)
         same = decoded.get("format") == _FORMAT and decoded.get("compiler") == compiler
         entries = decoded["entries"] if same else {}
-    except (ValueError, AttributeError, KeyError, TypeError):
+    except (ValueError, EOFError, AttributeError, KeyError, TypeError):
         return ModuleState(path, compiler)
     if not isinstance(entries, dict):
         return ModuleState(path, compiler)
     return ModuleState(path, compiler, {kind: value for kind, value in entries.items() if isinstance(value, dict)})
 
 
-def state_path(cache: Path, *texts: str) -> Path:
-    """Where the state named by ``texts`` lives in the cache directory."""
-    return cache / "states" / key_of(*texts)
-
-
-def load_authenticated(path: Path) -> Any:
-    """The JSON value saved at ``path`` by ``save_authenticated`` with this user's key; None when
-    there is none, or the file is damaged, too long, or was not made with this key."""
-    from .codegen.disk_cache import read_entry
-
-    data = read_entry(path, _LARGEST)
-    key = _key() if data is not None else None
-    if data is None or key is None:
-        return None
-    mac, _, body = data.partition(b"\n")
-    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()):
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def save_authenticated(path: Path, value: object) -> None:
-    """Write ``value`` (JSON) to ``path``, authenticated with this user's key (nothing without a key)."""
-    key = _key()
-    if key is None:
-        return
-    body = json.dumps(value, separators=(",", ":"))  # ASCII
-    mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-    with contextlib.suppress(OSError):
-        write_atomically(path, f"{mac}\n{body}")
-
-
 def compiler_fingerprint(template_dirs: list[Path]) -> str:
     """Names this compiler (its source files, their sizes and times), the libraries that shape
     its output, this Python's version and the template files: what made a state's entries."""
-    digest = hashlib.sha256(f"{sys.version_info[:2]} {version('jinja2')} {version('black')}".encode())
-    for directory in [Path(__file__).resolve().parent, *template_dirs]:
+    digest = hashlib.sha256(f"{sys.version_info[:2]} {black_version()}".encode())
+    for directory in [Path(__file__).resolve().parent, *_package_dirs("jinja2"), *template_dirs]:
         for path, status in _files_under(directory):
             digest.update(f"\0{path}\0{status.st_size}\0{status.st_mtime_ns}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def black_version() -> str:
+    """The installed black's version, without importing black or reading package metadata
+    (``importlib.metadata`` alone costs a start-up more than the edit loop can spare)."""
+    from _black_version import version
+
+    return str(version)
+
+
+def _package_dirs(name: str) -> list[Path]:
+    """Where an installed package's files are (its sources name its version, as its files do)."""
+    spec = importlib.util.find_spec(name)
+    return [Path(location) for location in (spec.submodule_search_locations or [])] if spec else []
 
 
 def _files_under(directory: Path) -> list[tuple[str, os.stat_result]]:
@@ -212,6 +208,34 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if names is None:
         names = _field_name_cache[cls] = tuple(f.name for f in fields(cls))
     return names
+
+
+def state_path(cache: Path, *texts: str) -> Path:
+    """Where the state named by ``texts`` (a module's name and source file, say) lives in the cache."""
+    return cache / "states" / key_of(*texts)
+
+
+def read_authenticated(path: Path, largest: int = _LARGEST) -> bytes | None:
+    """What ``write_authenticated`` wrote at ``path``, or None when there is nothing there or it
+    was not written with this user's key (made elsewhere, changed since, damaged)."""
+    from .codegen.disk_cache import read_entry
+
+    data = read_entry(path, largest)
+    key = _key() if data is not None else None
+    if data is None or key is None:
+        return None
+    mac, _, body = data.partition(b"\n")
+    return body if hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()) else None
+
+
+def write_authenticated(path: Path, body: bytes) -> None:
+    """``body`` at ``path`` with its HMAC under this user's key, atomically; nothing without a key."""
+    key = _key()
+    if key is None:
+        return
+    mac = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+    with contextlib.suppress(OSError):
+        write_atomically(path, mac + b"\n" + body)
 
 
 def key_path() -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from ._location import _PACKAGE_DIR
@@ -155,7 +156,7 @@ def _import(target: str) -> ModuleType:
             raise SourceError(f"{target}: no such file")
         digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
         name = f"{WORKFLOW_FILE_MODULE_PREFIX}{digest}"
-        spec = importlib.util.spec_from_file_location(name, path)
+        spec = importlib.util.spec_from_file_location(name, path, loader=_FromSource(name, str(path)))
         if spec is None or spec.loader is None:
             raise SourceError(f"{target}: cannot be imported as a Python file")
         module = importlib.util.module_from_spec(spec)
@@ -174,6 +175,15 @@ def _import(target: str) -> ModuleType:
         return importlib.import_module(target)
     except BaseException as exc:
         raise _import_failure(target, exc) from exc
+
+
+class _FromSource(importlib.machinery.SourceFileLoader):
+    """Loads a workflow file from its text, never from a ``__pycache__`` file: Python checks a
+    cached file against the source's size and modification time in whole seconds, so an edit
+    that keeps the size within the second of the last save would compile the file as it was."""
+
+    def get_code(self, fullname: str) -> CodeType:
+        return self.source_to_code(self.get_data(self.path), self.path)
 
 
 def _import_failure(target: str, exc: BaseException, doing: str = "importing it") -> Exception:

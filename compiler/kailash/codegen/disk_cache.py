@@ -84,14 +84,14 @@ def prune(directory: Path, *, max_bytes: int, max_age: float, now: float) -> Non
 
 
 def _entry_directories(directory: Path) -> list[str]:
-    """The directories entries live in: two hex digits of their key each, ``modules`` and ``states``."""
+    """The directories entries live in: two hex digits of their key each, ``modules``, ``states`` and ``templates``."""
     try:
         with os.scandir(directory) as found:
             return [
                 entry.path
                 for entry in found
                 if entry.is_dir(follow_symlinks=False)
-                and (entry.name in ("modules", "states") or (len(entry.name) == 2 and _is_hex(entry.name)))
+                and (entry.name in ("modules", "states", "templates") or (len(entry.name) == 2 and _is_hex(entry.name)))
             ]
     except OSError:
         return []

@@ -29,12 +29,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .._files import write_atomically
 from .._lru import LRU
+from ..compile_state import black_version
 from ..errors import CompilerBug
 from ..style import LINE_LENGTH
 from .disk_cache import maybe_prune, read_entry
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import black
 
 # black is imported only when a chunk is not in the cache: its version names the format.
-_KEY_PREFIX = f"black {version('black')} target py311 line-length {LINE_LENGTH}\n".encode()
+_KEY_PREFIX = f"black {black_version()} target py311 line-length {LINE_LENGTH}\n".encode()
 
 
 @lru_cache(maxsize=1)

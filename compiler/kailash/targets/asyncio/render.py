@@ -23,6 +23,7 @@ from ...ir import EnvRef, InputIR
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...style import LINE_LENGTH
 from ...syntax_version import OLDEST, required_version
+from ..template_cache import bytecode_cache
 from ..templating import Templates, template_loader, user_directory
 from .literals import comment_text, docstring_text, env_call, py_literal, py_string
 from .source_lines import FunctionLines
@@ -55,6 +56,8 @@ def environment(user: Path | None = None) -> jinja2.Environment:
     """One environment per templates directory (``user`` absolute; None: only the shipped templates)."""
     import jinja2
 
+    from ...codegen.formatting import cache_dir
+
     env = jinja2.Environment(
         loader=template_loader(template_dirs(), user),
         autoescape=False,
@@ -65,6 +68,7 @@ def environment(user: Path | None = None) -> jinja2.Environment:
         # A user's templates may be edited while a process compiles; the shipped ones are not,
         # and not checking their files saves a stat() per node.
         auto_reload=user is not None,
+        bytecode_cache=bytecode_cache(cache_dir()),
     )
     env.filters["py"] = py_literal
     env.filters["pystr"] = py_string
