@@ -47,8 +47,8 @@ def _link_target(path: Path) -> Path:
 def _replace(target: Path, text: str | bytes, *, new_mode: int, keep_mode: int | None) -> None:
     """Write ``text`` (UTF-8) or bytes to a new file beside ``target`` (created with ``new_mode``
     less the umask, then set to ``keep_mode`` if given) and rename it over ``target``."""
+    data = text.encode("utf-8") if isinstance(text, str) else text  # what cannot be encoded leaves nothing
     descriptor, temporary = _create_beside(target, new_mode)
-    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         with os.fdopen(descriptor, "wb") as handle:
             if keep_mode is not None and hasattr(os, "fchmod"):  # not on Windows before Python 3.13

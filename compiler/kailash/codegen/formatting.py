@@ -22,11 +22,9 @@ import ast
 import contextlib
 import hashlib
 import itertools
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -324,7 +322,10 @@ def _format_many(chunks: list[str], jobs: int) -> list[str]:
 
 
 def _in_parallel(function: Callable[[str], _T], texts: list[str], jobs: int) -> list[_T]:
-    if jobs > 1 and len(texts) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(texts) >= PARALLEL_MISSES and can_fork():
+        import multiprocessing  # only when worker processes are started
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork")  # workers inherit the imported black
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             return list(pool.map(function, texts, chunksize=max(1, len(texts) // (jobs * 8))))
@@ -385,3 +386,10 @@ def _write_quietly(path: Path, text: str) -> None:
     """Cache writes are best effort and atomic: a reader never sees half a file."""
     with contextlib.suppress(OSError):
         write_atomically(path, text)
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (they inherit what this process imported)."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()

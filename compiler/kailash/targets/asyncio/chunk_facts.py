@@ -21,9 +21,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -31,7 +29,7 @@ from typing import TypeVar
 from ..._files import write_atomically
 from ..._lru import LRU
 from ...codegen.disk_cache import read_entry
-from ...codegen.formatting import cache_dir
+from ...codegen.formatting import cache_dir, can_fork
 from ...compile_state import FACTS, ModuleState
 from ...source_text import split_lines
 from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts
@@ -290,8 +288,11 @@ def _from_state(state: ModuleState, key: str, read: Callable[[str], T]) -> T | N
 def _read_many(texts: list[str], jobs: int) -> list[UnitFacts]:
     from .read_facts import read_units  # imported only when a piece is not in the cache
 
-    if jobs > 1 and len(texts) >= PARALLEL_MISSES and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(texts) >= PARALLEL_MISSES and can_fork():
         batches = _split(texts, jobs * 4)
+        import multiprocessing  # only when worker processes are started
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork")  # workers inherit the imported reader
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             return [facts for batch in pool.map(read_units, batches) for facts in batch]
