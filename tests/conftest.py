@@ -39,3 +39,12 @@ def _private_compile_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch
     monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(tmp_path_factory.getbasetemp() / "compile-cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state-home"))  # the cache key
     os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+@pytest.fixture
+def state_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A compile cache and a key of the test's own (the key authenticates what a compile keeps)."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(directory))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
+    return directory

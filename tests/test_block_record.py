@@ -48,11 +48,8 @@ def write_workflow(path: Path, edited: int = -1, edit: int = 0, extra: str = "")
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(directory))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
-    return directory
+def cache(state_cache: Path) -> Path:
+    return state_cache
 
 
 @pytest.fixture

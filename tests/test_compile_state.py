@@ -35,11 +35,8 @@ def chain(edited: int = -1, nodes: int = 30) -> Workflow:
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("KAILASH_COMPILE_CACHE", str(directory))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
-    return directory
+def cache(state_cache: Path) -> Path:
+    return state_cache
 
 
 @pytest.fixture

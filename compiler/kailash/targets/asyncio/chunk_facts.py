@@ -32,7 +32,7 @@ from ...codegen.disk_cache import read_entry
 from ...codegen.formatting import cache_dir, can_fork
 from ...compile_state import FACTS, ModuleState
 from ...source_text import split_lines
-from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts
+from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts, is_runner
 from .facts_json import decode_chunk, decode_unit, encode_chunk, encode_unit
 
 # Of the cached facts: a change to what facts say, how they are read (read_facts.py) or how
@@ -109,21 +109,9 @@ def split_run(text: str) -> RunPieces | None:
         if not (isinstance(statement, (ast.AsyncFunctionDef, ast.FunctionDef)) and statement.name == "run"):
             continue
         for inner in statement.body:
-            if isinstance(inner, (ast.AsyncWith, ast.With)) and any(map(_is_runner, inner.items)):
+            if isinstance(inner, (ast.AsyncWith, ast.With)) and any(map(is_runner, inner.items)):
                 return _pieces(text, inner.body)
     return None
-
-
-def _is_runner(item: ast.withitem) -> bool:
-    call = item.context_expr
-    return (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Attribute)
-        and isinstance(call.func.value, ast.Name)
-        and call.func.value.id == "rt"
-        and call.func.attr == "Run"
-        and isinstance(item.optional_vars, ast.Name)
-    )
 
 
 def _pieces(text: str, body: list[ast.stmt]) -> RunPieces:

@@ -8,6 +8,7 @@ A chunk's facts (``ChunkFacts``) are what validate.py compares with the plan.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 # Rules a chunk can break whatever the plan says (validate.py checks the rest).
@@ -91,3 +92,16 @@ class TooDeep(Exception):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
+
+
+def is_runner(item: ast.withitem) -> bool:
+    """Whether a ``with`` item is ``rt.Run(...) as <name>``: the block where run() registers nodes."""
+    call = item.context_expr
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "rt"
+        and call.func.attr == "Run"
+        and isinstance(item.optional_vars, ast.Name)
+    )

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ...errors import CompilerBug
-from .facts import Binding, Import, NodeCall, RunShape, TooDeep, UnitFacts
+from .facts import Binding, Import, NodeCall, RunShape, TooDeep, UnitFacts, is_runner
 
 # What a text must contain for its expressions to matter: `:=`, or `.node` with anything
 # Python allows between the dot and the name (spaces, line breaks, continuations, comments).
@@ -421,15 +421,8 @@ def _runner(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
         if not isinstance(statement, (ast.With, ast.AsyncWith)):
             continue
         for item in statement.items:
-            call = item.context_expr
-            if (
-                isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and isinstance(call.func.value, ast.Name)
-                and call.func.value.id == "rt"
-                and call.func.attr == "Run"
-                and isinstance(item.optional_vars, ast.Name)
-            ):
+            if is_runner(item):
+                assert isinstance(item.optional_vars, ast.Name)
                 return item.optional_vars.id
     return None
 
