@@ -276,3 +276,22 @@ def test_compiled_templates_are_kept_authenticated(cache: Path, tmp_path: Path) 
     again = environment().get_template("run_call.py.j2")  # type: ignore[attr-defined]
     assert again.render(call={"handle": None, "node_id": '"a"', "ident": "a", "args": []}, exploded=False)
     assert compile_state.read_authenticated(kept) is not None  # compiled anew and written again
+
+
+def test_the_command_prints_all_it_has_before_it_exits(tmp_path: Path) -> None:
+    """The command ends without freeing what it made (os._exit): what it printed is flushed first,
+    to a pipe too, and its exit status is kept."""
+    source = tmp_path / "wide.py"
+    source.write_text(
+        "from kailash.workflow import AsyncWorkflowBuilder\n"
+        'workflow = AsyncWorkflowBuilder("wide")\n'
+        "for index in range(300):\n"
+        '    workflow.add_async_code(f"n{index}", f"result = {index}")\n'
+    )
+    env = {**os.environ, "KAILASH_COMPILE_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "kailash.cli", str(source), "--stdout"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("rt.main(run)")
+    assert done.stdout.count('r.node(\n            "n') + done.stdout.count('r.node("n') == 300
+    missing = subprocess.run([*command[:3], str(tmp_path / "missing.py")], env=env, capture_output=True, check=False)
+    assert missing.returncode == 2 and b"missing.py" in missing.stderr
