@@ -24,8 +24,10 @@ import marshal
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -116,11 +118,40 @@ def load(cache: Path | None, module_name: str, source_file: str, template_dirs: 
 def compiler_fingerprint(template_dirs: list[Path]) -> str:
     """Names this compiler (its source files, their sizes and times), the libraries that shape
     its output, this Python's version and the template files: what made a state's entries."""
+    digest = hashlib.sha256(_running_compiler().encode())
+    _add_files(digest, template_dirs)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _running_compiler() -> str:
+    """The compiler's part of the fingerprint, read once a process: its code does not change
+    once imported (the templates, which a user may edit meanwhile, are read every compile)."""
     digest = hashlib.sha256(f"{sys.version_info[:2]} {black_version()}".encode())
-    for directory in [Path(__file__).resolve().parent, *_package_dirs("jinja2"), *template_dirs]:
+    _add_files(digest, [Path(__file__).resolve().parent, *_package_dirs("jinja2")])
+    return digest.hexdigest()
+
+
+def _add_files(digest: Any, directories: list[Path]) -> None:
+    for directory in directories:
         for path, status in _files_under(directory):
             digest.update(f"\0{path}\0{status.st_size}\0{status.st_mtime_ns}".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+
+
+def remembered(state: ModuleState | None, what: str, value: Any, make: Callable[[], str]) -> str:
+    """``make()``, the text rendered from ``value`` (a plan, a template's context), looked up
+    in ``state`` first by ``what`` and ``value`` and kept there; made anew without a state or
+    when ``value`` holds what ``fingerprint`` cannot see."""
+    described = fingerprint(value) if state is not None else None
+    if state is None or described is None:
+        return make()
+    key = key_of(what, described)
+    found = state.get(RENDERED, key)
+    if isinstance(found, str):
+        return found
+    text = make()
+    state.put(RENDERED, key, text)
+    return text
 
 
 def black_version() -> str:

@@ -131,7 +131,8 @@ def _check_compiles(plan: ModulePlan, source: str, chunks: list[str], new: list[
     when most chunks are new, the module is compiled whole)."""
     if not new:
         return
-    if 2 * len(new) < len(chunks) and not any("__future__" in chunk for chunk in chunks[1:]):
+    chunk_by_chunk = 2 * len(new) < len(chunks) and not any("__future__" in chunk for chunk in chunks[1:])
+    if chunk_by_chunk:
         try:
             for index in new:
                 compile(chunks[index], plan.module_name, "exec", dont_inherit=True)
@@ -150,7 +151,7 @@ def _check_compiles(plan: ModulePlan, source: str, chunks: list[str], new: list[
             ) from None
         raise CompilerBug(f"the generated module does not compile ({exc}); this is a kailash-compile bug") from exc
     else:
-        if 2 * len(new) < len(chunks) and not any("__future__" in chunk for chunk in chunks[1:]):
+        if chunk_by_chunk:
             raise CompilerBug("a chunk of the generated module does not compile alone; this is a kailash-compile bug")
 
 

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..compile_state import RENDERED, ModuleState, fingerprint, key_of
+from ..compile_state import ModuleState, remembered
 from ..errors import CompilerBug, TemplateError
 
 if TYPE_CHECKING:
@@ -67,15 +67,7 @@ class Templates:
         With a user's templates the text must parse as Python on its own, as every chunk of a
         module does: otherwise the error names the user's templates that made it.
         """
-        described = fingerprint(dict(context)) if state is not None else None
-        key = key_of("template", name, described) if described is not None else ""
-        found = state.get(RENDERED, key) if state is not None and key else None
-        if isinstance(found, str):
-            return found
-        text = self._render(name, context, what)
-        if state is not None and key:
-            state.put(RENDERED, key, text)
-        return text
+        return remembered(state, f"template {name}", dict(context), lambda: self._render(name, context, what))
 
     def _render(self, name: str, context: Mapping[str, Any], what: str) -> str:
         import jinja2

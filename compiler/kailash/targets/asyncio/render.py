@@ -18,7 +18,7 @@ from kailash_rt import __version__ as RUNTIME_VERSION
 from ... import codeblock
 from ...analysis.plan import ModulePlan, NodePlan, Param, Shape
 from ...analysis.resources import ResourceBlock
-from ...compile_state import RENDERED, TEXT_FACTS, ModuleState, fingerprint, key_of
+from ...compile_state import TEXT_FACTS, ModuleState, key_of, remembered
 from ...ir import EnvRef, InputIR
 from ...python_names import STDLIB_MODULES, is_keyword_argument
 from ...style import LINE_LENGTH
@@ -113,16 +113,7 @@ def render_chunks(
 
 
 def _node_text(chosen: Templates, node_plan: NodePlan, state: ModuleState | None) -> str:
-    described = fingerprint(node_plan) if state is not None else None
-    if described is None or state is None:
-        return render_node(chosen, node_plan)
-    key = key_of("node", described)
-    found = state.get(RENDERED, key)
-    if isinstance(found, str):
-        return found
-    text = render_node(chosen, node_plan)
-    state.put(RENDERED, key, text)
-    return text
+    return remembered(state, "node", node_plan, lambda: render_node(chosen, node_plan))
 
 
 def _text_facts(text: str, state: ModuleState | None) -> tuple[tuple[int, int], frozenset[str]]:
@@ -268,19 +259,16 @@ def render_run(
 
 
 def _call_text(chosen: Templates, call: dict[str, Any], node_id: str, state: ModuleState | None) -> str:
-    described = fingerprint(call) if state is not None else None
-    key = key_of("call", described) if described is not None else ""
-    found = state.get(RENDERED, key) if state is not None and key else None
-    if isinstance(found, str):
-        return found
+    return remembered(state, "call", call, lambda: _rendered_call(chosen, call, node_id))
+
+
+def _rendered_call(chosen: Templates, call: dict[str, Any], node_id: str) -> str:
     what = f"the registration of node {node_id!r}"
     line = chosen.render("run_call.py.j2", {"call": call, "exploded": False}, what=what)
     if len(line.rstrip("\n")) + 8 > LINE_LENGTH:
         # One argument per line with a trailing comma: black keeps that form as it is,
         # and it diffs one argument at a time.
         line = chosen.render("run_call.py.j2", {"call": call, "exploded": True}, what=what)
-    if state is not None and key:
-        state.put(RENDERED, key, line)
     return line
 
 
