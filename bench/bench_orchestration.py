@@ -37,7 +37,7 @@ from io import BytesIO
 from pathlib import Path
 from types import ModuleType
 
-from _common import REFERENCE_PYTHON, ROOT, best_of, load_source
+from _common import REFERENCE_PYTHON, ROOT, best_of, load_source, per_node_seconds
 from kailash.codegen import compile_ir
 from kailash.workflow import AsyncWorkflowBuilder
 
@@ -64,18 +64,7 @@ def generated_chain(nodes: int) -> ModuleType:
 
 def one_measure(module: ModuleType, nodes: int) -> float:
     """Seconds per node of the module's run(), over about as many node runs whatever the length."""
-    runs = max(2, RUNS * CHAIN // nodes)
-
-    async def measure() -> float:
-        loop = asyncio.get_running_loop()
-        await module.run()
-        start = loop.time()
-        for _ in range(runs):
-            result = await module.run()
-        assert not result["errors"]
-        return (loop.time() - start) / runs / nodes
-
-    return asyncio.run(measure())
+    return per_node_seconds(module, nodes, max(2, RUNS * CHAIN // nodes))
 
 
 def per_node_generated(nodes: int = CHAIN) -> float:
@@ -84,29 +73,20 @@ def per_node_generated(nodes: int = CHAIN) -> float:
 
 
 SHIPPED_SCRIPT = """
-import asyncio, importlib.util, json, statistics, sys
+import importlib.util, json, statistics, sys
+sys.path.insert(0, {bench!r})
+from _common import per_node_seconds
 def load(path):
     spec = importlib.util.spec_from_file_location(path.rsplit("/", 1)[-1][:-3], path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-def one_measure(module, nodes):
-    runs = max(2, {runs} * {chain} // nodes)
-    async def measure():
-        loop = asyncio.get_running_loop()
-        await module.run()
-        start = loop.time()
-        for _ in range(runs):
-            result = await module.run()
-        assert not result["errors"]
-        return (loop.time() - start) / runs / nodes
-    return asyncio.run(measure())
 sizes = [int(size) for size in sys.argv[1::2]]
 modules = {{size: load(path) for size, path in zip(sizes, sys.argv[2::2])}}
 figures = {{size: [] for size in sizes}}
 for _ in range(5):
     for size, module in modules.items():
-        figures[size].append(one_measure(module, size))
+        figures[size].append(per_node_seconds(module, size, max(2, {runs} * {chain} // size)))
 print(json.dumps({{size: statistics.median(values) for size, values in figures.items()}}))
 """
 
@@ -121,7 +101,7 @@ def per_node_side_by_side(small: int, large: int) -> tuple[float, float]:
             path = Path(work) / f"noop_chain_{nodes}.py"
             path.write_text(compile_ir(chain_builder(nodes).build().ir, jobs=os.cpu_count() or 1).source)
             arguments += [str(nodes), str(path)]
-        script = SHIPPED_SCRIPT.format(runs=RUNS, chain=CHAIN)
+        script = SHIPPED_SCRIPT.format(bench=str(Path(__file__).resolve().parent), runs=RUNS, chain=CHAIN)
         done = subprocess.run([sys.executable, "-c", script, *arguments], capture_output=True, text=True, check=True)
     figures = {int(size): value for size, value in json.loads(done.stdout).items()}
     return figures[small], figures[large]
