@@ -73,14 +73,14 @@ class Output:
     ``out["result"]`` is the whole output unless the output has a ``result`` key.
     """
 
-    __slots__ = ("_keys", "_node")
+    __slots__ = ()
 
-    def __init__(self, node: _Node, keys: tuple[str, ...] = ()) -> None:
-        self._node = node
-        self._keys = keys
+    @property
+    def _node(self) -> _Node:
+        raise NotImplementedError
 
     def __getitem__(self, key: str) -> Output:
-        return Output(self._node, (*self._keys, key))
+        return _Selected(self._node, key)
 
     @property
     def result(self) -> Output:
@@ -88,9 +88,30 @@ class Output:
         return self["result"]
 
     def _select(self) -> Any:
-        value = self._node.output
-        for key in self._keys:
-            value = _select_key(value, key, self._node.node_id)
+        raise NotImplementedError
+
+
+class _Selected(Output):
+    """Part of a node's output: one key (a str) or a path of keys (a tuple)."""
+
+    __slots__ = ("_keys", "_node")  # the slot takes the place of the base's property
+
+    def __init__(self, node: _Node, keys: str | tuple[str, ...]) -> None:
+        self._node = node  # type: ignore[misc]
+        self._keys = keys
+
+    def __getitem__(self, key: str) -> Output:
+        keys = self._keys
+        return _Selected(self._node, (keys, key) if isinstance(keys, str) else (*keys, key))
+
+    def _select(self) -> Any:
+        node = self._node
+        keys = self._keys
+        if isinstance(keys, str):
+            return _select_key(node.output, keys, node.node_id)
+        value = node.output
+        for key in keys:
+            value = _select_key(value, key, node.node_id)
         return value
 
 
@@ -159,47 +180,72 @@ def _select_key(value: Any, key: str, node_id: str) -> Any:
     raise KeyError(f"output of node {node_id!r} is a {type(value).__name__}, not a dict with key {key!r}")
 
 
-class _Node:
+class _Node(Output):
+    """A registered node; as an ``Output``, its whole output. Holds as few objects as it can:
+    a large run registers thousands, and each one the garbage collector tracks slows its passes."""
+
     __slots__ = (
         "defaults",
         "downstream",
         "fn",
         "inputs",
+        "kwargs",
         "node_id",
         "output",
-        "refs",
+        "refers",
         "state",
-        "static",
         "waiting",
     )
 
     def __init__(self, node_id: str, fn: NodeFunction, kwargs: dict[str, Any]) -> None:
         self.node_id = node_id
         self.fn = fn
-        self.static: dict[str, Any] = {}
-        self.refs: list[tuple[str, Any]] = []
-        self.inputs: list[str] = []
-        self.defaults: dict[str, Any] = {}
-        upstream: list[_Node] = []
-        for name, value in kwargs.items():
+        self.kwargs = kwargs
+        self.inputs: tuple[str, ...] = ()
+        self.defaults: dict[str, Any] | None = None
+        self.downstream: list[_Node] | tuple[()] = ()
+        self.refers = False
+        self.waiting = 0
+        upstream: _Node | list[_Node] | None = None
+        for value in kwargs.values():
             if isinstance(value, Output):
-                self.refs.append((name, value))
-                if value._node not in upstream:
-                    upstream.append(value._node)
+                self.refers = True
+                node = value._node
+                if upstream is None:
+                    upstream = node
+                elif isinstance(upstream, _Node):
+                    if node is not upstream:
+                        upstream = [upstream, node]
+                elif node not in upstream:
+                    upstream.append(node)
             elif isinstance(value, (_InputRef, _ResourceRef)):
-                self.refs.append((name, value))
+                self.refers = True
                 if isinstance(value, _InputRef):
-                    self.inputs.append(value.name)
+                    self.inputs = (*self.inputs, value.name)
                     if value.default is not _NO_DEFAULT:
+                        if self.defaults is None:
+                            self.defaults = {}
                         self.defaults[value.name] = value.default
-            else:
-                self.static[name] = value
-        self.downstream: list[_Node] = []
-        for up in upstream:
-            up.downstream.append(self)
-        self.waiting = len(upstream)
+        if upstream is not None:
+            for up in (upstream,) if isinstance(upstream, _Node) else upstream:
+                up.link(self)
         self.state = _PENDING
         self.output: Any = None
+
+    def link(self, down: _Node) -> None:
+        """``down`` takes an input from this node's output."""
+        if self.downstream:
+            self.downstream.append(down)
+        else:
+            self.downstream = [down]
+        down.waiting += 1
+
+    @property
+    def _node(self) -> _Node:
+        return self
+
+    def _select(self) -> Any:
+        return self.output
 
 
 class Run:
@@ -232,7 +278,7 @@ class Run:
         entry = _Node(node_id, fn, kwargs)
         self._nodes.append(entry)
         self._by_id[node_id] = entry
-        return Output(entry)
+        return entry
 
     def input(self, name: str, *, default: Any = _NO_DEFAULT) -> Any:
         """A workflow input, given per node or for the whole workflow; ``default`` when neither gives it."""
@@ -289,7 +335,7 @@ class Run:
         problems: list[str] = []
         for key, value in self._given.items():
             if key in self._by_id and isinstance(value, Mapping):
-                valid = wanted.get(key, [])
+                valid = wanted.get(key, ())
                 unknown = [name for name in value if name not in valid]
                 if unknown:
                     ambiguous = (
@@ -318,8 +364,8 @@ class Run:
                     bound[node_id, name] = own[name]
                 elif name in shared:
                     bound[node_id, name] = shared[name]
-                elif name in self._by_id[node_id].defaults:
-                    bound[node_id, name] = self._by_id[node_id].defaults[name]
+                elif name in (defaults := self._by_id[node_id].defaults or {}):
+                    bound[node_id, name] = defaults[name]
                 else:
                     problems.append(
                         f"node {node_id!r} needs input {name!r}: pass {{{name!r}: ...}}"
@@ -400,7 +446,7 @@ class Run:
     async def _call(self, entry: _Node) -> None:
         """Run one node; its output or its error is recorded, nothing is raised."""
         try:
-            kwargs = await self._arguments(entry) if entry.refs else entry.static
+            kwargs = await self._arguments(entry) if entry.refers else entry.kwargs
             entry.output = await entry.fn(**kwargs)
         except Exception as exc:  # a failing node is a result, not a crash of the run
             self._fail(entry, exc)
@@ -430,16 +476,19 @@ class Run:
             self.result.trace = observer.trace.document()
 
     async def _arguments(self, entry: _Node) -> dict[str, Any]:
-        kwargs = dict(entry.static)
-        for name, ref in entry.refs:
-            if isinstance(ref, Output):
-                kwargs[name] = ref._select()
-            elif isinstance(ref, _InputRef):
-                kwargs[name] = self._inputs[entry.node_id, ref.name]
-            elif ref.deferred:
-                kwargs[name] = Deferred(functools.partial(self.resources.get, ref.name))
+        kwargs = {}
+        for name, value in entry.kwargs.items():
+            if isinstance(value, Output):
+                kwargs[name] = value._select()
+            elif isinstance(value, _InputRef):
+                kwargs[name] = self._inputs[entry.node_id, value.name]
+            elif isinstance(value, _ResourceRef):
+                if value.deferred:
+                    kwargs[name] = Deferred(functools.partial(self.resources.get, value.name))
+                else:
+                    kwargs[name] = await self.resources.get(value.name)
             else:
-                kwargs[name] = await self.resources.get(ref.name)
+                kwargs[name] = value
         return kwargs
 
     def _fail(self, entry: _Node, exc: BaseException) -> None:
@@ -476,8 +525,7 @@ class Run:
         through their inputs): the run's objects are then freed as soon as it ends, not left
         to the garbage collector, which would traverse every node of a large run again and again."""
         for entry in self._nodes:
-            entry.downstream.clear()
-            entry.refs.clear()
+            entry.downstream = ()
 
     def _collect(self) -> None:
         results = self.result["results"]
