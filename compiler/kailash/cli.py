@@ -305,7 +305,11 @@ def _fail(message: str, exc: BaseException | None, caught: list[warnings.Warning
 def run() -> NoReturn:
     """The ``kailash-compile`` command as a program: ``main``, then an exit that skips freeing
     every object the compile made, one by one, which costs a large workflow's edit loop a tenth
-    of its time (files written are closed by then; what is printed is flushed here)."""
+    of its time (files written are closed by then; what is printed is flushed here). Black
+    imports itself meanwhile in a process of its own, for the chunks an edit changed."""
+    from . import black_helper
+
+    black_helper.start()
     try:
         main()
     except SystemExit as exc:
@@ -322,6 +326,7 @@ def run() -> NoReturn:
             stream.flush()
     if "logging" in sys.modules:
         sys.modules["logging"].shutdown()
+    black_helper.stop()
     os._exit(status)
 
 

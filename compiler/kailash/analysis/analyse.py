@@ -10,7 +10,7 @@ from ..source_text import split_lines
 from .binding import use_retry_classes
 from .diagnostics import Diagnostics
 from .exception_imports import exception_imports
-from .graph import check_graph, topological_order
+from .graph import check_graph
 from .kinds import KINDS
 from .names import imported_names, module_identifier, node_identifier, node_identifiers, top_level_bindings
 from .namespace import Owner, check_globals, check_module_names, import_bindings
@@ -21,8 +21,7 @@ from .resources import ResourceBlock, resource_block
 def analyse(ir: WorkflowIR, *, strict: bool = False) -> ModulePlan:
     """The plan of the module; every error found while planning the nodes is reported at once
     (a ``WorkflowErrors`` when there are several)."""
-    check_graph(ir)
-    order = topological_order(ir)
+    order = check_graph(ir)
     retry_imports = {node.node_id: exception_imports(node) for node in ir.nodes}
     taken, block = _module_bindings(ir, retry_imports)
     idents = node_identifiers((node.node_id for node in ir.nodes), taken)

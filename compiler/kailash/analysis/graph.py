@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import heapq
+import weakref
 
 from ..errors import WorkflowError
 from ..ir import Location, WorkflowIR
 
+# The order of each IR checked in this process, by the IR's identity, kept while the IR lives:
+# an IR is frozen, and building a workflow checks its graph that compiling it checks again.
+_checked: dict[int, tuple[str, ...]] = {}
 
-def check_graph(ir: WorkflowIR) -> None:
+
+def check_graph(ir: WorkflowIR) -> list[str]:
+    """The node ids in topological order (``topological_order``), once the graph is checked:
+    every connection names known nodes and feeds an input no other connection feeds."""
+    order = _checked.get(id(ir))
+    if order is None:
+        order = _checked[id(ir)] = tuple(_checked_order(ir))
+        weakref.finalize(ir, _checked.pop, id(ir), None)
+    return list(order)
+
+
+def _checked_order(ir: WorkflowIR) -> list[str]:
     known = {node.node_id for node in ir.nodes}
     fed: dict[tuple[str, str], str] = {}
     for connection in ir.connections:
@@ -29,7 +44,7 @@ def check_graph(ir: WorkflowIR) -> None:
                 hint="connect each input of a node from one place only",
             )
         fed[target] = connection.from_node
-    topological_order(ir)
+    return topological_order(ir)
 
 
 def topological_order(ir: WorkflowIR) -> list[str]:

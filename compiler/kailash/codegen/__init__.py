@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import compile_state
+from .._collector import collector_paused
 from ..analysis import ModulePlan, analyse
 from ..errors import CompilerBug, TemplateError
 from ..ir import WorkflowIR
@@ -68,22 +66,8 @@ def compile_ir(
     render is validated and formatted as the shipped templates' output is, and a template
     that cannot render or renders invalid code is a ``TemplateError``.
     """
-    with _collector_paused():
+    with collector_paused():
         return _compile(ir, strict, jobs, templates)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off during one compile: it makes few cycles, and a large
-    workflow's many live objects would otherwise be traversed again and again (the compile
-    time would grow faster than the workflow). What the compile leaves is collected after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _compile(ir: WorkflowIR, strict: bool, jobs: int, templates: Path | None) -> GeneratedModule:

@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from .. import black_helper
 from .._files import write_atomically
 from .._lru import LRU
 from ..compile_state import black_version
@@ -294,7 +295,6 @@ def _format_many(chunks: list[str], jobs: int) -> list[str]:
     from .long_literals import split_literal  # as black: only when a chunk is not in the cache
     from .shapes import format_by_shape
 
-    black_mode()
     literals = [split_literal(chunk) for chunk in chunks]
     pieces = [
         literal.pieces() if literal is not None else [chunk] for chunk, literal in zip(chunks, literals, strict=True)
@@ -322,14 +322,23 @@ def _format_many(chunks: list[str], jobs: int) -> list[str]:
 
 
 def _in_parallel(function: Callable[[str], _T], texts: list[str], jobs: int) -> list[_T]:
+    """``function`` (black on a text) on each text: in worker processes when there are many,
+    else in the black helper when the command started one (black_helper.py), else here."""
+    if not texts:
+        return []
     if jobs > 1 and len(texts) >= PARALLEL_MISSES and can_fork():
         import multiprocessing  # only when worker processes are started
         from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context("fork")  # workers inherit the imported black
+        black_helper.stop()  # the workers do its work
+        black_mode()  # imported before the fork: workers inherit it
+        context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             return list(pool.map(function, texts, chunksize=max(1, len(texts) // (jobs * 8))))
-    return [function(text) for text in texts]
+    helped = black_helper.run(function.__name__, texts)
+    if helped is None:
+        return [function(text) for text in texts]
+    return [value if ok else function(text) for text, (ok, value) in zip(texts, helped, strict=True)]
 
 
 def _read_entry(key: str, text_length: int) -> str | None:

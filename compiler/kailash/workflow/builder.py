@@ -14,6 +14,7 @@ from typing import Any, Self
 from kailash_rt._secrets import has_secret
 
 from .. import codeblock
+from .._collector import collector_paused
 from .._location import caller_file, caller_location
 from ..analysis.graph import check_graph
 from ..checks import check_description, check_number
@@ -307,10 +308,12 @@ class WorkflowBuilder:
 
     def build(self) -> Workflow:
         """Check the graph (unknown nodes, inputs connected twice, cycles) and freeze it."""
-        ir = self.to_ir()
-        check_graph(ir)
+        with collector_paused():
+            ir = self.to_ir()
+            check_graph(ir)
+            workflow = Workflow(ir, builder=self, required_resources=required_resources(ir))
         logger.debug("%s: built with %d nodes, %d connections", self.name, len(ir.nodes), len(ir.connections))
-        return Workflow(ir, builder=self, required_resources=required_resources(ir))
+        return workflow
 
 
 class AsyncWorkflowBuilder(ResourceMethods, PatternMethods, WorkflowBuilder):
