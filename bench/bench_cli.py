@@ -10,7 +10,11 @@ the different cases taking turns so that load on the machine hits them alike.
 ``--compare DIR`` also runs the compiler of another checkout (its ``compiler`` and
 ``runtime_stub`` first on PYTHONPATH) in the same turns, for before/after figures.
 
-``python bench/bench_cli.py [--nodes 1000] [--repeats 5] [--compare DIR]``
+``--growth N`` instead times cold, warm (nothing changed) and one-node-edit compiles of the
+``--nodes`` chain and of an N-node chain, in turns, and prints how each grows (target: 10x
+the nodes, at most 10x the time).
+
+``python bench/bench_cli.py [--nodes 1000] [--repeats 5] [--compare DIR] [--growth N]``
 """
 
 from __future__ import annotations
@@ -64,12 +68,50 @@ def check_black_leaves_it(module: Path, copy: Path) -> None:
         sys.exit(f"FAILED: black changes the module of a cold compile ({copy}): it must be byte-identical")
 
 
+def growth(small: int, large: int, repeats: int) -> None:
+    """Cold, warm and one-edit times through the command at two chain lengths, in turns."""
+    compiler = [sys.executable, "-m", "kailash.cli"]
+    base_env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    cases = ("cold", "warm", "edited")
+    times: dict[tuple[str, int], list[float]] = {(case, nodes): [] for case in cases for nodes in (small, large)}
+    with tempfile.TemporaryDirectory(prefix="kailash-bench-cli-") as work:
+        root = Path(work)
+        source = root / "chain.py"
+        source.write_text(WORKFLOW.format(nodes=10, edited=5, version=0))
+        timed_run([*compiler, str(source), "-o", str(root / "warm-up")], base_env, root)  # writes the bytecode
+        for repeat in range(repeats):
+            for nodes in (small, large):
+                env = {**base_env, "KAILASH_COMPILE_CACHE": str(root / f"cache-{nodes}-{repeat}")}
+                command = [*compiler, str(source), "-o", str(root / f"out-{nodes}")]
+                source.write_text(WORKFLOW.format(nodes=nodes, edited=nodes // 2, version=repeat))
+                times["cold", nodes].append(timed_run(command, env, root))
+                times["warm", nodes].append(timed_run(command, env, root))  # nothing changed
+                source.write_text(WORKFLOW.format(nodes=nodes, edited=nodes // 2, version=repeat + 0.5))
+                times["edited", nodes].append(timed_run(command, env, root))
+    print(f"kailash-compile on a chain, fresh processes (start-up included), median of {repeats}; target <= 10x:")
+    print(f"  {'':<34}{small:>9,}{large:>9,}   growth")
+    labels = {
+        "cold": "compile, cold cache",
+        "warm": "compile, warm (nothing changed)",
+        "edited": "compile, one node edited",
+    }
+    for case in cases:
+        a, b = statistics.median(times[case, small]), statistics.median(times[case, large])
+        print(f"  {labels[case]:<34}{a:>8.2f}s{b:>8.2f}s   {b / a:5.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--compare", type=Path, metavar="DIR", help="another checkout, measured in the same turns")
+    parser.add_argument(
+        "--growth", type=int, metavar="N", help="time an N-node chain beside --nodes and print the growth"
+    )
     args = parser.parse_args()
+    if args.growth:
+        growth(args.nodes, args.growth, args.repeats)
+        return
     compiler = [sys.executable, "-m", "kailash.cli"]
     checkouts: dict[str, dict[str, str]] = {"this checkout": {}}
     if args.compare:
