@@ -16,6 +16,7 @@ from kailash import compile_state
 from kailash.codegen import compile_ir, equivalence, formatting
 from kailash.codegen.equivalence import is_formatting_of
 from kailash.sources import load_workflows
+from kailash.targets.asyncio import chunk_facts
 from kailash.workflow import AsyncWorkflowBuilder, Workflow
 
 from .conftest import EXAMPLES
@@ -69,8 +70,9 @@ def black_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def entries(cache: Path) -> Iterator[Path]:
-    """The cache's entries (not the marker of when it was last pruned)."""
-    return (path for path in cache.rglob("*") if path.is_file() and path.name != ".pruned")
+    """The cache's format entries (``<key[:2]>/<key>``): not the marker of when it was last
+    pruned, nor the compiled templates a first render in the process may have written."""
+    return (path for path in cache.glob("??/*") if path.is_file() and path.name.startswith(path.parent.name))
 
 
 def entry_with(cache: Path, needle: str) -> Path:
@@ -81,6 +83,7 @@ def entry_with(cache: Path, needle: str) -> Path:
 def warm_compile(workflow: Workflow) -> str:
     """A compile in a new process: nothing in memory, the disk cache as it is."""
     formatting._memory.clear()
+    chunk_facts.forget()  # what validation read, kept in memory beside the format entries
     return compile_ir(workflow.ir).source
 
 
@@ -253,17 +256,17 @@ def test_comments_are_found_as_the_tokenizer_finds_them() -> None:
 
 
 def test_a_long_run_block_is_formatted_in_groups_a_short_one_whole() -> None:
-    from kailash.codegen.formatting import STATEMENTS_PER_GROUP, BlockChunk, split_block
+    from kailash.codegen.formatting import LONG_BLOCK, BlockChunk, split_block
 
     def run_source(count: int) -> str:
         calls = "".join(f"        n{i}_out = r.node('n{i}', n{i})\n" for i in range(count))
         return f"async def run():\n    async with rt.Run('w') as r:\n{calls}    return r.result\n"
 
     assert split_block(run_source(3)) == run_source(3)
-    long = split_block(run_source(STATEMENTS_PER_GROUP + 5))
+    long = split_block(run_source(LONG_BLOCK + 5))
     assert isinstance(long, BlockChunk) and long.depth == 2
-    assert len(long.statements) == STATEMENTS_PER_GROUP + 5
-    assert long.unformatted() == run_source(STATEMENTS_PER_GROUP + 5)
+    assert len(long.statements) == LONG_BLOCK + 5
+    assert long.unformatted() == run_source(LONG_BLOCK + 5)
     # A comment between statements would be lost by splitting: such a block stays whole.
-    with_comment = run_source(STATEMENTS_PER_GROUP + 5).replace("        n7_out", "        # note\n        n7_out")
+    with_comment = run_source(LONG_BLOCK + 5).replace("        n7_out", "        # note\n        n7_out")
     assert split_block(with_comment) == with_comment

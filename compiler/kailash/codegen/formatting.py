@@ -57,7 +57,7 @@ def black_mode() -> black.Mode:
 _T = TypeVar("_T")
 
 # Formatted chunks by key, in memory: the most recently used only (a chunk is about a node,
-# or 50 statements of run()): room for every chunk of a 10,000-node module, and then some.
+# or 10 statements of run()): room for every chunk of a 10,000-node module, and then some.
 _memory: LRU[str, str] = LRU(32768)
 # Below this many cache misses, starting worker processes costs more than it saves.
 PARALLEL_MISSES = 64
@@ -111,14 +111,18 @@ class BlockChunk:
         return self.skeleton.replace(indent + "pass\n", body, 1)
 
 
-STATEMENTS_PER_GROUP = 50
+# A block of more statements than LONG_BLOCK is formatted in groups of STATEMENTS_PER_GROUP:
+# black's time grows with the text it formats, and a formatted shape (shapes.py) is used again
+# only by a group of the same shape, which a short group is more often.
+LONG_BLOCK = 50
+STATEMENTS_PER_GROUP = 10
 
 
 def split_block(chunk: str) -> str | BlockChunk:
-    """``chunk`` as a BlockChunk when one of its blocks has more statements than a group (a
+    """``chunk`` as a BlockChunk when one of its blocks has more than LONG_BLOCK statements (a
     long ``run()``), else as it is. Only a block of statements one after another, each on
     lines of its own indentation, is split: what lies between them would be lost otherwise."""
-    if chunk.count("\n") <= STATEMENTS_PER_GROUP:
+    if chunk.count("\n") <= LONG_BLOCK:
         return chunk
     try:
         tree = ast.parse(chunk)
@@ -131,7 +135,7 @@ def split_block(chunk: str) -> str | BlockChunk:
         if isinstance(body := getattr(node, name, None), list) and body and isinstance(body[0], ast.stmt)
     ]
     block = max(blocks, key=len, default=[])
-    if len(block) <= STATEMENTS_PER_GROUP:
+    if len(block) <= LONG_BLOCK:
         return chunk
     lines = chunk.split("\n")
     indent = block[0].col_offset

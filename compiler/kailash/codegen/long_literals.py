@@ -16,7 +16,10 @@ import ast
 import itertools
 from dataclasses import dataclass
 
-ELEMENTS_PER_GROUP = 50  # at most; the groups of a display are as even as can be
+# A display of more elements than LONG_DISPLAY is formatted in groups of at most
+# ELEMENTS_PER_GROUP (as even as can be: none has fewer than half that many).
+LONG_DISPLAY = 50
+ELEMENTS_PER_GROUP = 10
 # The frame's one element: as long as a line, so that black sees a display too long for one
 # line around it, as it does around a group of elements and around them all.
 _MARKER = "__kailash_elements" + "_" * 70
@@ -65,8 +68,8 @@ class LiteralChunk:
 
 def split_literal(chunk: str) -> LiteralChunk | None:
     """``chunk`` as a LiteralChunk when its longest dict, list or set display has more elements
-    than a group, each on lines of its own ending in ``,``, with no comment among them."""
-    if chunk.count(",\n") <= ELEMENTS_PER_GROUP or ("{\n" not in chunk and "[\n" not in chunk) or _MARKER in chunk:
+    than LONG_DISPLAY, each on lines of its own ending in ``,``, with no comment among them."""
+    if chunk.count(",\n") <= LONG_DISPLAY or ("{\n" not in chunk and "[\n" not in chunk) or _MARKER in chunk:
         return None
     try:
         tree = ast.parse(chunk)
@@ -74,7 +77,7 @@ def split_literal(chunk: str) -> LiteralChunk | None:
         return None
     displays = [node for node in ast.walk(tree) if isinstance(node, (ast.Dict, ast.List, ast.Set))]
     display = max(displays, key=_size, default=None)
-    if display is None or _size(display) <= ELEMENTS_PER_GROUP:
+    if display is None or _size(display) <= LONG_DISPLAY:
         return None
     spans = _element_spans(display)
     if spans is None:
