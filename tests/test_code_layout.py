@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from kailash import codeblock
 from kailash.errors import WorkflowError
 from kailash.runtime import AsyncLocalRuntime
 from kailash.workflow import AsyncPatterns, AsyncWorkflowBuilder
@@ -249,3 +252,43 @@ def test_diff_shows_the_lines_python_reads(tmp_path: Path) -> None:
     source.write_text(base + "flow.add_async_code('n', 'result = \"a\\u2028b\"')\n", encoding="utf-8")
     shown = run_cli(str(source), "-o", str(out), "--diff")
     assert '\n+    result = "a\u2028b"\n' in shown.stdout
+
+
+# Blocks of a few lines of spaces, comments, strings (one- and multi-line) and code.
+_BLOCK_LINES = st.lists(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "   ",
+            "x = 1",
+            "  y = 2",
+            "    z = 3",
+            "# note",
+            "  # indented note",
+            "if x:",
+            "    pass",
+            's = """a',
+            '  b"""',
+            "t = (1,",
+            "  2)",
+            "u = 'q # not a comment'",
+        ]
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_BLOCK_LINES, st.sampled_from(["", "    ", "\t"]))
+@example(["# note", "", "    z = 3"], "")
+@example(["  # indented note", "x = 1", "    z = 3"], "")
+def test_dedent_keeps_a_block_as_it_is_only_where_reading_its_layout_would(lines: list[str], margin: str) -> None:
+    # dedent skips reading a block's layout when its first line is code at no indentation and
+    # no line is only spaces: the full path must then give the same text.
+    code = "\n".join(margin + line for line in lines) + "\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codeblock, "_keeps_every_line", lambda _: False)
+        full = codeblock.dedent(code)
+    assert codeblock.dedent(code) == full

@@ -91,12 +91,14 @@ def dedent(code: str) -> str:
     if not lines:
         return ""
     text = "\n".join(lines) + "\n"
-    layout = _layout(text)
-    if layout is None:  # the syntax check reports the problem
-        return text
     # Indented with spaces only and no backslash: no line is a continuation, and every line's
     # indentation is already the spaces it counts as.
     spaces_only = "\\" not in text and "\t" not in text and "\x0c" not in text
+    if spaces_only and _keeps_every_line(lines):
+        return text
+    layout = _layout(text)
+    if layout is None:  # the syntax check reports the problem
+        return text
     if not spaces_only:
         lines = _without_leading_continuations(lines, layout)
     margin = _common_prefix([_indentation(lines[number - 1])[0] for number in sorted(layout.statements)])
@@ -123,6 +125,17 @@ def dedent(code: str) -> str:
             line = dedented[number - 1]
             dedented[number - 1] = " " * _columns(_indentation(line)[0])[0] + line.lstrip(PYTHON_WHITESPACE)
     return "\n".join(dedented) + "\n"
+
+
+def _keeps_every_line(lines: list[str]) -> bool:
+    """Whether the second step of ``dedent`` keeps every line of a block indented with spaces
+    only, without reading its layout: no line is only spaces, and the first line that is not
+    a comment (lines of comments open no string or bracket, so it starts a statement) is not
+    indented, so the statements share no indentation."""
+    if not all(line.strip(" ") or not line for line in lines):
+        return False
+    first_code = next((line for line in lines if line and not line.lstrip(" ").startswith("#")), "")
+    return not first_code.startswith(" ")
 
 
 _TAB_ERROR = "inconsistent use of tabs and spaces in indentation"
