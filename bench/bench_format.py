@@ -34,9 +34,9 @@ def record_chunks(nodes: int, directory: Path) -> Path:
     calls: list[tuple[list[str], int]] = []
     original = kailash.codegen.format_chunk_texts
 
-    def recording(texts: list[str], *, jobs: int = 1) -> list[str]:
+    def recording(texts: list[str], *, jobs: int = 1, **options: bool) -> list[str]:
         calls.append((list(texts), jobs))
-        return original(texts, jobs=jobs)
+        return original(texts, jobs=jobs, **options)
 
     source = directory / "chain.py"
     source.write_text(WORKFLOW.format(nodes=nodes, edited=nodes // 2, version=0))
