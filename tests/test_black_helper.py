@@ -131,3 +131,30 @@ def test_the_helper_ends_when_the_command_ends_without_stopping_it(tmp_path: Pat
     finally:
         os.close(handle)
     assert readable, f"the helper {helper} still runs two minutes after its command ended"
+
+
+def test_the_helper_ends_at_once_when_the_command_is_killed(tmp_path: Path) -> None:
+    # A black whose import never ends: the helper still importing it when the command is
+    # killed ends with it (the kernel ends it), instead of running on, holding what it was given.
+    stuck = tmp_path / "stuck" / "black"
+    stuck.mkdir(parents=True)
+    (stuck / "__init__.py").write_text("import threading\nthreading.Event().wait()\n")
+    script = (
+        "import os, signal\nfrom kailash import black_helper\nblack_helper.start()\n"
+        "print(black_helper.running(), flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(stuck.parent), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == -9, done.stderr
+    helper = int(done.stdout)
+    try:
+        handle = os.pidfd_open(helper)
+    except ProcessLookupError:
+        return  # already gone
+    try:
+        readable, _, _ = select.select([handle], [], [], 60)
+    finally:
+        os.close(handle)
+        if not readable:
+            os.kill(helper, 9)
+    assert readable, "the helper outlived the killed command"

@@ -11,7 +11,10 @@ import tokenize
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import black
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kailash import compile_state
 from kailash.codegen import compile_ir, equivalence, formatting
 from kailash.codegen.equivalence import is_formatting_of
@@ -270,3 +273,42 @@ def test_a_long_run_block_is_formatted_in_groups_a_short_one_whole() -> None:
     # A comment between statements would be lost by splitting: such a block stays whole.
     with_comment = run_source(LONG_BLOCK + 5).replace("        n7_out", "        # note\n        n7_out")
     assert split_block(with_comment) == with_comment
+
+
+# Statements black lays out with blank lines around them that a group of their own would not get.
+_SPECIAL_STATEMENTS = [
+    "def helper():\n    return 1\n",
+    "async def helper():\n    return 1\n",
+    "class Helper:\n    pass\n",
+    "def stub(): ...\n",
+    "import os\n",
+    "if a0:\n    def inner():\n        return 2\n",
+    '"""A string."""\n',
+    "with open(a0) as handle:\n    a1 = handle\n",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 64), st.sampled_from(_SPECIAL_STATEMENTS)),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from([0, 1]),
+)
+def test_a_long_block_formatted_in_groups_is_what_black_makes_of_it(
+    specials: list[tuple[int, str]], nesting: int
+) -> None:
+    # Black puts blank lines after a nested def, class or import and before a def or class; a
+    # block is split into groups only between statements it never does that for.
+    statements = [f"a{index} = {index}\n" for index in range(65)]
+    for index, special in specials:
+        statements[index] = special
+    indent = "    " * (1 + nesting)
+    body = "".join(indent + line + "\n" for statement in statements for line in statement.splitlines())
+    chunk = "async def node(a0, a1):\n" + ("    with a0:\n" if nesting else "") + body + indent + "return a1\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KAILASH_COMPILE_CACHE", "")
+        patch.setattr(formatting, "_memory", {})
+        assert formatting.format_chunk_texts([chunk])[0] == black.format_str(chunk, mode=formatting.black_mode())

@@ -17,13 +17,19 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import select
 import signal
 import struct
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
 _LENGTH = struct.Struct("!Q")
+# How long the compiler waits for the helper's answer before formatting in its own process (a
+# helper stopped or stuck must not hang the command): far more than black takes.
+_PATIENCE = 60.0
+_PATIENCE_PER_TEXT = 5.0
 
 
 @dataclass(frozen=True)
@@ -43,15 +49,23 @@ def start() -> None:
         return
     requests_read, requests_write = os.pipe()
     replies_read, replies_write = os.pipe()
+    compiler = os.getpid()
+    # Ctrl-C is held back across the fork: the helper must never raise KeyboardInterrupt into
+    # the compiler's code before it has made Ctrl-C end it quietly.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for fd in (requests_read, requests_write, replies_read, replies_write):
             os.close(fd)
         return
     if pid == 0:  # the helper: it never returns into the compiler's code
         status = 1
         try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            _end_with(compiler)
             os.close(requests_write)
             os.close(replies_read)
             _detach_standard_streams()
@@ -59,6 +73,7 @@ def start() -> None:
             status = 0
         finally:
             os._exit(status)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     os.close(requests_read)
     os.close(replies_write)
     _helper = _Helper(pid, requests_write, replies_read)
@@ -91,8 +106,8 @@ def run(function_name: str, texts: list[str]) -> list[tuple[bool, Any]] | None:
         return None
     try:
         _send(helper.requests, (function_name, texts))
-        replies = _receive(helper.replies)
-    except (OSError, EOFError, ValueError, TypeError):
+        replies = _receive(helper.replies, timeout=_PATIENCE + _PATIENCE_PER_TEXT * len(texts))
+    except (OSError, EOFError, ValueError, TypeError, TimeoutError):
         replies = None
     if not isinstance(replies, list) or len(replies) != len(texts):
         stop()
@@ -119,6 +134,20 @@ def _serve(requests: int, replies: int) -> None:
         _send(replies, out)
 
 
+def _end_with(compiler: int) -> None:
+    """The kernel ends the helper when the compiler's process ends, however it ends (it would
+    otherwise finish importing black first, holding whatever the compiler's caller passed it)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != compiler:  # it ended before the request took effect
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _detach_standard_streams() -> None:
     """The helper holds none of the compiler's standard streams open: whoever reads the
     command's output sees it end when the command ends."""
@@ -135,14 +164,18 @@ def _send(fd: int, value: Any) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _receive(fd: int) -> Any:
-    (length,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))
-    return marshal.loads(_read_exactly(fd, length))
+def _receive(fd: int, timeout: float | None = None) -> Any:
+    """The next message on ``fd``; TimeoutError when the whole of it takes longer than ``timeout``."""
+    deadline = time.monotonic() + timeout if timeout is not None else None
+    (length,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size, deadline))
+    return marshal.loads(_read_exactly(fd, length, deadline))
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
+def _read_exactly(fd: int, size: int, deadline: float | None = None) -> bytes:
     parts: list[bytes] = []
     while size:
+        if deadline is not None and not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            raise TimeoutError
         part = os.read(fd, min(size, 1 << 20))
         if not part:
             raise EOFError

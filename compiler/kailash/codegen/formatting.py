@@ -83,14 +83,14 @@ class BlockChunk:
     skeleton: str
     statements: tuple[str, ...]
     depth: int
+    starts: tuple[int, ...] = (0,)  # the index of each group's first statement
 
     def pieces(self) -> list[str]:
         """The texts black formats: the skeleton, then each group of statements in its nesting."""
         opening = "".join("    " * level + "if _:\n" for level in range(self.depth))
         indent = "    " * self.depth
-        groups = [
-            self.statements[i : i + STATEMENTS_PER_GROUP] for i in range(0, len(self.statements), STATEMENTS_PER_GROUP)
-        ]
+        ends = [*self.starts[1:], len(self.statements)]
+        groups = [self.statements[start:end] for start, end in zip(self.starts, ends, strict=True)]
         return [self.skeleton] + [opening + "".join(_indented(s, indent) for s in group) for group in groups]
 
     def assemble(self, formatted: list[str]) -> str:
@@ -147,11 +147,57 @@ def split_block(chunk: str) -> str | BlockChunk:
     body = lines[block[0].lineno - 1 : block[-1].end_lineno]
     if any(not line.startswith(margin) for line in body):
         return chunk
+    starts = _group_starts(block)
+    if starts is None:
+        return chunk
     statements = tuple("\n".join(line[indent:] for line in lines[s.lineno - 1 : s.end_lineno]) + "\n" for s in block)
     head = "\n".join(lines[: block[0].lineno - 1])
     tail = "\n".join(lines[block[-1].end_lineno :])
     skeleton = (head + "\n" if head else "") + margin + "pass\n" + tail
-    return BlockChunk(skeleton=skeleton, statements=statements, depth=indent // 4)
+    return BlockChunk(skeleton=skeleton, statements=statements, depth=indent // 4, starts=starts)
+
+
+# Statements black never puts a blank line before or after when none is there: no definition,
+# class, import, compound statement (a definition inside ends before what follows) or string
+# (a docstring's rules). Black adds a blank line after a nested def or class or an import, and
+# before a def or class; split between two other statements, a block formats as it does whole.
+_PLAIN_STATEMENTS = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.AugAssign,
+    ast.Return,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+    ast.Raise,
+    ast.Assert,
+    ast.Delete,
+    ast.Global,
+    ast.Nonlocal,
+)
+
+
+def _plain(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Expr):
+        return not (isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str))
+    return isinstance(statement, _PLAIN_STATEMENTS)
+
+
+def _group_starts(block: list[ast.stmt]) -> tuple[int, ...] | None:
+    """Where the block's groups start: about every STATEMENTS_PER_GROUP statements, only between
+    two plain statements; None (format it whole) when the block does not start and end with one
+    (the skeleton's placeholder line stands for it there)."""
+    if not (_plain(block[0]) and _plain(block[-1])):
+        return None
+    starts = [0]
+    at = STATEMENTS_PER_GROUP
+    while at < len(block):
+        if _plain(block[at - 1]) and _plain(block[at]):
+            starts.append(at)
+            at += STATEMENTS_PER_GROUP
+        else:
+            at += 1
+    return tuple(starts)
 
 
 _BLOCK_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
