@@ -76,16 +76,14 @@ class ModuleState:
 
     def save(self) -> None:
         """Write this compile's entries for the next one, if they are not what was read."""
-        if self.path is None or self.kept == self.found:
-            return
-        key = _key()
-        if key is None:
+        if self.path is None or not self.saved or self.kept == self.found:
             return
         # marshal: several times faster than JSON both ways; read only once authenticated.
-        body = marshal.dumps({"format": _FORMAT, "compiler": self.compiler, "entries": self.kept})
-        mac = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
-        with contextlib.suppress(OSError, ValueError):  # ValueError: a value marshal cannot write
-            write_atomically(self.path, mac + b"\n" + body)
+        try:
+            body = marshal.dumps({"format": _FORMAT, "compiler": self.compiler, "entries": self.kept})
+        except ValueError:  # a value marshal cannot write
+            return
+        write_authenticated(self.path, body)
 
 
 def load(cache: Path | None, module_name: str, source_file: str, template_dirs: list[Path]) -> ModuleState:
@@ -94,15 +92,9 @@ def load(cache: Path | None, module_name: str, source_file: str, template_dirs: 
     if cache is None:
         return ModuleState(None)
     compiler = compiler_fingerprint(template_dirs)
-    from .codegen.disk_cache import read_entry
-
     path = state_path(cache, module_name, os.path.abspath(source_file))
-    data = read_entry(path, _LARGEST)
-    key = _key() if data is not None else None
-    if data is None or key is None:
-        return ModuleState(path, compiler)
-    mac, _, body = data.partition(b"\n")
-    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).hexdigest().encode()):
+    body = read_authenticated(path)
+    if body is None:
         return ModuleState(path, compiler)
     try:
         decoded = marshal.loads(body)
