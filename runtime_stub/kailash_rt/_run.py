@@ -206,18 +206,12 @@ class _Node(Output):
         self.downstream: list[_Node] | tuple[()] = ()
         self.refers = False
         self.waiting = 0
-        upstream: _Node | list[_Node] | None = None
+        upstream: list[_Node] = []  # freed on return: not one of the objects a node holds
         for value in kwargs.values():
             if isinstance(value, Output):
                 self.refers = True
-                node = value._node
-                if upstream is None:
-                    upstream = node
-                elif isinstance(upstream, _Node):
-                    if node is not upstream:
-                        upstream = [upstream, node]
-                elif node not in upstream:
-                    upstream.append(node)
+                if value._node not in upstream:
+                    upstream.append(value._node)
             elif isinstance(value, (_InputRef, _ResourceRef)):
                 self.refers = True
                 if isinstance(value, _InputRef):
@@ -226,9 +220,8 @@ class _Node(Output):
                         if self.defaults is None:
                             self.defaults = {}
                         self.defaults[value.name] = value.default
-        if upstream is not None:
-            for up in (upstream,) if isinstance(upstream, _Node) else upstream:
-                up.link(self)
+        for up in upstream:
+            up.link(self)
         self.state = _PENDING
         self.output: Any = None
 
