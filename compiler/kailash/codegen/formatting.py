@@ -25,6 +25,7 @@ import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,8 @@ from .disk_cache import maybe_prune, read_entry
 from .equivalence import is_formatting_of
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     import black
 
 # black is imported only when a chunk is not in the cache: its version names the format.
@@ -377,13 +380,9 @@ def _in_parallel(function: Callable[[str], _T], texts: list[str], jobs: int) -> 
     if not texts:
         return []
     if jobs > 1 and len(texts) >= PARALLEL_MISSES and can_fork():
-        import multiprocessing  # only when worker processes are started
-        from concurrent.futures import ProcessPoolExecutor
-
         black_helper.stop()  # the workers do its work
         black_mode()  # imported before the fork: workers inherit it
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with forked_pool(jobs) as pool:
             return list(pool.map(function, texts, chunksize=max(1, len(texts) // (jobs * 8))))
     helped = black_helper.run(function.__name__, texts)
     if helped is None:
@@ -452,3 +451,14 @@ def can_fork() -> bool:
     import multiprocessing
 
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+@contextmanager
+def forked_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """``jobs`` worker processes forked from this one, which inherit what it imported (only
+    where ``can_fork``; multiprocessing is imported only when workers are started)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield pool

@@ -29,7 +29,7 @@ from typing import TypeVar
 from ..._files import write_atomically
 from ..._lru import LRU
 from ...codegen.disk_cache import read_entry
-from ...codegen.formatting import cache_dir, can_fork
+from ...codegen.formatting import cache_dir, can_fork, forked_pool
 from ...compile_state import FACTS, ModuleState
 from ...source_text import split_lines
 from .facts import REBINDING, REGISTRATION, Binding, ChunkFacts, Import, NodeCall, Problem, UnitFacts, is_runner
@@ -278,11 +278,7 @@ def _read_many(texts: list[str], jobs: int) -> list[UnitFacts]:
 
     if jobs > 1 and len(texts) >= PARALLEL_MISSES and can_fork():
         batches = _split(texts, jobs * 4)
-        import multiprocessing  # only when worker processes are started
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("fork")  # workers inherit the imported reader
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with forked_pool(jobs) as pool:  # workers inherit the imported reader
             return [facts for batch in pool.map(read_units, batches) for facts in batch]
     return read_units(texts)
 
