@@ -22,7 +22,7 @@ BLOCK_KAILASH = (
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kailash.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "kailash.cli", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300
     )
 
 

@@ -21,7 +21,7 @@ from kailash.codegen import compile_ir
 from kailash.errors import WorkflowError
 from kailash.sources import load_workflows
 
-from .conftest import ROOT
+from .conftest import ROOT, run_cli
 
 NODES = 12
 # CPython's warning for `x is "literal"`: '"is" with a literal' up to 3.11, '"is" with 'str' literal' after.
@@ -289,22 +289,9 @@ def test_a_warning_the_user_makes_an_error_stays_an_error(cache: Path, tmp_path:
     assert any(IS_LITERAL.search(str(warning.message)) for warning in caught)
 
 
-def test_the_command_line_warns_on_every_compile(tmp_path: Path) -> None:
+def test_the_command_line_warns_on_every_compile(tmp_path: Path, state_cache: Path) -> None:
     source = write_workflow(tmp_path / "flow.py", extra=f"workflow.add_async_code('warns', {WARNS!r})\n")
-    env = {
-        **os.environ,
-        "KAILASH_COMPILE_CACHE": str(tmp_path / "cache"),
-        "XDG_STATE_HOME": str(tmp_path / "state-home"),
-    }
     for _ in range(2):
-        result = subprocess.run(
-            [sys.executable, "-m", "kailash.cli", str(source), "-o", str(tmp_path / "out")],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            timeout=300,
-        )
+        result = run_cli(str(source), "-o", str(tmp_path / "out"))
         assert result.returncode == 0, result.stderr
         assert re.search(r"<code block>:3: SyntaxWarning: " + IS_LITERAL.pattern, result.stderr)
