@@ -23,16 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_cli import WORKFLOW
+from bench_cli import COMPILER, WORKFLOW, bytecode_env
 
 _DAY = 86400
 
 
 def timed_compile(source: Path, out: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "kailash.cli", str(source), "-o", str(out)], env=env, check=True, capture_output=True
-    )
+    subprocess.run([*COMPILER, str(source), "-o", str(out)], env=env, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -58,7 +56,7 @@ def main() -> None:
     parser.add_argument("--limit-mb", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    base = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    base = bytecode_env()
     base["KAILASH_COMPILE_CACHE_MAX_MB"] = str(args.limit_mb)
     edits: dict[str, list[float]] = {"under the limit": [], "over it (this compile prunes)": []}
     warms: dict[str, list[float]] = {"full (over the limit)": [], "as pruning left it": []}

@@ -68,21 +68,30 @@ def check_black_leaves_it(module: Path, copy: Path) -> None:
         sys.exit(f"FAILED: black changes the module of a cold compile ({copy}): it must be byte-identical")
 
 
+COMPILER = [sys.executable, "-m", "kailash.cli"]
+
+
+def bytecode_env() -> dict[str, str]:
+    """This environment with Python's bytecode cache on, as it is by default: a process started
+    here imports the compiler from its .pyc files, as a user's does (an environment that turns
+    the cache off would make every start-up compile the compiler's own modules first)."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def growth(small: int, large: int, repeats: int) -> None:
     """Cold, warm and one-edit times through the command at two chain lengths, in turns."""
-    compiler = [sys.executable, "-m", "kailash.cli"]
-    base_env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    base_env = bytecode_env()
     cases = ("cold", "warm", "edited")
     times: dict[tuple[str, int], list[float]] = {(case, nodes): [] for case in cases for nodes in (small, large)}
     with tempfile.TemporaryDirectory(prefix="kailash-bench-cli-") as work:
         root = Path(work)
         source = root / "chain.py"
         source.write_text(WORKFLOW.format(nodes=10, edited=5, version=0))
-        timed_run([*compiler, str(source), "-o", str(root / "warm-up")], base_env, root)  # writes the bytecode
+        timed_run([*COMPILER, str(source), "-o", str(root / "warm-up")], base_env, root)  # writes the bytecode
         for repeat in range(repeats):
             for nodes in (small, large):
                 env = {**base_env, "KAILASH_COMPILE_CACHE": str(root / f"cache-{nodes}-{repeat}")}
-                command = [*compiler, str(source), "-o", str(root / f"out-{nodes}")]
+                command = [*COMPILER, str(source), "-o", str(root / f"out-{nodes}")]
                 source.write_text(WORKFLOW.format(nodes=nodes, edited=nodes // 2, version=repeat))
                 times["cold", nodes].append(timed_run(command, env, root))
                 times["warm", nodes].append(timed_run(command, env, root))  # nothing changed
@@ -112,7 +121,6 @@ def main() -> None:
     if args.growth:
         growth(args.nodes, args.growth, args.repeats)
         return
-    compiler = [sys.executable, "-m", "kailash.cli"]
     checkouts: dict[str, dict[str, str]] = {"this checkout": {}}
     if args.compare:
         path = f"{args.compare / 'compiler'}{os.pathsep}{args.compare / 'runtime_stub'}"
@@ -121,29 +129,26 @@ def main() -> None:
     for label in checkouts:
         times[f"cold {label}"] = []
         times[f"edit {label}"] = []
-    # Python's bytecode cache is on, as it is by default: a process started here imports the
-    # compiler from its .pyc files, as a user's does (an environment that turns the cache off
-    # would make every start-up compile the compiler's own modules first).
-    base_env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    base_env = bytecode_env()
     with tempfile.TemporaryDirectory(prefix="kailash-bench-cli-") as work:
         root = Path(work)
         source = root / "chain.py"
         out = root / "out"
         source.write_text(WORKFLOW.format(nodes=10, edited=5, version=0))
         for extra in checkouts.values():  # writes the bytecode of each checkout's compiler
-            timed_run([*compiler, str(source), "-o", str(root / "warm-up")], {**base_env, **extra}, root)
+            timed_run([*COMPILER, str(source), "-o", str(root / "warm-up")], {**base_env, **extra}, root)
         for version, repeat in enumerate(range(args.repeats)):
             for label, extra in checkouts.items():
                 env = {**base_env, **extra, "KAILASH_COMPILE_CACHE": str(root / f"cache-{label}")}
                 # cold: an empty cache directory
                 source.write_text(WORKFLOW.format(nodes=args.nodes, edited=args.nodes // 2, version=version))
                 cold_env = {**env, "KAILASH_COMPILE_CACHE": str(root / f"cold-{repeat}-{len(label)}")}
-                times[f"cold {label}"].append(timed_run([*compiler, str(source), "-o", str(out)], cold_env, root))
+                times[f"cold {label}"].append(timed_run([*COMPILER, str(source), "-o", str(out)], cold_env, root))
                 check_black_leaves_it(out / "chain_workflow.py", root / f"cold-{repeat}-{len(label)}.py")
                 # the edit loop: one node's code changed, the cache warm from the previous compile
-                timed_run([*compiler, str(source), "-o", str(out)], env, root)
+                timed_run([*COMPILER, str(source), "-o", str(out)], env, root)
                 source.write_text(WORKFLOW.format(nodes=args.nodes, edited=args.nodes // 2, version=version + 0.5))
-                times[f"edit {label}"].append(timed_run([*compiler, str(source), "-o", str(out)], env, root))
+                times[f"edit {label}"].append(timed_run([*COMPILER, str(source), "-o", str(out)], env, root))
             # black alone on the generated module, its own cache empty
             module = out / "chain_workflow.py"
             copy = root / f"black-{repeat}.py"
